@@ -1,0 +1,72 @@
+/**
+ * The Sentry objects the exporter works with, as typed values.
+ *
+ * Sentry's JSON is parsed into these in one place (`parse.ts`); nothing past the client ever sees raw JSON.
+ * Only the fields the collectors use are kept.
+ */
+
+/** An entry of `GET /organizations/{org}/projects/`. */
+export interface SentryProject {
+  /** Sentry sends ids as strings. */
+  id: string;
+  slug: string;
+  name: string;
+  platform: string | null;
+  /**
+   * Environment names of the project, as the project summary lists them. `undefined` when the server does
+   * not send the field (older self-hosted Sentry); the collectors then ask the project environments endpoint.
+   */
+  environments: string[] | undefined;
+}
+
+/** An entry of `GET /projects/{org}/{project}/environments/`. */
+export interface SentryEnvironment {
+  id: string;
+  name: string;
+  isHidden: boolean;
+}
+
+/** An entry of `GET /organizations/{org}/issues/`. */
+export interface SentryIssue {
+  id: string;
+  /** The owning project's id and slug (from the issue's `project` object). */
+  projectId: string;
+  projectSlug: string;
+  logger: string | null;
+  level: string;
+  status: string;
+  platform: string | null;
+  isUnhandled: boolean;
+  /** Sentry sends `count` as a string; parsed to a number here, rejected when it is not an integer. */
+  count: number;
+  /** ISO 8601 timestamps; Sentry may send null for a brand-new issue. */
+  firstSeen: string | null;
+  lastSeen: string | null;
+}
+
+/** A client key (DSN) of a project, from the project or organization keys endpoints. */
+export interface SentryProjectKey {
+  id: string;
+  projectId: string;
+  isActive: boolean;
+  /** `null` when the key has no rate limit. `window` is in seconds. */
+  rateLimit: { window: number; count: number } | null;
+  dateCreated: string | null;
+}
+
+/** One group of a `stats_v2` answer: `by` holds the groupBy values, `totals` the summed fields. */
+export interface StatsV2Group {
+  by: Record<string, string | number>;
+  totals: Record<string, number>;
+}
+
+/** `GET /organizations/{org}/stats_v2/`. */
+export interface StatsV2 {
+  start: string;
+  end: string;
+  intervals: string[];
+  groups: StatsV2Group[];
+}
+
+/** `GET /issues/{id}/current-release/`, reduced to the release version or `null`. */
+export type CurrentReleaseVersion = string | null;
