@@ -47,6 +47,8 @@ export interface ExporterConfig {
     metadataInterval: number;
     /** Seconds after which /healthz reports the data as stale. */
     readyMaxAge: number;
+    /** Seconds after which a cycle that is still running is abandoned (its collectors fail). */
+    cycleDeadline: number;
   };
   http: {
     host: string;

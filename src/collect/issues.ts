@@ -1,0 +1,258 @@
+import type { Logger } from 'pino';
+import type { IssueQuery, SentryApi } from '../sentry/api.js';
+import { SentryApiError } from '../sentry/errors.js';
+import type { SentryIssue } from '../sentry/types.js';
+import type { IssueData, IssueWindowRow, OpenIssueRow, ProjectInfo } from './model.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+export interface IssueCollectorOptions {
+  api: SentryApi;
+  logger: Logger;
+  /** Which windows are exported; the query asks only as far back as the widest one needs. */
+  windows: { h1: boolean; h24: boolean; d14: boolean };
+  /** Whether open issues (sentry_open_issue_events) are exported. */
+  openIssues: boolean;
+  openIssuesMax: number;
+  /** How long an issue's current release is cached (SENTRY_METADATA_INTERVAL), ms. */
+  releaseTtlMs: number;
+  /**
+   * True when SENTRY_EXPORTER_PROJECTS restricts the export: queries then name the projects. Otherwise
+   * they ask for every project the token can see (`project=-1`) and the answers are matched against the
+   * project list, which keeps URLs short for organizations with thousands of projects.
+   */
+  restrictedSelection: boolean;
+}
+
+interface CachedRelease {
+  release: string | null;
+  fetchedAt: number;
+}
+
+/** Sentry's answer when a query spans projects without the `organizations:global-views` feature. */
+function isMultiProjectRefusal(err: unknown): boolean {
+  return (
+    err instanceof SentryApiError && err.status === 400 && /multi project stream/i.test(err.detail ?? '')
+  );
+}
+
+/**
+ * Unresolved issues, fetched organization-wide with one paginated query per environment (plus one for
+ * the projects without environments), so the cost grows with environments and pages, not with the
+ * number of projects. Every window (1h, 24h, 14d) is computed from the issues' firstSeen in the same
+ * answer, where the Python exporter made three queries per project and environment and read only the
+ * first page of each.
+ *
+ * Without the global-views feature (Sentry plans below Business) multi-project queries are refused; the
+ * collector then asks per project and environment, from then on.
+ */
+export class IssueCollector {
+  private perProject = false;
+  private releases = new Map<string, CachedRelease>();
+
+  constructor(private readonly opts: IssueCollectorOptions) {}
+
+  async collect(projects: readonly ProjectInfo[], now: number, signal: AbortSignal): Promise<IssueData> {
+    // Abandon the remaining queries as soon as one fails: the collector's run has failed anyway.
+    const failFast = new AbortController();
+    const linked = AbortSignal.any([signal, failFast.signal]);
+    try {
+      const perEnvironment = await this.fetchIssues(projects, linked, failFast);
+      return await this.summarize(projects, perEnvironment, now, linked, failFast);
+    } finally {
+      failFast.abort();
+    }
+  }
+
+  private widestWindow(): string {
+    const { windows } = this.opts;
+    if (windows.d14) return '14d';
+    if (windows.h24) return '24h';
+    return '1h';
+  }
+
+  private baseQuery(): Pick<IssueQuery, 'query' | 'statsPeriod' | 'sort'> {
+    const widest = this.widestWindow();
+    return {
+      query: `is:unresolved firstSeen:-${widest}`,
+      statsPeriod: widest === '1h' ? '24h' : widest,
+      sort: 'new',
+    };
+  }
+
+  /** Issues keyed by environment (`null`: projects without environments). */
+  private async fetchIssues(
+    projects: readonly ProjectInfo[],
+    signal: AbortSignal,
+    failFast: AbortController,
+  ): Promise<Map<string | null, SentryIssue[]>> {
+    if (!this.perProject) {
+      try {
+        return await this.fetchOrganizationWide(projects, signal, failFast);
+      } catch (err) {
+        if (!isMultiProjectRefusal(err)) throw err;
+        this.perProject = true;
+        this.opts.logger.warn(
+          { detail: (err as SentryApiError).detail },
+          'Sentry refused a multi-project issue query (no global-views feature); querying per project and environment from now on',
+        );
+      }
+    }
+    return this.fetchPerProject(projects, signal, failFast);
+  }
+
+  private async fetchOrganizationWide(
+    projects: readonly ProjectInfo[],
+    signal: AbortSignal,
+    failFast: AbortController,
+  ): Promise<Map<string | null, SentryIssue[]>> {
+    const base = this.baseQuery();
+    const environments = [...new Set(projects.flatMap((p) => p.environments))].sort();
+    const withoutEnv = projects.filter((p) => p.environments.length === 0);
+
+    const jobs: Array<[string | null, IssueQuery]> = environments.map((environment) => [
+      environment,
+      {
+        ...base,
+        environment,
+        ...(this.opts.restrictedSelection
+          ? { projectIds: projects.filter((p) => p.environments.includes(environment)).map((p) => p.id) }
+          : {}),
+      },
+    ]);
+    // Projects without environments are always named: without a project filter the query would
+    // return every project's issues, across all environments.
+    if (withoutEnv.length > 0) jobs.push([null, { ...base, projectIds: withoutEnv.map((p) => p.id) }]);
+    return this.runJobs(jobs, signal, failFast);
+  }
+
+  private async fetchPerProject(
+    projects: readonly ProjectInfo[],
+    signal: AbortSignal,
+    failFast: AbortController,
+  ): Promise<Map<string | null, SentryIssue[]>> {
+    const base = this.baseQuery();
+    const jobs: Array<[string | null, IssueQuery]> = [];
+    for (const p of projects) {
+      if (p.environments.length === 0) jobs.push([null, { ...base, projectIds: [p.id] }]);
+      for (const environment of p.environments)
+        jobs.push([environment, { ...base, projectIds: [p.id], environment }]);
+    }
+    return this.runJobs(jobs, signal, failFast);
+  }
+
+  private async runJobs(
+    jobs: Array<[string | null, IssueQuery]>,
+    signal: AbortSignal,
+    failFast: AbortController,
+  ): Promise<Map<string | null, SentryIssue[]>> {
+    const out = new Map<string | null, SentryIssue[]>();
+    await Promise.all(
+      jobs.map(async ([environment, query]) => {
+        try {
+          const issues = await this.opts.api.listIssues(query, { signal });
+          const list = out.get(environment);
+          if (list) list.push(...issues);
+          else out.set(environment, issues);
+        } catch (err) {
+          failFast.abort();
+          throw err;
+        }
+      }),
+    );
+    return out;
+  }
+
+  private async summarize(
+    projects: readonly ProjectInfo[],
+    perEnvironment: Map<string | null, SentryIssue[]>,
+    now: number,
+    signal: AbortSignal,
+    failFast: AbortController,
+  ): Promise<IssueData> {
+    const rows = new Map<string, IssueWindowRow>();
+    const key = (project: string, env: string | null): string => `${project}\u0000${env ?? ''}`;
+    for (const p of projects) {
+      if (p.environments.length === 0)
+        rows.set(key(p.slug, null), { project: p.slug, environment: null, h1: 0, h24: 0, d14: 0 });
+      for (const env of p.environments)
+        rows.set(key(p.slug, env), { project: p.slug, environment: env, h1: 0, h24: 0, d14: 0 });
+    }
+
+    const open: Array<{ issue: SentryIssue; environment: string | null; firstSeenMs: number }> = [];
+    for (const [environment, issues] of perEnvironment) {
+      for (const issue of issues) {
+        const row = rows.get(key(issue.projectSlug, environment));
+        if (row === undefined) continue; // a project outside the selection or newer than the project list
+        // Sentry may send no firstSeen for a brand-new issue; like the Python exporter, take it as now.
+        const firstSeenMs = issue.firstSeen === null ? now : Date.parse(issue.firstSeen);
+        const age = now - firstSeenMs;
+        if (age <= 14 * DAY) row.d14 += issue.count;
+        if (age <= DAY) row.h24 += issue.count;
+        if (age <= HOUR) {
+          row.h1 += issue.count;
+          open.push({ issue, environment, firstSeenMs });
+        }
+      }
+    }
+
+    if (!this.opts.openIssues) return { windows: [...rows.values()], openIssues: [], openIssuesDropped: 0 };
+
+    open.sort((a, b) => b.firstSeenMs - a.firstSeenMs || a.issue.id.localeCompare(b.issue.id));
+    const kept = open.slice(0, this.opts.openIssuesMax);
+    const releases = await this.currentReleases(kept, now, signal, failFast);
+    const openIssues: OpenIssueRow[] = kept.map(({ issue, environment }, i) => ({
+      issueId: issue.id,
+      project: issue.projectSlug,
+      environment,
+      count: issue.count,
+      logger: issue.logger,
+      level: issue.level,
+      status: issue.status,
+      platform: issue.platform,
+      release: releases[i] ?? null,
+      isUnhandled: issue.isUnhandled,
+      firstSeen: issue.firstSeen,
+      lastSeen: issue.lastSeen,
+    }));
+    return { windows: [...rows.values()], openIssues, openIssuesDropped: open.length - kept.length };
+  }
+
+  /**
+   * The current release of each open issue in its environment. It rarely changes, so answers are cached
+   * for SENTRY_METADATA_INTERVAL; a steady-state cycle asks only about issues it has not seen before.
+   */
+  private async currentReleases(
+    items: ReadonlyArray<{ issue: SentryIssue; environment: string | null }>,
+    now: number,
+    signal: AbortSignal,
+    failFast: AbortController,
+  ): Promise<Array<string | null>> {
+    const next = new Map<string, CachedRelease>();
+    const result = await Promise.all(
+      items.map(async ({ issue, environment }) => {
+        const cacheKey = `${issue.id}\u0000${environment ?? ''}`;
+        const cached = this.releases.get(cacheKey);
+        if (cached && now - cached.fetchedAt < this.opts.releaseTtlMs) {
+          next.set(cacheKey, cached);
+          return cached.release;
+        }
+        try {
+          const release = await this.opts.api.getCurrentRelease(issue.id, environment ?? undefined, {
+            signal,
+            project: issue.projectSlug,
+          });
+          next.set(cacheKey, { release, fetchedAt: now });
+          return release;
+        } catch (err) {
+          failFast.abort();
+          throw err;
+        }
+      }),
+    );
+    // Issues that left the last-hour window drop out of the cache.
+    this.releases = next;
+    return result;
+  }
+}

@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { SentryApi } from '../sentry/api.js';
+import type { ProjectInfo } from './model.js';
+
+/**
+ * The project list and each project's environments: what every other collector splits its series by.
+ * It changes rarely, so the scheduler refreshes it on SENTRY_METADATA_INTERVAL, not every cycle.
+ *
+ * The organization projects list already carries each project's environments, so a refresh costs one
+ * request per 100 projects; only a server that omits the field (older self-hosted Sentry) is asked per
+ * project.
+ */
+export class MetadataCollector {
+  /** Slugs from SENTRY_EXPORTER_PROJECTS already reported as missing (logged once each). */
+  private readonly reportedMissing = new Set<string>();
+
+  constructor(private readonly deps: { api: SentryApi; logger: Logger; selectedSlugs: readonly string[] }) {}
+
+  async collect(signal: AbortSignal): Promise<ProjectInfo[]> {
+    const { api, selectedSlugs, logger } = this.deps;
+    const all = await api.listProjects({ signal });
+    const wanted = new Set(selectedSlugs);
+    const chosen = wanted.size === 0 ? all : all.filter((p) => wanted.has(p.slug));
+
+    if (wanted.size > 0) {
+      const found = new Set(all.map((p) => p.slug));
+      for (const slug of selectedSlugs) {
+        if (!found.has(slug) && !this.reportedMissing.has(slug)) {
+          this.reportedMissing.add(slug);
+          logger.error(
+            { project: slug, org: api.org },
+            'SENTRY_EXPORTER_PROJECTS names a project that does not exist or the token cannot see; it is left out',
+          );
+        }
+      }
+    }
+
+    const projects = await Promise.all(
+      chosen.map(async (p): Promise<ProjectInfo> => {
+        const environments =
+          p.environments ??
+          (await api.listProjectEnvironments(p.slug, { signal, project: p.slug })).map((e) => e.name);
+        return { id: p.id, slug: p.slug, environments: [...new Set(environments)].sort() };
+      }),
+    );
+    return projects.sort((a, b) => a.slug.localeCompare(b.slug));
+  }
+}

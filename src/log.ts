@@ -1,0 +1,47 @@
+import pino from 'pino';
+import type { DestinationStream, Logger, LoggerOptions } from 'pino';
+
+/**
+ * Redaction is configured once, here: whatever a module logs, these paths never reach the output.
+ * Modules log structured objects with stable keys; none of them builds a log line from a secret.
+ */
+export const REDACT_PATHS = [
+  'token',
+  'authorization',
+  'password',
+  'pass',
+  '*.token',
+  '*.authorization',
+  '*.password',
+  '*.pass',
+  'headers.authorization',
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'config.sentry.token',
+  'config.http.basicAuth.pass',
+];
+
+export interface LoggerSettings {
+  level: LoggerOptions['level'];
+  /** Human-readable output (the demo); JSON otherwise. */
+  pretty?: boolean;
+  /** Where to write (tests capture output); stdout by default. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(settings: LoggerSettings): Logger {
+  const options: LoggerOptions = {
+    level: settings.level ?? 'info',
+    base: { service: 'sentry-prometheus-exporter' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (settings.destination) return pino(options, settings.destination);
+  if (settings.pretty) {
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,service' } },
+    });
+  }
+  return pino(options);
+}
