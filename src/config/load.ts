@@ -39,7 +39,6 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
       problems.push(describeConvictProblem(line, envOfPath, configFile));
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
 
   const raw = conf.getProperties() as unknown as RawConfig;
   const token = resolveToken(raw.sentry.token, raw.sentry.tokenFile, problems);

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import { Scheduler } from './collect/scheduler.js';
+import type { ExporterConfig } from './config/types.js';
+import { createHttpServer } from './http/server.js';
+import { SelfMetrics } from './metrics/self-metrics.js';
+import { Snapshot } from './metrics/snapshot.js';
+import { createSentryClient } from './sentry/client.js';
+import { VERSION } from './version.js';
+
+export interface Exporter {
+  /** Where the HTTP server listens, e.g. `http://127.0.0.1:9790`. */
+  readonly url: string;
+  readonly scheduler: Scheduler;
+  readonly snapshot: Snapshot;
+  /** Stops polling, lets in-flight scrapes finish, closes connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the parts in the one direction data flows: config -> scheduler -> Sentry client -> collectors ->
+ * snapshot -> HTTP. The HTTP server only reads the snapshot; it never reaches Sentry.
+ */
+export async function startExporter(config: ExporterConfig, logger: Logger): Promise<Exporter> {
+  const self = new SelfMetrics({ pollInterval: config.schedule.pollInterval, version: VERSION });
+  const snapshot = new Snapshot(self);
+  const client = createSentryClient({
+    baseUrl: config.sentry.baseUrl,
+    token: config.sentry.token,
+    org: config.sentry.org,
+    rate: config.sentry.rate,
+    concurrency: config.sentry.concurrency,
+    timeoutSeconds: config.sentry.timeout,
+    retry: config.sentry.retry,
+    logger: logger.child({ component: 'sentry' }),
+    onRequest: (o) => self.observeRequest(o),
+  });
+  const scheduler = new Scheduler({
+    api: client,
+    config,
+    logger: logger.child({ component: 'collect' }),
+    self,
+    snapshot,
+  });
+  const http = await createHttpServer({
+    config: config.http,
+    logger: logger.child({ component: 'http' }),
+    version: VERSION,
+    scrape: (acceptGzip) => snapshot.scrape(acceptGzip),
+    readiness: () => scheduler.readiness(),
+    onAuthFailure: () => self.authFailures.inc(),
+    pollInterval: config.schedule.pollInterval,
+  });
+  const url = await http.listen();
+  logger.info(
+    {
+      url,
+      org: config.sentry.org,
+      sentry: config.sentry.baseUrl,
+      projects: config.sentry.projects.length === 0 ? 'all' : config.sentry.projects,
+      pollInterval: config.schedule.pollInterval,
+      rate: config.sentry.rate,
+      version: VERSION,
+    },
+    'sentry-prometheus-exporter listening',
+  );
+  scheduler.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    scheduler,
+    snapshot,
+    stop() {
+      stopping ??= (async () => {
+        await scheduler.stop();
+        await http.close();
+        await client.close();
+      })();
+      return stopping;
+    },
+  };
+}

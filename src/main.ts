@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { startExporter } from './app.js';
+import { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
+import { listSettings } from './config/schema.js';
+import { createLogger } from './log.js';
+import { VERSION } from './version.js';
+
+/** Exit status for bad configuration, as the Prometheus exporters use it. */
+const EXIT_CONFIG = 2;
+/** A shutdown that takes longer than this is forced. */
+const SHUTDOWN_LIMIT_MS = 8000;
+
+function usage(): string {
+  const rows = listSettings().map((s) => {
+    const def = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
+    return `  ${s.env.padEnd(34)} ${s.doc}${s.sensitive || def === '' ? '' : ` [default: ${def}]`}`;
+  });
+  return [
+    `sentry-prometheus-exporter ${VERSION}`,
+    'Polls the Sentry Web API in the background and serves issue and event metrics for Prometheus.',
+    '',
+    'Usage: sentry-prometheus-exporter [--config FILE] [--web.config.file FILE]',
+    '',
+    'Options:',
+    '  --config FILE            settings file (YAML or JSON, keys as in config/default.yaml); also SENTRY_EXPORTER_CONFIG',
+    '  --web.config.file FILE   exporter-toolkit web config (TLS, basic auth users); also SENTRY_EXPORTER_WEB_CONFIG',
+    '  -h, --help               show this help',
+    '  -v, --version            show the version',
+    '',
+    'Environment variables (they win over the settings file):',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string' },
+        'web.config.file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${usage()}`);
+    process.exit(EXIT_CONFIG);
+  }
+  if (args.help) {
+    process.stdout.write(usage());
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+
+  let config;
+  try {
+    config = loadConfig({
+      env: process.env,
+      configFile: args.config,
+      webConfigFile: args['web.config.file'],
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) process.stderr.write(`configuration error: ${problem}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+
+  const logger = createLogger({ level: config.logLevel });
+  let exporter;
+  try {
+    exporter = await startExporter(config, logger);
+  } catch (err) {
+    // e.g. the port is taken, or the web config file is invalid
+    logger.fatal(
+      { err: { message: (err as Error).message, code: (err as NodeJS.ErrnoException).code } },
+      'cannot start',
+    );
+    process.exit(EXIT_CONFIG);
+  }
+
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ limitMs: SHUTDOWN_LIMIT_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    exporter.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import YAML from 'yaml';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig } from '../../src/config/load.js';
+import { listSettings } from '../../src/config/schema.js';
+
+const base = { SENTRY_AUTH_TOKEN: 'tok-123456', SENTRY_EXPORTER_ORG: 'acme' };
+
+function problemsOf(env: NodeJS.ProcessEnv, configFile?: string): string[] {
+  try {
+    loadConfig({ env, configFile });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+test('defaults are those of the Python exporter plus ours', () => {
+  const c = loadConfig({ env: base });
+  assert.equal(c.sentry.baseUrl, 'https://sentry.io/api/0/');
+  assert.equal(c.http.port, 9790);
+  assert.equal(c.http.host, '0.0.0.0');
+  assert.deepEqual(c.sentry.retry, { tries: 3, delay: 1, maxDelay: 10, backoff: 2, jitter: 0.5 });
+  assert.equal(c.sentry.rate, 3);
+  assert.equal(c.sentry.concurrency, 2);
+  assert.equal(c.sentry.timeout, 30);
+  assert.equal(c.scrape.issueMetrics, true);
+  assert.equal(c.scrape.eventMetrics, true);
+  assert.equal(c.scrape.rateLimitMetrics, false);
+  assert.equal(c.scrape.issues1h && c.scrape.issues24h && c.scrape.issues14d, true);
+  assert.equal(c.scrape.legacyMetrics, true);
+  assert.equal(c.scrape.openIssuesMax, 1000);
+  assert.equal(c.schedule.pollInterval, 60);
+  assert.equal(c.schedule.metadataInterval, 600);
+  assert.equal(c.schedule.readyMaxAge, 180);
+  assert.equal(c.schedule.cycleDeadline, 600);
+  assert.deepEqual(c.http.basicAuth, { enabled: false, user: 'prometheus', pass: 'prometheus' });
+  assert.equal(c.logLevel, 'info');
+  assert.deepEqual(c.sentry.projects, []);
+});
+
+test('Python-style values are understood: "True"/"False", comma lists, URL without slash, WARNING', () => {
+  const c = loadConfig({
+    env: {
+      ...base,
+      SENTRY_BASE_URL: 'https://sentry.example.com/api/0',
+      SENTRY_EXPORTER_PROJECTS: 'web, api,,web',
+      SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
+      SENTRY_SCRAPE_EVENT_METRICS: 'False',
+      SENTRY_ISSUES_1H: 'no',
+      SENTRY_EXPORTER_BASIC_AUTH: '1',
+      LOG_LEVEL: 'WARNING',
+      SENTRY_POLL_INTERVAL: '15',
+    },
+  });
+  assert.equal(c.sentry.baseUrl, 'https://sentry.example.com/api/0/');
+  assert.deepEqual(c.sentry.projects, ['web', 'api']);
+  assert.equal(c.scrape.rateLimitMetrics, true);
+  assert.equal(c.scrape.eventMetrics, false);
+  assert.equal(c.scrape.issues1h, false);
+  assert.equal(c.http.basicAuth.enabled, true);
+  assert.equal(c.logLevel, 'warn');
+  assert.equal(c.schedule.readyMaxAge, 45, 'ready max age follows the interval');
+  assert.equal(c.schedule.cycleDeadline, 300);
+});
+
+test('each bad setting is named by its variable, all at once', () => {
+  const problems = problemsOf({
+    SENTRY_API_RATE: 'fast',
+    SENTRY_EXPORTER_PORT: '70000',
+    SENTRY_SCRAPE_ISSUE_METRICS: 'maybe',
+    SENTRY_BASE_URL: 'ftp://sentry.example.com/',
+    SENTRY_RETRY_TRIES: '2.5',
+  });
+  const joined = problems.join('\n');
+  for (const name of [
+    'SENTRY_API_RATE',
+    'SENTRY_EXPORTER_PORT',
+    'SENTRY_SCRAPE_ISSUE_METRICS',
+    'SENTRY_BASE_URL',
+    'SENTRY_RETRY_TRIES',
+  ]) {
+    assert.match(joined, new RegExp(`^${name}: `, 'm'), `${name} is named`);
+  }
+  assert.match(joined, /SENTRY_API_RATE: .*"fast"/);
+});
+
+test('a missing token or org is a clear problem', () => {
+  const problems = problemsOf({});
+  assert.ok(problems.some((p) => p.startsWith('SENTRY_AUTH_TOKEN: missing')));
+  assert.ok(problems.some((p) => p.startsWith('SENTRY_EXPORTER_ORG: missing')));
+});
+
+test('the token can come from a file, and the token never appears in a problem', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spe-config-'));
+  const file = join(dir, 'token');
+  writeFileSync(file, 'file-token-abc\n');
+  const c = loadConfig({ env: { SENTRY_AUTH_TOKEN_FILE: file, SENTRY_EXPORTER_ORG: 'acme' } });
+  assert.equal(c.sentry.token, 'file-token-abc');
+
+  assert.match(
+    problemsOf({ SENTRY_AUTH_TOKEN_FILE: join(dir, 'nope'), SENTRY_EXPORTER_ORG: 'a' })[0] ?? '',
+    /^SENTRY_AUTH_TOKEN_FILE: cannot read/,
+  );
+  const both = problemsOf({ ...base, SENTRY_AUTH_TOKEN_FILE: file, SENTRY_API_RATE: '-1' });
+  assert.ok(both.some((p) => p.startsWith('SENTRY_AUTH_TOKEN_FILE: set only one')));
+  assert.ok(!both.join('\n').includes('tok-123456'));
+  assert.ok(!both.join('\n').includes('file-token-abc'));
+});
+
+test('a config file sets values, the environment wins, unknown keys are rejected', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spe-config-'));
+  const file = join(dir, 'exporter.yaml');
+  writeFileSync(
+    file,
+    YAML.stringify({
+      sentry: { rate: 5, org: 'from-file', projects: ['a', 'b'] },
+      schedule: { pollInterval: 30 },
+    }),
+  );
+  const c = loadConfig({ env: { SENTRY_AUTH_TOKEN: 't', SENTRY_API_RATE: '7' }, configFile: file });
+  assert.equal(c.sentry.rate, 7, 'environment wins over the file');
+  assert.equal(c.sentry.org, 'from-file');
+  assert.deepEqual(c.sentry.projects, ['a', 'b']);
+  assert.equal(c.schedule.pollInterval, 30);
+
+  const viaEnv = loadConfig({ env: { SENTRY_AUTH_TOKEN: 't', SENTRY_EXPORTER_CONFIG: file } });
+  assert.equal(viaEnv.sentry.org, 'from-file');
+
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ sentry: { rat: 5 } }));
+  const problems = problemsOf(base, bad);
+  assert.deepEqual(problems, [`SENTRY_EXPORTER_CONFIG: ${bad} has an unknown key "sentry.rat"`]);
+});
+
+test('config/default.yaml lists every setting with the schema default', () => {
+  const file = new URL('../../config/default.yaml', import.meta.url);
+  const doc = YAML.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  for (const s of listSettings()) {
+    const value = s.path
+      .split('.')
+      .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], doc);
+    assert.deepEqual(value, s.default, `${s.path} in config/default.yaml`);
+  }
+  // and loading it as a config file is accepted as it is
+  const c = loadConfig({ env: base, configFile: file.pathname });
+  assert.equal(c.sentry.rate, 3);
+});
