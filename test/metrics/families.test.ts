@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import type { IssueData } from '../../src/collect/model.js';
+import { renderFamilies } from '../../src/metrics/exposition.js';
+import { eventFamilies, issueWindowFamilies, rateLimitFamilies } from '../../src/metrics/families.js';
+import type { FamilyOptions } from '../../src/metrics/families.js';
+import { SelfMetrics } from '../../src/metrics/self-metrics.js';
+
+const issues: IssueData = {
+  windows: [
+    { project: 'checkout-api', environment: 'production', h1: 3, h24: 10, d14: 42 },
+    { project: 'checkout-api', environment: 'staging', h1: 0, h24: 0, d14: 7 },
+    { project: 'legacy-cron', environment: null, h1: 1, h24: 1, d14: 1 },
+  ],
+  openIssues: [
+    {
+      issueId: '4711',
+      project: 'checkout-api',
+      environment: 'production',
+      count: 3,
+      logger: null,
+      level: 'error',
+      status: 'unresolved',
+      platform: 'python',
+      release: 'checkout-api@1.4.2',
+      isUnhandled: true,
+      firstSeen: '2026-11-25T12:40:00.000Z',
+      lastSeen: '2026-11-25T12:59:00.000Z',
+    },
+    {
+      issueId: '4712',
+      project: 'legacy-cron',
+      environment: null,
+      count: 1,
+      logger: 'cron "nightly"\\job',
+      level: 'warning',
+      status: 'unresolved',
+      platform: null,
+      release: null,
+      isUnhandled: false,
+      firstSeen: null,
+      lastSeen: null,
+    },
+  ],
+  openIssuesDropped: 0,
+};
+const events = [{ project: 'checkout-api', received: 120, rejected: 5, blacklisted: 15 }];
+const limits = [
+  { project: 'checkout-api', eventsPerSecond: 0.016667 },
+  { project: 'legacy-cron', eventsPerSecond: 0 },
+];
+
+function render(opts: Partial<FamilyOptions> = {}): string {
+  const o: FamilyOptions = {
+    legacy: true,
+    buckets: { h1: true, h24: true, d14: true },
+    pollInterval: 60,
+    now: new Date('2026-11-25T13:00:00Z'),
+    ...opts,
+  };
+  return renderFamilies([
+    ...issueWindowFamilies(issues, o),
+    ...eventFamilies(events, o),
+    ...rateLimitFamilies(limits, o),
+  ]);
+}
+
+/** Golden files pin names, types, label names, label order and spellings; UPDATE_GOLDEN=1 rewrites them. */
+function golden(name: string, actual: string): void {
+  const file = new URL(`./golden/${name}`, import.meta.url);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
+  assert.equal(actual, readFileSync(file, 'utf8'));
+}
+
+test('legacy exposition matches the Python exporter (golden file)', () => {
+  const text = render();
+  golden('legacy.prom', text);
+  // the spellings dashboards depend on, asserted on their own as well
+  assert.match(text, /^# TYPE sentry_issues histogram$/m);
+  assert.match(
+    text,
+    /^sentry_issues_bucket\{project_slug="checkout-api",environment="production",le="1h"\} 3$/m,
+  );
+  assert.match(
+    text,
+    /^sentry_issues_bucket\{project_slug="checkout-api",environment="production",le="\+Inf"\} 42$/m,
+  );
+  assert.match(text, /^sentry_issues_gcount\{project_slug="checkout-api",environment="production"\} 42$/m);
+  assert.match(text, /^sentry_issues_gsum\{project_slug="checkout-api",environment="production"\} 55$/m);
+  assert.match(text, /environment="None"/);
+  assert.match(
+    text,
+    /logger="None".*release="checkout-api@1\.4\.2",isUnhandled="True",firstSeen="2026-11-25",lastSeen="2026-11-25"\} 3$/m,
+  );
+  assert.match(
+    text,
+    /logger="cron \\"nightly\\"\\\\job".*platform="None".*release="None",isUnhandled="False"/,
+  );
+  assert.match(text, /^sentry_events_total\{project_slug="checkout-api",stat="blacklisted"\} 15$/m);
+  assert.match(text, /^sentry_rate_limit_events_sec\{project_slug="checkout-api"\} 0\.016667$/m);
+});
+
+test('disabled windows drop their bucket; gcount is the last bucket, gsum the enabled ones', () => {
+  const text = render({ buckets: { h1: false, h24: true, d14: false } });
+  assert.doesNotMatch(text, /^sentry_issues_bucket\{.*le="1h"/m);
+  assert.doesNotMatch(text, /^sentry_issues_bucket\{.*le="\+Inf"/m);
+  assert.match(text, /^sentry_issues_bucket\{.*le="24h"/m);
+  assert.match(text, /^sentry_issues_gcount\{project_slug="checkout-api",environment="production"\} 10$/m);
+  assert.match(text, /^sentry_issues_gsum\{project_slug="checkout-api",environment="production"\} 10$/m);
+});
+
+test('strict (non-legacy) exposition is lint-clean for promtool (golden file)', () => {
+  const text = render({ legacy: false });
+  golden('strict.prom', text);
+  assert.doesNotMatch(text, /sentry_issues_bucket/);
+  assert.match(
+    text,
+    /^sentry_unresolved_issue_events\{project_slug="checkout-api",environment="production",window="14d"\} 42$/m,
+  );
+  assert.match(text, /is_unhandled="True",first_seen="2026-11-25"/);
+});
+
+test('promtool check metrics accepts the strict exposition with the self-metrics, rejects the legacy one', async () => {
+  const self = new SelfMetrics({ pollInterval: 60, version: '0.0.0-test' });
+  self.observeRequest({
+    endpoint: '/organizations/{org}/issues/',
+    status: 200,
+    durationMs: 3,
+    rateLimitRemaining: 39,
+  });
+  const full = render({ legacy: false }) + (await self.render());
+  const check = (input: string) => spawnSync('promtool', ['check', 'metrics'], { input, encoding: 'utf8' });
+  const strict = check(full);
+  assert.equal(strict.error, undefined, 'promtool must be installed (Debian package prometheus)');
+  assert.equal(strict.status, 0, `promtool: ${strict.stdout}${strict.stderr}`);
+  const legacy = check(render({ legacy: true }));
+  assert.notEqual(legacy.status, 0, 'the legacy names are the reason for the switch');
+});
