@@ -64,5 +64,9 @@ export interface SentryApi {
   listOrganizationProjectKeys(opts?: CallOptions): Promise<SentryProjectKey[]>;
   getEventStats(query: EventStatsQuery, opts?: CallOptions): Promise<StatsV2>;
   /** `GET /issues/{id}/current-release/?environment=`: the version, or null when there is none. */
-  getCurrentRelease(issueId: string, environment: string | undefined, opts?: CallOptions): Promise<CurrentReleaseVersion>;
+  getCurrentRelease(
+    issueId: string,
+    environment: string | undefined,
+    opts?: CallOptions,
+  ): Promise<CurrentReleaseVersion>;
 }

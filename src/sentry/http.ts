@@ -1,0 +1,148 @@
+/**
+ * One HTTP GET to Sentry: keep-alive connections (undici), the bearer token, a hard per-request timeout
+ * covering headers and body, and the caller's AbortSignal. It reads the body fully and reports failures as
+ * `TransportError` kinds the retry policy understands; interpreting statuses and bodies is the client's job.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import type { HeaderBag } from './rate-limit.js';
+
+export interface TransportOptions {
+  token: string;
+  /** Seconds per request (headers and body together). */
+  timeoutSeconds: number;
+  /** Connections kept per origin; the queue's concurrency is the natural value. */
+  connections: number;
+  userAgent: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: HeaderBag;
+  body: string;
+  /** Local clock when the response was complete. */
+  receivedAtMs: number;
+  durationMs: number;
+}
+
+/** Why no response arrived. Never carries the request headers (the token). */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    readonly kind: 'network' | 'timeout' | 'aborted',
+    message: string,
+    readonly durationMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** `sentry-prometheus-exporter/<version>`, the version read from the package.json above this module. */
+export function defaultUserAgent(): string {
+  let dir = new URL('.', import.meta.url);
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === 'sentry-prometheus-exporter' && typeof pkg.version === 'string') {
+        return `sentry-prometheus-exporter/${pkg.version}`;
+      }
+    } catch {
+      // No package.json at this level; keep walking up.
+    }
+    dir = new URL('..', dir);
+  }
+  return 'sentry-prometheus-exporter';
+}
+
+/** A short, token-free description of a low-level failure (`ECONNRESET`, `UND_ERR_SOCKET`...). */
+function describeCause(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+export class HttpTransport {
+  readonly #agent: Agent;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+
+  constructor(options: TransportOptions) {
+    this.#timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
+    this.#agent = new Agent({
+      connections: Math.max(1, options.connections),
+      keepAliveTimeout: 30_000,
+      // Backstops; the AbortController below enforces the overall limit.
+      headersTimeout: this.#timeoutMs + 1000,
+      bodyTimeout: this.#timeoutMs + 1000,
+      connect: { timeout: this.#timeoutMs },
+    });
+    this.#headers = {
+      authorization: `Bearer ${options.token}`,
+      accept: 'application/json',
+      'user-agent': options.userAgent,
+    };
+  }
+
+  async get(url: URL, signal?: AbortSignal): Promise<HttpResponse> {
+    const started = performance.now();
+    const elapsed = () => performance.now() - started;
+    if (signal?.aborted) throw new TransportError('aborted', 'request aborted before it was sent', 0);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#timeoutMs);
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        headers: this.#headers,
+        dispatcher: this.#agent,
+        signal: controller.signal,
+      });
+      const body = await res.body.text();
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        body,
+        receivedAtMs: Date.now(),
+        durationMs: elapsed(),
+      };
+    } catch (err) {
+      if (timedOut) {
+        throw new TransportError(
+          'timeout',
+          `no complete answer within ${this.#timeoutMs / 1000}s`,
+          elapsed(),
+          {
+            cause: err,
+          },
+        );
+      }
+      if (signal?.aborted) throw new TransportError('aborted', 'request aborted', elapsed(), { cause: err });
+      throw new TransportError('network', `connection failed (${describeCause(err)})`, elapsed(), {
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+
+  /** Closes at once, failing requests still in flight. */
+  async destroy(): Promise<void> {
+    await this.#agent.destroy();
+  }
+}

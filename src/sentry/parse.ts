@@ -1,0 +1,246 @@
+/**
+ * The one place where Sentry's JSON becomes the typed objects of `types.ts`.
+ *
+ * Rule: a field the exporter needs that is present with the wrong type, or a required one that is missing,
+ * is an error naming the endpoint and the field (`[3].count`), never a silently wrong metric. Fields that
+ * older self-hosted Sentry versions do not send get a documented default instead (e.g. `isUnhandled`).
+ */
+import { SentryApiError } from './errors.js';
+import type {
+  CurrentReleaseVersion,
+  SentryEnvironment,
+  SentryIssue,
+  SentryProject,
+  SentryProjectKey,
+  StatsV2,
+  StatsV2Group,
+} from './types.js';
+
+/** Where a parse happens: carried into every error. */
+export interface ParseContext {
+  endpoint: string;
+  project?: string | undefined;
+}
+
+type Json = unknown;
+type JsonObject = Record<string, Json>;
+
+function describe(value: Json): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} chars` : JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function fail(ctx: ParseContext, path: string, expected: string, got: Json): never {
+  const where = path === '' ? 'the body' : path;
+  throw new SentryApiError(
+    `Unexpected response from Sentry ${ctx.endpoint}: ${where} should be ${expected}, got ${describe(got)}`,
+    { kind: 'parse', endpoint: ctx.endpoint, project: ctx.project },
+  );
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function isObject(v: Json): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function object(ctx: ParseContext, v: Json, path: string): JsonObject {
+  if (!isObject(v)) fail(ctx, path, 'an object', v);
+  return v;
+}
+
+function array(ctx: ParseContext, v: Json, path: string): Json[] {
+  if (!Array.isArray(v)) fail(ctx, path, 'an array', v);
+  return v;
+}
+
+function string(ctx: ParseContext, o: JsonObject, key: string, path: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') fail(ctx, join(path, key), 'a string', v);
+  return v;
+}
+
+/** `null` when absent or null; a string otherwise. */
+function nullableString(ctx: ParseContext, o: JsonObject, key: string, path: string): string | null {
+  const v = o[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') fail(ctx, join(path, key), 'a string or null', v);
+  return v;
+}
+
+function boolean(ctx: ParseContext, o: JsonObject, key: string, path: string, absent?: boolean): boolean {
+  const v = o[key];
+  if (v === undefined && absent !== undefined) return absent;
+  if (typeof v !== 'boolean') fail(ctx, join(path, key), 'a boolean', v);
+  return v;
+}
+
+/** Sentry ids are strings, a few (a key's `projectId`) integers; both become non-empty strings. */
+function id(ctx: ParseContext, o: JsonObject, key: string, path: string): string {
+  const v = o[key];
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  fail(ctx, join(path, key), 'an id (non-empty string)', v);
+}
+
+function integer(ctx: ParseContext, o: JsonObject, key: string, path: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(ctx, join(path, key), 'an integer', v);
+  return v;
+}
+
+/** Issue `count`: Sentry sends a string of digits ("42"); a plain integer is accepted too. */
+function countField(ctx: ParseContext, o: JsonObject, key: string, path: string): number {
+  const v = o[key];
+  if (typeof v === 'string' && /^\d+$/.test(v)) {
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+  fail(ctx, join(path, key), 'a non-negative integer string', v);
+}
+
+function list<T>(ctx: ParseContext, json: Json, item: (o: JsonObject, path: string) => T): T[] {
+  return array(ctx, json, '').map((v, i) => item(object(ctx, v, `[${i}]`), `[${i}]`));
+}
+
+/** Parses a response body; a body that is not JSON at all (HTML error page, truncation) is a parse error. */
+export function parseJsonBody(ctx: ParseContext, body: string, contentType: string | undefined): Json {
+  try {
+    return JSON.parse(body) as Json;
+  } catch {
+    const what =
+      body.trim() === '' ? 'an empty body' : `${body.length} bytes of ${contentType ?? 'unknown type'}`;
+    throw new SentryApiError(`Unexpected response from Sentry ${ctx.endpoint}: expected JSON, got ${what}`, {
+      kind: 'parse',
+      endpoint: ctx.endpoint,
+      project: ctx.project,
+    });
+  }
+}
+
+/** Sentry's `{"detail": "..."}` from an error body, when there is one. */
+export function errorDetail(body: string): string | undefined {
+  try {
+    const json = JSON.parse(body) as Json;
+    if (isObject(json)) {
+      const d = json['detail'];
+      if (typeof d === 'string') return d;
+      if (isObject(d) && typeof d['message'] === 'string') return d['message'];
+    }
+  } catch {
+    // Not JSON (a proxy's HTML page): there is no detail to report.
+  }
+  return undefined;
+}
+
+export function parseProjects(ctx: ParseContext, json: Json): SentryProject[] {
+  return list(ctx, json, (o, p) => {
+    const envs = o['environments'];
+    let environments: string[] | undefined;
+    if (envs !== undefined && envs !== null) {
+      environments = array(ctx, envs, `${p}.environments`).map((e, i) => {
+        if (typeof e !== 'string') fail(ctx, `${p}.environments[${i}]`, 'a string', e);
+        return e;
+      });
+    }
+    return {
+      id: id(ctx, o, 'id', p),
+      slug: string(ctx, o, 'slug', p),
+      name: string(ctx, o, 'name', p),
+      platform: nullableString(ctx, o, 'platform', p),
+      environments,
+    };
+  });
+}
+
+export function parseEnvironments(ctx: ParseContext, json: Json): SentryEnvironment[] {
+  return list(ctx, json, (o, p) => ({
+    id: id(ctx, o, 'id', p),
+    name: string(ctx, o, 'name', p),
+    isHidden: boolean(ctx, o, 'isHidden', p, false),
+  }));
+}
+
+export function parseIssues(ctx: ParseContext, json: Json): SentryIssue[] {
+  return list(ctx, json, (o, p) => {
+    const project = object(ctx, o['project'], `${p}.project`);
+    return {
+      id: id(ctx, o, 'id', p),
+      projectId: id(ctx, project, 'id', `${p}.project`),
+      projectSlug: string(ctx, project, 'slug', `${p}.project`),
+      logger: nullableString(ctx, o, 'logger', p),
+      level: string(ctx, o, 'level', p),
+      status: string(ctx, o, 'status', p),
+      platform: nullableString(ctx, o, 'platform', p),
+      isUnhandled: boolean(ctx, o, 'isUnhandled', p, false),
+      count: countField(ctx, o, 'count', p),
+      firstSeen: nullableString(ctx, o, 'firstSeen', p),
+      lastSeen: nullableString(ctx, o, 'lastSeen', p),
+    };
+  });
+}
+
+export function parseProjectKeys(ctx: ParseContext, json: Json): SentryProjectKey[] {
+  return list(ctx, json, (o, p) => {
+    const rl = o['rateLimit'];
+    let rateLimit: SentryProjectKey['rateLimit'] = null;
+    if (rl !== undefined && rl !== null) {
+      const r = object(ctx, rl, `${p}.rateLimit`);
+      rateLimit = {
+        window: integer(ctx, r, 'window', `${p}.rateLimit`),
+        count: integer(ctx, r, 'count', `${p}.rateLimit`),
+      };
+    }
+    return {
+      id: id(ctx, o, 'id', p),
+      projectId: id(ctx, o, 'projectId', p),
+      isActive: boolean(ctx, o, 'isActive', p),
+      rateLimit,
+      dateCreated: nullableString(ctx, o, 'dateCreated', p),
+    };
+  });
+}
+
+export function parseStatsV2(ctx: ParseContext, json: Json): StatsV2 {
+  const o = object(ctx, json, '');
+  const intervals = array(ctx, o['intervals'], 'intervals').map((v, i) => {
+    if (typeof v !== 'string') fail(ctx, `intervals[${i}]`, 'a string', v);
+    return v;
+  });
+  const groups = array(ctx, o['groups'], 'groups').map((g, i): StatsV2Group => {
+    const path = `groups[${i}]`;
+    const go = object(ctx, g, path);
+    const byIn = object(ctx, go['by'], `${path}.by`);
+    const by: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(byIn)) {
+      if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) {
+        fail(ctx, `${path}.by.${k}`, 'a string or number', v);
+      }
+      by[k] = v;
+    }
+    const totalsIn = object(ctx, go['totals'], `${path}.totals`);
+    const totals: Record<string, number> = {};
+    for (const [k, v] of Object.entries(totalsIn)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(ctx, `${path}.totals.${k}`, 'a number', v);
+      totals[k] = v;
+    }
+    return { by, totals };
+  });
+  return { start: string(ctx, o, 'start', ''), end: string(ctx, o, 'end', ''), intervals, groups };
+}
+
+export function parseCurrentRelease(ctx: ParseContext, json: Json): CurrentReleaseVersion {
+  const o = object(ctx, json, '');
+  if (!('currentRelease' in o)) fail(ctx, 'currentRelease', 'present (null or an object)', undefined);
+  const cr = o['currentRelease'];
+  if (cr === null) return null;
+  const release = object(ctx, object(ctx, cr, 'currentRelease')['release'], 'currentRelease.release');
+  return string(ctx, release, 'version', 'currentRelease.release');
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { SentryApiError } from '../../src/sentry/errors.js';
+import { nextPage, parseLinkHeader } from '../../src/sentry/pagination.js';
+import {
+  issueJson,
+  linkHeader,
+  makeClient,
+  rejection,
+  sendJson,
+  startServer,
+  type TestServer,
+} from './helpers.js';
+
+const servers: TestServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+test('parseLinkHeader reads Sentry Link headers', () => {
+  const h =
+    '<https://sentry.io/api/0/organizations/acme/issues/?limit=100&cursor=0:0:1>; rel="previous"; results="false"; cursor="0:0:1", ' +
+    '<https://sentry.io/api/0/organizations/acme/issues/?limit=100&cursor=0:100:0>; rel="next"; results="true"; cursor="0:100:0"';
+  const entries = parseLinkHeader(h);
+  assert.equal(entries.length, 2);
+  assert.deepEqual(
+    entries.map((e) => [e.rel, e.results, e.cursor]),
+    [
+      ['previous', false, '0:0:1'],
+      ['next', true, '0:100:0'],
+    ],
+  );
+  assert.deepEqual(nextPage(h), { kind: 'next', cursor: '0:100:0' });
+  assert.deepEqual(nextPage(h.replace('results="true"', 'results="false"')), { kind: 'none' });
+  assert.deepEqual(nextPage(undefined), { kind: 'none' });
+  // Cursor only in the URL: still found.
+  assert.deepEqual(nextPage('<http://x/a/?cursor=1:200:0>; rel="next"; results="true"'), {
+    kind: 'next',
+    cursor: '1:200:0',
+  });
+  assert.equal(nextPage('<http://x/a/>; rel="next"; results="true"').kind, 'invalid');
+});
+
+test('listIssues follows pagination across 4 pages and returns every issue exactly once', async () => {
+  const total = 350;
+  const server = await startServer((_req, res, hit) => {
+    const offset = Number((hit.query.get('cursor') ?? '0:0:0').split(':')[1]);
+    const limit = Number(hit.query.get('limit'));
+    const page = Array.from({ length: Math.min(limit, total - offset) }, (_, i) => issueJson(offset + i + 1));
+    const self = `http://internal-host:9000${hit.path}?limit=100`;
+    const hasNext = offset + limit < total;
+    sendJson(res, 200, page, {
+      link: linkHeader(
+        self,
+        `0:${Math.max(0, offset - limit)}:1`,
+        offset > 0,
+        `0:${offset + limit}:0`,
+        hasNext,
+      ),
+    });
+  });
+  servers.push(server);
+  const { client } = makeClient(server.baseUrl);
+  try {
+    const issues = await client.listIssues({ query: 'is:unresolved', projectIds: ['1'] });
+    assert.equal(issues.length, total);
+    assert.equal(new Set(issues.map((i) => i.id)).size, total);
+    assert.deepEqual(
+      issues.map((i) => Number(i.id)),
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+    assert.equal(server.hits.length, 4);
+    // Every page asks for 100 and carries the same filters; only the cursor changes.
+    assert.deepEqual(
+      server.hits.map((h) => h.query.get('cursor')),
+      [null, '0:100:0', '0:200:0', '0:300:0'],
+    );
+    for (const h of server.hits) {
+      assert.equal(h.query.get('limit'), '100');
+      assert.equal(h.query.get('query'), 'is:unresolved');
+      assert.deepEqual(h.query.getAll('project'), ['1']);
+    }
+    // The Link pointed at another host; the client stayed on its own base URL.
+    assert.equal(client.stats().requests, 4);
+  } finally {
+    await client.close();
+  }
+});
+
+test('a server that serves the same cursor twice is an error, not an endless loop', async () => {
+  const server = await startServer((_req, res, hit) => {
+    sendJson(res, 200, [issueJson(1)], {
+      link: linkHeader(`http://h${hit.path}?limit=100`, '0:0:1', false, '0:100:0', true),
+    });
+  });
+  servers.push(server);
+  const { client } = makeClient(server.baseUrl);
+  try {
+    const err = await rejection(client.listIssues({ query: '' }));
+    assert.ok(err instanceof SentryApiError);
+    assert.equal(err.kind, 'parse');
+    assert.equal(err.endpoint, '/organizations/{org}/issues/');
+    assert.match(err.message, /cursor "0:100:0" was served twice/);
+    assert.equal(server.hits.length, 2);
+  } finally {
+    await client.close();
+  }
+});
+
+test('results="true" without a cursor is an error, not a silent last page', async () => {
+  const server = await startServer((_req, res) => {
+    sendJson(res, 200, [{ id: '1', slug: 'web', name: 'Web', platform: null }], {
+      link: '<http://h/x/>; rel="next"; results="true"',
+    });
+  });
+  servers.push(server);
+  const { client } = makeClient(server.baseUrl);
+  try {
+    const err = await rejection(client.listProjects());
+    assert.ok(err instanceof SentryApiError);
+    assert.equal(err.kind, 'parse');
+    assert.equal(err.endpoint, '/organizations/{org}/projects/');
+    assert.match(err.message, /no cursor/);
+  } finally {
+    await client.close();
+  }
+});
+
+test('a list without Link header is one page (self-hosted environments endpoint)', async () => {
+  const server = await startServer((_req, res) => {
+    sendJson(res, 200, [
+      { id: '1', name: 'production', isHidden: false },
+      { id: '2', name: 'staging', isHidden: true },
+    ]);
+  });
+  servers.push(server);
+  const { client } = makeClient(server.baseUrl);
+  try {
+    const envs = await client.listProjectEnvironments('web');
+    assert.deepEqual(envs, [
+      { id: '1', name: 'production', isHidden: false },
+      { id: '2', name: 'staging', isHidden: true },
+    ]);
+    assert.equal(server.hits.length, 1);
+  } finally {
+    await client.close();
+  }
+});
