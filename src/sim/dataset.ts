@@ -1,0 +1,513 @@
+/**
+ * The simulated organization: projects, environments, issues, client keys and usage outcomes, generated once
+ * from a seed so that tests, the demo and benchmarks see the same data for the same options.
+ *
+ * Issue ages are relative to the clock at generation time and are kept at least 10 minutes away from the 1h,
+ * 24h and 14d boundaries, so the ground truth is stable for a test that runs for several minutes.
+ */
+import { DAY, HOUR, MINUTE, isoMs } from './durations.js';
+import { Prng } from './prng.js';
+
+export interface SimEnvironment {
+  id: string;
+  name: string;
+  isHidden: boolean;
+}
+
+export interface SimProject {
+  index: number;
+  id: string;
+  idNum: number;
+  slug: string;
+  name: string;
+  platform: string | null;
+  dateCreated: string;
+  team: { id: string; name: string; slug: string };
+  /** Visible and hidden environments. Issues only ever have events in visible ones. */
+  environments: SimEnvironment[];
+  /** Names of the visible environments, in creation order. */
+  visibleEnvironments: string[];
+  releases: Array<{ version: string; dateCreated: string }>;
+}
+
+/** An issue's events in one environment (`env` null for a project without environments). */
+export interface SimIssueEnv {
+  env: string | null;
+  count: number;
+  userCount: number;
+  release: string | null;
+}
+
+export interface SimIssue {
+  id: string;
+  project: SimProject;
+  shortId: string;
+  title: string;
+  culprit: string;
+  errorType: string;
+  errorValue: string;
+  logger: string | null;
+  level: 'error' | 'warning' | 'fatal' | 'info';
+  status: 'unresolved' | 'resolved' | 'ignored';
+  substatus: string | null;
+  platform: string | null;
+  isUnhandled: boolean;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  firstSeen: string;
+  lastSeen: string;
+  envs: SimIssueEnv[];
+  totalCount: number;
+  totalUserCount: number;
+  /** Lower-cased title, for free-text search. */
+  titleLower: string;
+}
+
+export interface SimKey {
+  id: string;
+  name: string;
+  secret: string;
+  project: SimProject;
+  isActive: boolean;
+  rateLimit: { window: number; count: number } | null;
+  dateCreated: string;
+}
+
+export const OUTCOMES = ['accepted', 'filtered', 'rate_limited', 'invalid', 'client_discard'] as const;
+export const CATEGORIES = ['error', 'transaction'] as const;
+
+/**
+ * Usage outcomes as columns (one entry per row), sorted by time: a daily bin per project, category, outcome and
+ * reason. Columns keep ~half a million rows cheap to hold and scan.
+ */
+export interface OutcomeTable {
+  time: number[];
+  project: number[];
+  category: number[];
+  outcome: number[];
+  /** Index into REASONS. */
+  reason: number[];
+  quantity: number[];
+  timesSeen: number[];
+}
+
+export interface Dataset {
+  org: { id: string; slug: string; name: string };
+  generatedAt: number;
+  projects: SimProject[];
+  projectsBySlug: Map<string, SimProject>;
+  projectsById: Map<string, SimProject>;
+  /** Environment names that exist anywhere in the organization. */
+  orgEnvironments: Set<string>;
+  issues: SimIssue[];
+  issuesById: Map<string, SimIssue>;
+  issuesByProject: Map<SimProject, SimIssue[]>;
+  /** `${projectIndex}\u0000${env}` -> issues with events in that environment. */
+  issuesByProjectEnv: Map<string, SimIssue[]>;
+  keys: SimKey[];
+  keysByProject: Map<SimProject, SimKey[]>;
+  outcomes: OutcomeTable;
+}
+
+export interface DatasetOptions {
+  seed: number;
+  projects: number;
+  environmentsPerProject: number;
+  issuesPerProject: number;
+  org: string;
+  now: number;
+}
+
+const PROJECT_NAMES = [
+  'checkout-api',
+  'web-frontend',
+  'payments-service',
+  'inventory-worker',
+  'mobile-ios',
+  'mobile-android',
+  'search-indexer',
+  'auth-gateway',
+  'notifications',
+  'billing-cron',
+  'admin-portal',
+  'recommendations',
+  'shipping-api',
+  'analytics-etl',
+  'media-transcoder',
+  'graphql-edge',
+  'support-widget',
+  'pricing-engine',
+  'catalog-sync',
+  'fraud-detector',
+];
+
+const PLATFORMS = [
+  'python',
+  'javascript-react',
+  'node',
+  'go',
+  'java',
+  'ruby',
+  'php',
+  'csharp',
+  'python-django',
+];
+
+const ENVIRONMENT_POOL = [
+  'production',
+  'staging',
+  'development',
+  'qa',
+  'canary',
+  'sandbox',
+  'preview',
+  'perf',
+  'demo',
+  'uat',
+  'beta',
+  'integration',
+];
+
+const LOGGERS = ['root', 'django.request', 'celery.worker', 'console', 'app.http', 'sqlalchemy.engine'];
+
+const ERROR_KINDS: Array<{ type: string; value: string; culprit: string }> = [
+  { type: 'TypeError', value: "Cannot read properties of undefined (reading 'id')", culprit: 'renderCart' },
+  { type: 'ValueError', value: 'invalid literal for int() with base 10', culprit: 'orders.views in create' },
+  { type: 'ConnectionError', value: 'Connection refused by upstream', culprit: 'clients.http in request' },
+  { type: 'TimeoutError', value: 'Operation timed out after 30000ms', culprit: 'db.pool in acquire' },
+  { type: 'KeyError', value: "'customer_id'", culprit: 'billing.tasks in charge' },
+  { type: 'NullPointerException', value: 'user.getAddress() is null', culprit: 'com.acme.ShippingService' },
+  { type: 'RangeError', value: 'Maximum call stack size exceeded', culprit: 'utils/tree in walk' },
+  { type: 'IntegrityError', value: 'duplicate key value violates unique constraint', culprit: 'models.save' },
+  { type: 'PermissionError', value: 'Access denied for bucket media-uploads', culprit: 'storage.s3 in put' },
+  { type: 'SyntaxError', value: 'Unexpected token < in JSON at position 0', culprit: 'api/client in parse' },
+];
+
+/** Margin kept between any generated age and the 1h / 24h / 14d boundaries. */
+const BOUNDARY_MARGIN = 10 * MINUTE;
+const BOUNDARIES = [HOUR, DAY, 14 * DAY];
+
+/** Picks a firstSeen age (ms before generation) in one of four bands, never near a boundary. */
+function pickAge(rng: Prng, withinFourteenDays: boolean): number {
+  const r = rng.next();
+  const band = withinFourteenDays ? r * 0.85 : r;
+  if (band < 0.12) return rng.range(MINUTE, HOUR - BOUNDARY_MARGIN - MINUTE);
+  if (band < 0.42) return rng.range(HOUR + BOUNDARY_MARGIN + MINUTE, DAY - BOUNDARY_MARGIN - MINUTE);
+  if (band < 0.85) return rng.range(DAY + BOUNDARY_MARGIN + MINUTE, 14 * DAY - BOUNDARY_MARGIN - MINUTE);
+  return rng.range(14 * DAY + BOUNDARY_MARGIN + MINUTE, 30 * DAY);
+}
+
+/** A lastSeen age no larger than the firstSeen age, moved away from boundaries (statsPeriod filters on it). */
+function pickLastSeenAge(rng: Prng, firstAge: number): number {
+  let age = rng.chance(0.4) ? rng.range(0, Math.min(firstAge, 30 * MINUTE)) : rng.range(0, firstAge);
+  for (const boundary of BOUNDARIES) {
+    if (Math.abs(age - boundary) <= BOUNDARY_MARGIN) age = boundary - BOUNDARY_MARGIN - MINUTE;
+  }
+  return Math.max(0, Math.floor(age));
+}
+
+function pickLevel(rng: Prng): SimIssue['level'] {
+  const r = rng.next();
+  if (r < 0.65) return 'error';
+  if (r < 0.85) return 'warning';
+  if (r < 0.92) return 'fatal';
+  return 'info';
+}
+
+function pickStatus(rng: Prng): SimIssue['status'] {
+  const r = rng.next();
+  if (r < 0.75) return 'unresolved';
+  if (r < 0.9) return 'resolved';
+  return 'ignored';
+}
+
+function projectSlug(index: number): string {
+  const base = PROJECT_NAMES[index % PROJECT_NAMES.length] ?? 'project';
+  const round = Math.floor(index / PROJECT_NAMES.length);
+  return round === 0 ? base : `${base}-${round + 1}`;
+}
+
+function titleCase(slug: string): string {
+  return slug
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join(' ');
+}
+
+function environmentNames(count: number, rng: Prng): string[] {
+  const pool = [...ENVIRONMENT_POOL];
+  for (let i = pool.length; i < count; i++) pool.push(`env-${i + 1}`);
+  // The first environment is production for most projects, as in real organizations.
+  const names: string[] = [];
+  if (count > 0 && rng.chance(0.8)) names.push('production');
+  while (names.length < count) {
+    const name = rng.pick(pool);
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+/** Heavy-tailed event count: most issues are small, a few are large. */
+function eventCount(rng: Prng): number {
+  return 1 + Math.floor(Math.exp(rng.next() * 7.5));
+}
+
+function generateProjects(opts: DatasetOptions, rng: Prng, envIds: Map<string, string>): SimProject[] {
+  const projects: SimProject[] = [];
+  const envId = (name: string): string => {
+    let id = envIds.get(name);
+    if (id === undefined) {
+      id = String(1000 + envIds.size * 7);
+      envIds.set(name, id);
+    }
+    return id;
+  };
+  for (let i = 0; i < opts.projects; i++) {
+    const slug = projectSlug(i);
+    const idNum = 4505281256090000 + i * 13;
+    const noEnvironments = opts.projects >= 2 && i === opts.projects - 1;
+    const envCount = noEnvironments ? 0 : opts.environmentsPerProject;
+    const visible = environmentNames(envCount, rng);
+    const environments: SimEnvironment[] = visible.map((name) => ({
+      id: envId(name),
+      name,
+      isHidden: false,
+    }));
+    if (envCount > 0 && i % 7 === 3) {
+      // A hidden environment: listed only with visibility=hidden/all, never has issues.
+      environments.push({ id: envId('legacy-staging'), name: 'legacy-staging', isHidden: true });
+    }
+    const platform = i % 17 === 5 ? null : rng.pick(PLATFORMS);
+    const teamIndex = i % 5;
+    const releases: SimProject['releases'] = [];
+    const major = rng.int(1, 4);
+    for (let r = 0; r < 3; r++) {
+      const version = `${slug}@${major}.${rng.int(0, 12)}.${r}`;
+      releases.push({ version, dateCreated: isoMs(opts.now - (30 - r * 10) * DAY) });
+    }
+    projects.push({
+      index: i,
+      id: String(idNum),
+      idNum,
+      slug,
+      name: titleCase(slug),
+      platform,
+      dateCreated: isoMs(opts.now - (400 + i) * DAY),
+      team: { id: String(10 + teamIndex), name: `Team ${teamIndex + 1}`, slug: `team-${teamIndex + 1}` },
+      environments,
+      visibleEnvironments: visible,
+      releases,
+    });
+  }
+  return projects;
+}
+
+function generateIssues(opts: DatasetOptions, rng: Prng, projects: SimProject[]): SimIssue[] {
+  const issues: SimIssue[] = [];
+  let nextId = 5_000_000_000;
+  for (const project of projects) {
+    const envs = project.visibleEnvironments;
+    // Project 0 always has more than 100 unresolved recent issues in its first environment (pagination).
+    const forced = project.index === 0 ? 110 : 0;
+    const total = project.index === 0 ? Math.max(opts.issuesPerProject, 130) : opts.issuesPerProject;
+    const upperSlug = project.slug.toUpperCase();
+    for (let n = 0; n < total; n++) {
+      const isForced = n < forced;
+      nextId += rng.int(1, 9);
+      const id = String(nextId);
+      const kind = rng.pick(ERROR_KINDS);
+      const firstAge = Math.floor(pickAge(rng, isForced));
+      const lastAge = pickLastSeenAge(rng, firstAge);
+      const firstSeenMs = opts.now - firstAge;
+      const lastSeenMs = opts.now - lastAge;
+      const status = isForced ? 'unresolved' : pickStatus(rng);
+      const issueEnvs: SimIssueEnv[] = [];
+      const release = (): string | null => (rng.chance(0.8) ? rng.pick(project.releases).version : null);
+      if (envs.length === 0) {
+        const count = eventCount(rng);
+        issueEnvs.push({ env: null, count, userCount: rng.int(0, count), release: release() });
+      } else {
+        const primary = isForced ? (envs[0] ?? '') : rng.pick(envs);
+        const names = [primary];
+        if (envs.length >= 2 && rng.chance(0.2)) {
+          let second = rng.pick(envs);
+          while (second === primary) second = rng.pick(envs);
+          names.push(second);
+        }
+        for (const env of names) {
+          const count = eventCount(rng);
+          issueEnvs.push({ env, count, userCount: rng.int(0, count), release: release() });
+        }
+      }
+      const title = `${kind.type}: ${kind.value} (#${n + 1})`;
+      const level = pickLevel(rng);
+      issues.push({
+        id,
+        project,
+        shortId: `${upperSlug}-${(n + 1).toString(36).toUpperCase()}`,
+        title,
+        culprit: kind.culprit,
+        errorType: kind.type,
+        errorValue: kind.value,
+        logger: rng.chance(0.3) ? null : rng.pick(LOGGERS),
+        level,
+        status,
+        substatus:
+          status === 'resolved'
+            ? null
+            : status === 'ignored'
+              ? 'archived_until_escalating'
+              : firstAge < 7 * DAY
+                ? 'new'
+                : 'ongoing',
+        platform: rng.chance(0.05) ? null : project.platform,
+        isUnhandled: rng.chance(0.3),
+        firstSeenMs,
+        lastSeenMs,
+        firstSeen: isoMs(firstSeenMs),
+        lastSeen: isoMs(lastSeenMs),
+        envs: issueEnvs,
+        totalCount: issueEnvs.reduce((sum, e) => sum + e.count, 0),
+        totalUserCount: issueEnvs.reduce((sum, e) => sum + e.userCount, 0),
+        titleLower: title.toLowerCase(),
+      });
+    }
+  }
+  return issues;
+}
+
+function generateKeys(opts: DatasetOptions, rng: Prng, projects: SimProject[]): SimKey[] {
+  const keys: SimKey[] = [];
+  const adjectives = ['Liked', 'Bold', 'Quiet', 'Brave', 'Swift', 'Calm'];
+  const animals = ['Pegasus', 'Oarfish', 'Heron', 'Lynx', 'Otter', 'Falcon'];
+  for (const project of projects) {
+    const count = rng.chance(0.35) ? 2 : 1;
+    for (let k = 0; k < count; k++) {
+      const isActive = k === 0 ? !rng.chance(0.2) : true;
+      let rateLimit: SimKey['rateLimit'] = null;
+      if (rng.chance(0.6)) {
+        const window = rng.pick([1, 60, 3600, 86400]);
+        rateLimit = { window, count: rng.int(1, 5000) };
+      }
+      keys.push({
+        id: rng.hex(32),
+        name: `${rng.pick(adjectives)} ${rng.pick(animals)}`,
+        secret: rng.hex(32),
+        project,
+        isActive,
+        rateLimit,
+        dateCreated: isoMs(opts.now - (300 - k * 100 + project.index) * DAY),
+      });
+    }
+  }
+  return keys;
+}
+
+/** Every outcome reason the data uses; rows store an index into this list. */
+export const REASONS = [
+  'none',
+  'browser-extensions',
+  'legacy-browsers',
+  'key_quota',
+  'project_quota',
+  'invalid_transaction',
+  'too_large',
+  'sample_rate',
+  'queue_overflow',
+] as const;
+
+/** Reasons (indexes into REASONS) per outcome, as Sentry reports them. */
+const OUTCOME_REASONS: Record<(typeof OUTCOMES)[number], number[]> = {
+  accepted: [0],
+  filtered: [1, 2],
+  rate_limited: [3, 4],
+  invalid: [5, 6],
+  client_discard: [7, 8],
+};
+
+/** Daily outcome bins for the 45 days up to (and including) the generation day, time-ordered. */
+function generateOutcomes(opts: DatasetOptions, rng: Prng, projects: SimProject[]): OutcomeTable {
+  const table: OutcomeTable = {
+    time: [],
+    project: [],
+    category: [],
+    outcome: [],
+    reason: [],
+    quantity: [],
+    timesSeen: [],
+  };
+  const today = Math.floor(opts.now / DAY) * DAY;
+  const scale = projects.map(() => rng.range(0.2, 3));
+  for (let day = 45; day >= 0; day--) {
+    const time = today - day * DAY;
+    for (const project of projects) {
+      const projectScale = scale[project.index] ?? 1;
+      for (let c = 0; c < CATEGORIES.length; c++) {
+        for (let o = 0; o < OUTCOMES.length; o++) {
+          const outcome = OUTCOMES[o] ?? 'accepted';
+          // Accepted every day; the other outcomes on some days only.
+          if (o > 0 && !rng.chance(0.45)) continue;
+          const base = o === 0 ? 2000 : 150;
+          const quantity = Math.max(
+            1,
+            Math.floor(rng.range(0.3, 1.7) * base * projectScale * (c === 1 ? 3 : 1)),
+          );
+          table.time.push(time);
+          table.project.push(project.index);
+          table.category.push(c);
+          table.outcome.push(o);
+          table.reason.push(rng.pick(OUTCOME_REASONS[outcome]));
+          table.quantity.push(quantity);
+          table.timesSeen.push(Math.max(1, Math.ceil(quantity / rng.int(2, 20))));
+        }
+      }
+    }
+  }
+  return table;
+}
+
+export function generateDataset(opts: DatasetOptions): Dataset {
+  const rng = new Prng(opts.seed);
+  const envIds = new Map<string, string>();
+  const projects = generateProjects(opts, rng, envIds);
+  // Separate streams per part, so changing one part's generation does not shift the others.
+  const issues = generateIssues(opts, new Prng(opts.seed ^ 0x5eed1), projects);
+  const keys = generateKeys(opts, new Prng(opts.seed ^ 0x5eed2), projects);
+  const outcomes = generateOutcomes(opts, new Prng(opts.seed ^ 0x5eed3), projects);
+
+  const issuesByProject = new Map<SimProject, SimIssue[]>(projects.map((p) => [p, []]));
+  const issuesByProjectEnv = new Map<string, SimIssue[]>();
+  const issuesById = new Map<string, SimIssue>();
+  for (const issue of issues) {
+    issuesById.set(issue.id, issue);
+    issuesByProject.get(issue.project)?.push(issue);
+    for (const e of issue.envs) {
+      if (e.env === null) continue;
+      const key = `${issue.project.index}\u0000${e.env}`;
+      let list = issuesByProjectEnv.get(key);
+      if (!list) issuesByProjectEnv.set(key, (list = []));
+      list.push(issue);
+    }
+  }
+  const keysByProject = new Map<SimProject, SimKey[]>(projects.map((p) => [p, []]));
+  for (const key of keys) keysByProject.get(key.project)?.push(key);
+
+  const orgEnvironments = new Set<string>();
+  for (const p of projects) for (const e of p.environments) orgEnvironments.add(e.name);
+
+  return {
+    org: { id: '4504765715316736', slug: opts.org, name: titleCase(opts.org) },
+    generatedAt: opts.now,
+    projects,
+    projectsBySlug: new Map(projects.map((p) => [p.slug, p])),
+    projectsById: new Map(projects.map((p) => [p.id, p])),
+    orgEnvironments,
+    issues,
+    issuesById,
+    issuesByProject,
+    issuesByProjectEnv,
+    keys,
+    keysByProject,
+    outcomes,
+  };
+}

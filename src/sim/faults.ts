@@ -1,0 +1,130 @@
+/**
+ * Injected failures: which one (if any) hits a request, decided by a PRNG of its own so that fault decisions
+ * never disturb the generated data, and what the faulty answer looks like.
+ */
+import type { Faults } from './types.js';
+import { Prng } from './prng.js';
+
+export type FaultKind = 'serverError' | 'reset' | 'hang' | 'malformed' | 'html' | 'wrongType';
+
+const ORDER: Array<[FaultKind, keyof Faults]> = [
+  ['serverError', 'serverErrorRate'],
+  ['reset', 'resetRate'],
+  ['hang', 'hangRate'],
+  ['malformed', 'malformedRate'],
+  ['html', 'htmlRate'],
+  ['wrongType', 'wrongTypeRate'],
+];
+
+export class FaultInjector {
+  private faults: Faults = {};
+  private readonly rng: Prng;
+
+  constructor(seed: number) {
+    this.rng = new Prng(seed ^ 0xfa017);
+  }
+
+  set(faults: Faults): void {
+    for (const [, field] of ORDER) {
+      const rate = faults[field];
+      if (rate !== undefined && (typeof rate !== 'number' || rate < 0 || rate > 1)) {
+        throw new RangeError(`${field} must be between 0 and 1, got ${String(rate)}`);
+      }
+    }
+    this.faults = { ...faults };
+  }
+
+  get hangMs(): number {
+    return this.faults.hangMs ?? 30_000;
+  }
+
+  /** One draw per request; the rates are cumulative slices of [0, 1). */
+  decide(endpoint: string): FaultKind | undefined {
+    const { endpoints } = this.faults;
+    if (endpoints && !endpoints.includes(endpoint)) return undefined;
+    const total = ORDER.reduce(
+      (sum, [, field]) => sum + ((this.faults[field] as number | undefined) ?? 0),
+      0,
+    );
+    if (total <= 0) return undefined;
+    let r = this.rng.next();
+    for (const [kind, field] of ORDER) {
+      const rate = (this.faults[field] as number | undefined) ?? 0;
+      if (r < rate) return kind;
+      r -= rate;
+    }
+    return undefined;
+  }
+
+  /** A second draw, to vary the shape of a fault (status, body kind). */
+  variant(n: number): number {
+    return Math.floor(this.rng.next() * n);
+  }
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const HTML_ERROR = (status: number, text: string): string =>
+  `<html>\r\n<head><title>${status} ${text}</title></head>\r\n<body>\r\n<center><h1>${status} ${text}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+
+export function serverErrorResponse(variant: number): RawResponse {
+  switch (variant) {
+    case 0:
+      return {
+        status: 500,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ detail: 'Internal Error', errorId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90' }),
+      };
+    case 1:
+      return { status: 502, headers: { 'Content-Type': 'text/html' }, body: HTML_ERROR(502, 'Bad Gateway') };
+    default:
+      return {
+        status: 503,
+        headers: { 'Content-Type': 'text/html' },
+        body: HTML_ERROR(503, 'Service Temporarily Unavailable'),
+      };
+  }
+}
+
+export function htmlPageResponse(): RawResponse {
+  return {
+    status: 200,
+    headers: { 'Content-Type': 'text/html; charset=utf-8' },
+    body: '<!DOCTYPE html>\n<html lang="en"><head><title>Login | Sentry</title></head><body><div id="blk_router">Please sign in to continue.</div></body></html>\n',
+  };
+}
+
+/** The JSON cut off in the middle, as a proxy dropping the tail would leave it. */
+export function truncate(json: string): string {
+  return json.slice(0, Math.max(1, Math.floor(json.length / 2)));
+}
+
+/** The endpoint's 200 body with one field of the wrong type (or the wrong top-level shape). */
+export function wrongType(endpoint: string, body: unknown): unknown {
+  const first = Array.isArray(body) ? (body[0] as Record<string, unknown> | undefined) : undefined;
+  switch (endpoint) {
+    case '/organizations/{org}/projects/':
+      return { projects: body };
+    case '/organizations/{org}/issues/':
+      if (first) return [{ ...first, count: 'abc' }, ...(body as unknown[]).slice(1)];
+      return { issues: body };
+    case '/projects/{org}/{project}/environments/':
+      if (first) return [{ ...first, isHidden: 'no' }, ...(body as unknown[]).slice(1)];
+      return { environments: body };
+    case '/projects/{org}/{project}/keys/':
+    case '/organizations/{org}/project-keys/':
+      if (first)
+        return [{ ...first, rateLimit: 'unlimited', isActive: 'yes' }, ...(body as unknown[]).slice(1)];
+      return { keys: body };
+    case '/organizations/{org}/stats_v2/':
+      return { ...(body as Record<string, unknown>), groups: 'none' };
+    case '/issues/{issue_id}/current-release/':
+      return { currentRelease: 42 };
+    default:
+      return { unexpected: true };
+  }
+}

@@ -1,0 +1,16 @@
+/** The Sentry simulator: a real HTTP server answering like sentry.io, for tests, the demo and benchmarks. */
+export { startSimulator, DEFAULT_RATE_LIMIT } from './server.js';
+export { ACCEPTED_QUERY_PARAMS } from './routes.js';
+export type {
+  EventsTruth,
+  Faults,
+  GroundTruth,
+  IssueWindowTruth,
+  OpenIssueTruth,
+  RateLimitTruth,
+  SentrySimulator,
+  SimCounters,
+  SimOptions,
+  SimRequestRecord,
+  TokenStatus,
+} from './types.js';

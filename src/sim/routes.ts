@@ -1,0 +1,313 @@
+/**
+ * The endpoints the simulator serves: path patterns, their counter templates, the query parameters each one
+ * understands, and the handlers that turn a request into Sentry's answer.
+ */
+import type { Dataset, SimProject } from './dataset.js';
+import { parseDuration } from './durations.js';
+import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
+import type { IssueQueryEngine, IssueSort } from './issue-query.js';
+import { SearchSyntaxError, parseSearch } from './issue-search.js';
+import { paginate, readPage } from './pagination.js';
+import { currentReleaseJson, environmentJson, issueJson, keyJson, projectJson } from './serialize.js';
+import { statsV2 } from './stats-v2.js';
+
+export interface RouteContext {
+  data: Dataset;
+  engine: IssueQueryEngine;
+  query: URLSearchParams;
+  /** Path parameters in pattern order. */
+  params: string[];
+  /** Absolute URL of the requested path (no query), for Link headers. */
+  base: string;
+  now: number;
+  multiProjectStream: boolean;
+  projectSummaryEnvironments: boolean;
+}
+
+export interface RouteResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  template: string;
+  pattern: RegExp;
+  /** Query parameters the handler interprets; others are ignored, as Sentry ignores them. */
+  queryParams: readonly string[];
+  handle(ctx: RouteContext): RouteResult;
+}
+
+function requireOrg(ctx: RouteContext, slug: string | undefined): void {
+  if (slug !== ctx.data.org.slug && slug !== ctx.data.org.id) throw new HttpError(404, NOT_FOUND);
+}
+
+function requireProject(ctx: RouteContext, idOrSlug: string | undefined): SimProject {
+  const project =
+    ctx.data.projectsBySlug.get(idOrSlug ?? '') ?? ctx.data.projectsById.get(idOrSlug ?? '') ?? undefined;
+  if (!project) throw new HttpError(404, NOT_FOUND);
+  return project;
+}
+
+function listResult<T>(ctx: RouteContext, items: readonly T[], toJson: (item: T) => unknown): RouteResult {
+  const page = readPage(ctx.query, 'per_page');
+  const { items: pageItems, link } = paginate(items, page, ctx.base, ctx.query);
+  return { status: 200, body: pageItems.map(toJson), headers: { Link: link } };
+}
+
+const projectsRoute: Route = {
+  template: '/organizations/{org}/projects/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/projects\/$/,
+  queryParams: ['cursor', 'per_page', 'query'],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    let projects = [...ctx.data.projects].sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+    const text = ctx.query.get('query')?.trim();
+    if (text) {
+      for (const token of text.split(/\s+/)) {
+        const [key, value] = token.includes(':') ? token.split(':', 2) : ['', token];
+        projects = projects.filter((p) => {
+          if (key === 'id') return p.id === value;
+          if (key === 'slug') return p.slug === value;
+          const needle = (value ?? '').toLowerCase();
+          return p.slug.includes(needle) || p.name.toLowerCase().includes(needle);
+        });
+      }
+    }
+    return listResult(ctx, projects, (p) => projectJson(p, ctx.projectSummaryEnvironments));
+  },
+};
+
+const environmentsRoute: Route = {
+  template: '/projects/{org}/{project}/environments/',
+  pattern: /^\/api\/0\/projects\/([^/]+)\/([^/]+)\/environments\/$/,
+  queryParams: ['visibility', 'cursor', 'per_page'],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    const project = requireProject(ctx, ctx.params[1]);
+    const visibility = ctx.query.get('visibility') ?? 'visible';
+    if (!['visible', 'hidden', 'all'].includes(visibility)) {
+      throw new HttpError(
+        400,
+        "Invalid value for 'visibility', valid values are: ['all', 'hidden', 'visible']",
+      );
+    }
+    const envs = project.environments.filter(
+      (e) => visibility === 'all' || (visibility === 'hidden') === e.isHidden,
+    );
+    return listResult(ctx, envs, environmentJson);
+  },
+};
+
+const SORTS: Record<string, IssueSort> = {
+  date: 'date',
+  new: 'new',
+  freq: 'freq',
+  user: 'user',
+  inbox: 'date',
+  recommended: 'date',
+  trends: 'date',
+};
+
+function issueProjects(ctx: RouteContext): SimProject[] {
+  const raw = ctx.query.getAll('project').filter((v) => v !== '');
+  const all = raw.length === 0 || raw.includes('-1');
+  let projects: SimProject[];
+  if (all) {
+    projects = ctx.data.projects;
+  } else {
+    const seen = new Set<SimProject>();
+    for (const id of raw) {
+      if (!/^-?\d+$/.test(id)) throw new HttpError(400, 'Invalid project parameter. Values must be numbers.');
+      const project = ctx.data.projectsById.get(id);
+      if (!project) throw new HttpError(403, PERMISSION_DENIED);
+      seen.add(project);
+    }
+    projects = [...seen];
+  }
+  if (!ctx.multiProjectStream && (all || projects.length > 1)) {
+    throw new HttpError(400, 'You do not have the multi project stream feature enabled');
+  }
+  return projects;
+}
+
+function issuePeriod(ctx: RouteContext): { start: number; end: number | null; key: string } {
+  const startText = ctx.query.get('start');
+  const endText = ctx.query.get('end');
+  if (startText !== null || endText !== null) {
+    const start = Date.parse(startText ?? '');
+    const end = Date.parse(endText ?? '');
+    if (Number.isNaN(start) || Number.isNaN(end)) {
+      throw new HttpError(400, 'start and end are both required and must be ISO 8601 dates');
+    }
+    return { start, end, key: `${start}-${end}` };
+  }
+  const period = ctx.query.get('statsPeriod') || '14d';
+  const ms = parseDuration(period);
+  if (ms === undefined) throw new HttpError(400, `Invalid statsPeriod: "${period}"`);
+  return { start: ctx.now - ms, end: null, key: period };
+}
+
+const issuesRoute: Route = {
+  template: '/organizations/{org}/issues/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/issues\/$/,
+  queryParams: [
+    'project',
+    'environment',
+    'query',
+    'statsPeriod',
+    'start',
+    'end',
+    'groupStatsPeriod',
+    'shortIdLookup',
+    'sort',
+    'limit',
+    'cursor',
+    'collapse',
+    'expand',
+    'viewId',
+  ],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    const page = readPage(ctx.query, 'limit');
+    const projects = issueProjects(ctx);
+    const environments = [...new Set(ctx.query.getAll('environment').filter((e) => e !== ''))];
+    for (const env of environments)
+      if (!ctx.data.orgEnvironments.has(env)) throw new HttpError(404, NOT_FOUND);
+    const sortText = ctx.query.get('sort') || 'date';
+    const sort = SORTS[sortText];
+    if (!sort) throw new HttpError(400, `Invalid sort: "${sortText}"`);
+    const groupStatsPeriod = ctx.query.get('groupStatsPeriod') ?? '24h';
+    if (!['', '14d', '24h', 'auto'].includes(groupStatsPeriod)) {
+      throw new HttpError(400, 'Invalid groupStatsPeriod. Valid choices are "", "24h", "14d", and "auto"');
+    }
+    const queryText = ctx.query.get('query') ?? 'is:unresolved';
+    let search;
+    try {
+      search = parseSearch(queryText);
+    } catch (err) {
+      if (err instanceof SearchSyntaxError) throw new HttpError(400, err.message);
+      throw err;
+    }
+    const period = issuePeriod(ctx);
+    const hits = ctx.engine.run(
+      {
+        projects,
+        environments,
+        search,
+        searchKey: queryText,
+        periodStart: period.start,
+        periodEnd: period.end,
+        periodKey: period.key,
+        sort,
+      },
+      ctx.now,
+    );
+    const { items, link } = paginate(hits, page, ctx.base, ctx.query);
+    const collapse = new Set(ctx.query.getAll('collapse'));
+    const body = items.map((hit) => {
+      const json = issueJson(hit, ctx.data, ctx.now, groupStatsPeriod);
+      if (collapse.has('stats')) delete json.stats;
+      if (collapse.has('lifetime')) delete json.lifetime;
+      if (collapse.has('filtered')) delete json.filtered;
+      if (collapse.has('unhandled')) delete json.isUnhandled;
+      return json;
+    });
+    return {
+      status: 200,
+      body,
+      headers: { Link: link, 'X-Hits': String(hits.length), 'X-Max-Hits': String(hits.length) },
+    };
+  },
+};
+
+const projectKeysRoute: Route = {
+  template: '/projects/{org}/{project}/keys/',
+  pattern: /^\/api\/0\/projects\/([^/]+)\/([^/]+)\/keys\/$/,
+  queryParams: ['cursor', 'status', 'per_page'],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    const project = requireProject(ctx, ctx.params[1]);
+    const status = ctx.query.get('status');
+    const keys = (ctx.data.keysByProject.get(project) ?? []).filter(
+      (k) => status === null || status === '' || (status === 'active') === k.isActive,
+    );
+    return listResult(ctx, keys, (k) => keyJson(k, ctx.data));
+  },
+};
+
+const orgKeysRoute: Route = {
+  template: '/organizations/{org}/project-keys/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/project-keys\/$/,
+  queryParams: ['cursor', 'team', 'status', 'per_page'],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    const status = ctx.query.get('status');
+    if (status !== null && status !== 'active' && status !== 'inactive') {
+      throw new HttpError(400, `Invalid status: "${status}". Valid values are "active" and "inactive".`);
+    }
+    const team = ctx.query.get('team');
+    const keys = ctx.data.keys.filter(
+      (k) =>
+        (status === null || (status === 'active') === k.isActive) &&
+        (team === null || k.project.team.slug === team || k.project.team.id === team),
+    );
+    return listResult(ctx, keys, (k) => keyJson(k, ctx.data));
+  },
+};
+
+const statsRoute: Route = {
+  template: '/organizations/{org}/stats_v2/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/stats_v2\/$/,
+  queryParams: [
+    'field',
+    'groupBy',
+    'category',
+    'outcome',
+    'reason',
+    'project',
+    'start',
+    'end',
+    'statsPeriod',
+    'interval',
+  ],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    return { status: 200, body: statsV2(ctx.data, ctx.query, ctx.now) };
+  },
+};
+
+const currentReleaseRoute: Route = {
+  template: '/issues/{issue_id}/current-release/',
+  pattern: /^\/api\/0\/issues\/([^/]+)\/current-release\/$/,
+  queryParams: ['environment'],
+  handle(ctx) {
+    const issue = ctx.data.issuesById.get(ctx.params[0] ?? '');
+    if (!issue) throw new HttpError(404, NOT_FOUND);
+    const environment = ctx.query.get('environment') || undefined;
+    return { status: 200, body: currentReleaseJson(issue, environment) };
+  },
+};
+
+export const ROUTES: readonly Route[] = [
+  projectsRoute,
+  environmentsRoute,
+  issuesRoute,
+  projectKeysRoute,
+  orgKeysRoute,
+  statsRoute,
+  currentReleaseRoute,
+];
+
+/** Endpoint template -> the query parameters the simulator interprets (for contract tests). */
+export const ACCEPTED_QUERY_PARAMS: Record<string, readonly string[]> = Object.fromEntries(
+  ROUTES.map((r) => [r.template, r.queryParams]),
+);
+
+export function matchRoute(pathname: string): { route: Route; params: string[] } | undefined {
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(pathname);
+    if (match) return { route, params: match.slice(1).map((p) => decodeURIComponent(p)) };
+  }
+  return undefined;
+}

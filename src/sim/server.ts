@@ -1,0 +1,261 @@
+/**
+ * The simulator's HTTP server: routes requests to the endpoint handlers and wraps them in what sentry.io adds
+ * around every answer (authentication, rate limiting with its headers, latency) plus the injected faults.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CounterBook } from './counters.js';
+import { generateDataset } from './dataset.js';
+import { FaultInjector, htmlPageResponse, serverErrorResponse, truncate, wrongType } from './faults.js';
+import type { FaultKind } from './faults.js';
+import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
+import { IssueQueryEngine } from './issue-query.js';
+import { RateLimiter } from './rate-limit.js';
+import type { RateDecision } from './rate-limit.js';
+import { matchRoute } from './routes.js';
+import type { Route } from './routes.js';
+import { computeTruth } from './truth.js';
+import type { Faults, SentrySimulator, SimOptions, TokenStatus } from './types.js';
+
+export const DEFAULT_RATE_LIMIT = { perSecond: 40, concurrent: 25 } as const;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
+  return { status, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of params) {
+    const prev = out[key];
+    if (prev === undefined) out[key] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[key] = [prev, value];
+  }
+  return out;
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+  return match ? (match[1] ?? '') : '';
+}
+
+function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
+  return v;
+}
+
+export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimulator> {
+  const now = opts.now ?? Date.now;
+  const org = opts.org ?? 'acme';
+  const token = opts.token ?? 'sim-token';
+  const host = opts.host ?? '127.0.0.1';
+  const seed = nonNegativeInt('seed', opts.seed, 1);
+  const data = generateDataset({
+    seed,
+    projects: nonNegativeInt('projects', opts.projects, 20),
+    environmentsPerProject: nonNegativeInt('environmentsPerProject', opts.environmentsPerProject, 2),
+    issuesPerProject: nonNegativeInt('issuesPerProject', opts.issuesPerProject, 60),
+    org,
+    now: now(),
+  });
+  const engine = new IssueQueryEngine(data);
+  const limiter = new RateLimiter(opts.rateLimit === undefined ? { ...DEFAULT_RATE_LIMIT } : opts.rateLimit);
+  const rateLimitHeaders = opts.rateLimitHeaders ?? true;
+  const multiProjectStream = opts.multiProjectStream ?? true;
+  const projectSummaryEnvironments = opts.projectSummaryEnvironments ?? true;
+  const faults = new FaultInjector(seed);
+  const counters = new CounterBook();
+  const timers = new Set<NodeJS.Timeout>();
+  let latencyMs = nonNegativeInt('latencyMs', opts.latencyMs, 0);
+  let tokenStatus: TokenStatus = 'valid';
+
+  /** Decides the answer; everything but the (possibly delayed) write happens at arrival. */
+  function decide(
+    req: IncomingMessage,
+    url: URL,
+    matched: { route: Route; params: string[] },
+    arrival: number,
+    rate: RateDecision,
+  ): { answer: Answer | 'reset'; fault: FaultKind | undefined } {
+    const template = matched.route.template;
+    if (!rate.allowed) return { answer: json(429, { detail: rate.detail }, rate.headers), fault: undefined };
+    const presented = bearer(req);
+    if (presented === undefined) {
+      return {
+        answer: json(401, { detail: 'Authentication credentials were not provided.' }, rate.headers),
+        fault: undefined,
+      };
+    }
+    if (presented !== token || tokenStatus === 'revoked') {
+      return { answer: json(401, { detail: 'Invalid token' }, rate.headers), fault: undefined };
+    }
+    if (tokenStatus === 'missing-scope') {
+      return { answer: json(403, { detail: PERMISSION_DENIED }, rate.headers), fault: undefined };
+    }
+    const fault = faults.decide(template);
+    if (fault === 'reset') return { answer: 'reset', fault };
+    if (fault === 'serverError') return { answer: { ...serverErrorResponse(faults.variant(3)) }, fault };
+    if (fault === 'html') return { answer: htmlPageResponse(), fault };
+    let result;
+    try {
+      result = matched.route.handle({
+        data,
+        engine,
+        query: url.searchParams,
+        params: matched.params,
+        base: `http://${req.headers.host ?? `${host}:${port}`}${url.pathname}`,
+        now: arrival,
+        multiProjectStream,
+        projectSummaryEnvironments,
+      });
+    } catch (err) {
+      if (err instanceof HttpError)
+        return { answer: json(err.status, { detail: err.detail }, rate.headers), fault };
+      console.error(`sentry simulator: ${template} failed`, err);
+      return { answer: json(500, { detail: 'Internal Error' }, rate.headers), fault };
+    }
+    const headers = { ...rate.headers, ...result.headers };
+    if (result.status === 200 && fault === 'wrongType') {
+      return { answer: json(200, wrongType(template, result.body), headers), fault };
+    }
+    const answer = json(result.status, result.body, headers);
+    if (result.status === 200 && fault === 'malformed') answer.body = truncate(answer.body);
+    return { answer, fault };
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const arrival = now();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://sim.invalid');
+    } catch {
+      url = new URL('http://sim.invalid/');
+    }
+    let matched: { route: Route; params: string[] } | undefined;
+    try {
+      matched = matchRoute(url.pathname);
+    } catch {
+      matched = undefined;
+    }
+    const endpoint = matched?.route.template ?? '(unmatched)';
+    counters.begin();
+    let rate: RateDecision | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    res.on('close', () => {
+      counters.end();
+      rate?.release();
+      if (timer) {
+        clearTimeout(timer);
+        timers.delete(timer);
+      }
+    });
+
+    let answer: Answer | 'reset';
+    let fault: FaultKind | undefined;
+    if (!matched) {
+      answer = json(404, { detail: NOT_FOUND });
+    } else if (req.method !== 'GET') {
+      answer = json(405, { detail: `Method "${req.method ?? ''}" not allowed.` });
+    } else {
+      rate = limiter.check(bearer(req) ?? '', matched.route.template, arrival, rateLimitHeaders);
+      ({ answer, fault } = decide(req, url, matched, arrival, rate));
+    }
+    counters.record({
+      endpoint,
+      query: queryRecord(url.searchParams),
+      status: answer === 'reset' ? 0 : answer.status,
+      at: arrival,
+    });
+
+    const final = answer;
+    const write = (): void => {
+      if (timer) timers.delete(timer);
+      timer = undefined;
+      if (res.destroyed) return;
+      if (final === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      const body = Buffer.from(final.body);
+      res.writeHead(final.status, { ...final.headers, 'Content-Length': String(body.length) });
+      res.end(body);
+    };
+    const delay = latencyMs + (fault === 'hang' ? faults.hangMs : 0);
+    // Drain the request body (GETs have none) so keep-alive connections stay usable.
+    req.resume();
+    if (delay <= 0) write();
+    else {
+      timer = setTimeout(write, delay);
+      timers.add(timer);
+    }
+  }
+
+  const server = createServer({ keepAlive: true }, onRequest);
+  let port = opts.port ?? 0;
+  let listening = false;
+  let closed = false;
+
+  async function listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      server.once('error', onError);
+      server.listen({ host, port }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    port = (server.address() as AddressInfo).port;
+    listening = true;
+  }
+
+  async function stopListening(): Promise<void> {
+    if (!listening) return;
+    listening = false;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  await listen();
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}/api/0/`,
+    port,
+    org,
+    token,
+    truth: () => computeTruth(data, now()),
+    counters: () => counters.snapshot(),
+    resetCounters: () => counters.reset(),
+    setFaults: (f: Faults) => faults.set(f),
+    setRateLimit: (r) => limiter.setConfig(r === undefined ? { ...DEFAULT_RATE_LIMIT } : r),
+    setLatency: (ms: number) => {
+      latencyMs = nonNegativeInt('latency', ms, 0);
+    },
+    setTokenStatus: (s: TokenStatus) => {
+      tokenStatus = s;
+    },
+    stop: stopListening,
+    start: async () => {
+      if (closed) throw new Error('the simulator is closed');
+      if (!listening) await listen();
+    },
+    close: async () => {
+      closed = true;
+      await stopListening();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}

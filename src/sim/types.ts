@@ -1,0 +1,159 @@
+/**
+ * Public types of the Sentry simulator: its options, the faults it can inject, the counters it keeps and the
+ * ground truth it publishes (what a correct exporter must report for the generated data).
+ */
+
+export interface SimOptions {
+  /** Data seed; the same seed and sizes always produce the same data. Default 1. */
+  seed?: number;
+  /** Default 20. */
+  projects?: number;
+  /** Default 2. Names come from a shared pool, so projects share environment names. */
+  environmentsPerProject?: number;
+  /** Total issues per project, all statuses and ages. Default 60 (project index 0 always gets at least 130). */
+  issuesPerProject?: number;
+  /** Default 'acme'. */
+  org?: string;
+  /** Default 'sim-token'. */
+  token?: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** Per token and endpoint, like sentry.io. Default `{ perSecond: 40, concurrent: 25 }`; false disables. */
+  rateLimit?: { perSecond: number; concurrent: number } | false;
+  /** Default true; false = self-hosted Sentry: no X-Sentry-Rate-Limit-* headers and no 429s. */
+  rateLimitHeaders?: boolean;
+  /** Added to every response. Default 0. */
+  latencyMs?: number;
+  /**
+   * Default true; false: org issue queries spanning more than one project (or all projects) answer 400 like an
+   * organization without the `global-views` feature.
+   */
+  multiProjectStream?: boolean;
+  /** Default true; false: project summaries lack `environments` (old self-hosted Sentry). */
+  projectSummaryEnvironments?: boolean;
+  /** Clock in ms. Default Date.now. Data ages are relative to this clock at start. */
+  now?: () => number;
+}
+
+/** Injected failures. Rates are 0..1 and are decided per request by a PRNG separate from the data PRNG. */
+export interface Faults {
+  /** 500/502/503 with a JSON or HTML body. */
+  serverErrorRate?: number;
+  /** The socket is destroyed without an answer. */
+  resetRate?: number;
+  /** The answer is delayed by `hangMs` (default 30 s) to trigger client timeouts. */
+  hangRate?: number;
+  hangMs?: number;
+  /** 200 with a truncated JSON body. */
+  malformedRate?: number;
+  /** 200 with an HTML page (content-type text/html). */
+  htmlRate?: number;
+  /** 200 JSON where a field has the wrong type (issue count "abc", projects not an array, ...). */
+  wrongTypeRate?: number;
+  /** Restrict faults to these endpoint templates (e.g. `/organizations/{org}/issues/`). Default: all. */
+  endpoints?: string[];
+}
+
+export type TokenStatus = 'valid' | 'revoked' | 'missing-scope';
+
+export interface SimRequestRecord {
+  /** Endpoint template, or `(unmatched)` for paths the simulator does not serve. */
+  endpoint: string;
+  query: Record<string, string | string[]>;
+  /** HTTP status; 0 when the socket was reset without an answer. */
+  status: number;
+  /** Sim clock (ms) when the request arrived. */
+  at: number;
+}
+
+export interface SimCounters {
+  total: number;
+  byEndpoint: Record<string, number>;
+  /** Keyed by status code as a string; `'0'` counts injected connection resets. */
+  byStatus: Record<string, number>;
+  /** 429 answers. */
+  rateLimited: number;
+  /** Highest number of requests in flight at once. */
+  maxConcurrent: number;
+  /** The last 10,000 requests, oldest first. */
+  requests: SimRequestRecord[];
+}
+
+export interface IssueWindowTruth {
+  project: string;
+  /** `'None'` for a project without environments. */
+  environment: string;
+  h1: number;
+  h24: number;
+  d14: number;
+}
+
+export interface OpenIssueTruth {
+  issueId: string;
+  project: string;
+  environment: string;
+  count: number;
+  logger: string | null;
+  level: string;
+  status: string;
+  platform: string | null;
+  release: string | null;
+  isUnhandled: boolean;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface EventsTruth {
+  project: string;
+  received: number;
+  rejected: number;
+  blacklisted: number;
+}
+
+export interface RateLimitTruth {
+  project: string;
+  eventsPerSecond: number;
+}
+
+/** Exactly what a correct exporter should publish, computed at the simulator's current clock. */
+export interface GroundTruth {
+  /**
+   * Per project and visible environment (`'None'` for a project without environments): the sum of the event
+   * counts in that environment of UNRESOLVED issues first seen within 1h / 24h / 14d.
+   */
+  issueWindows: IssueWindowTruth[];
+  /** Every unresolved issue first seen within the last hour, once per environment it has events in. */
+  openIssues: OpenIssueTruth[];
+  /**
+   * Error events of the current UTC calendar month per project: received = accepted + filtered +
+   * rate_limited, rejected = rate_limited, blacklisted = filtered.
+   */
+  events: EventsTruth[];
+  /** The first active key's rateLimit count/window, 0 without one; rounded to 6 decimals. */
+  rateLimits: RateLimitTruth[];
+}
+
+export interface SentrySimulator {
+  /** Base API url with a trailing slash, e.g. `http://127.0.0.1:PORT/api/0/`. */
+  readonly url: string;
+  readonly port: number;
+  readonly org: string;
+  readonly token: string;
+  truth(): GroundTruth;
+  counters(): SimCounters;
+  resetCounters(): void;
+  /** Replaces the current faults; `setFaults({})` clears them. */
+  setFaults(f: Faults): void;
+  setRateLimit(r: SimOptions['rateLimit']): void;
+  setLatency(ms: number): void;
+  /** revoked: 401 `Invalid token`; missing-scope: 403 permission denied. */
+  setTokenStatus(s: TokenStatus): void;
+  /** Stops listening and drops open connections (new connections are refused); data and port are kept. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+  /** Stops for good and releases every handle (sockets, timers). */
+  close(): Promise<void>;
+}
