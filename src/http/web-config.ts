@@ -173,16 +173,19 @@ class WebConfigReader {
       }
       return undefined;
     }
+    const clientAuthType = this.clientAuthType(authName);
     this.exclusive(certFile, certText, 'cert_file', 'cert');
     this.exclusive(keyFile, keyText, 'key_file', 'key');
     this.exclusive(caFile, caText, 'client_ca_file', 'client_ca');
-    if (certFile === '' && certText === '') throw this.error(`${p}: missing one of cert or cert_file`);
-    if (keyFile === '' && keyText === '') throw this.error(`${p}: missing one of key or key_file`);
+    if (certFile === '' && certText === '')
+      throw this.error('tls_server_config: missing one of cert or cert_file');
+    if (keyFile === '' && keyText === '')
+      throw this.error('tls_server_config: missing one of key or key_file');
 
     const tls: WebTlsConfig = {
       cert: certFile !== '' ? this.readPem(certFile, `${p}cert_file`) : certText,
       key: keyFile !== '' ? this.readPem(keyFile, `${p}key_file`) : keyText,
-      clientAuthType: this.clientAuthType(authName),
+      clientAuthType,
       minVersion: this.tlsVersion(section, 'min_version', 'TLS12'),
       maxVersion: this.tlsVersion(section, 'max_version', 'TLS13'),
       honorCipherOrder: this.bool(section, 'prefer_server_cipher_suites', p) ?? true,
