@@ -103,8 +103,13 @@ export function resetToLocalMs(
 class EndpointState {
   /** Server Reset (epoch s) of the window the budget belongs to; 0: none known. */
   reset = 0;
-  /** Local ms when that window ends. */
+  /** Local ms from which our requests land in the next window (the window's end plus the safety margin). */
   windowEnd = 0;
+  /**
+   * The budget is our own guess for a window no response has described yet: the last reported Limit over
+   * one second (Sentry's window length), so the first burst after a reset cannot exceed the limit either.
+   */
+  predicted = false;
   /** Requests we may still start in the window; `undefined`: unknown (no headers). */
   budget: number | undefined;
   /** Local ms before which nothing may start (Retry-After). */
@@ -161,9 +166,17 @@ export class RateLimitState {
     return s;
   }
 
-  /** Budget still usable in the current window, `undefined` when unknown or the window is over. */
+  /** Budget still usable in the current window, `undefined` when unknown (no headers seen). */
   #budget(s: EndpointState, now: number): number | undefined {
-    if (s.budget === undefined || now >= s.windowEnd) return undefined;
+    if (s.budget === undefined) return undefined;
+    if (now < s.windowEnd) return s.budget;
+    if (s.lastLimit === undefined) {
+      s.budget = undefined;
+      return undefined;
+    }
+    s.predicted = true;
+    s.windowEnd = now + 1000;
+    s.budget = s.lastLimit;
     return s.budget;
   }
 
@@ -174,7 +187,7 @@ export class RateLimitState {
     const now = this.#now();
     let until = s.blockedUntil;
     const budget = this.#budget(s, now);
-    if (budget !== undefined && budget - s.reserved <= 0) until = Math.max(until, s.windowEnd + this.#margin);
+    if (budget !== undefined && budget - s.reserved <= 0) until = Math.max(until, s.windowEnd);
     return Math.max(0, until - now);
   }
 
@@ -248,11 +261,12 @@ export class RateLimitState {
       // The server counted up to this request; ours started after it may have reached it too, so they are
       // deducted (a conservative bound: some may land in the next window).
       const remaining = reported - (s.started - slot.seq);
-      if (h.reset > s.reset || receivedAtMs >= s.windowEnd) {
+      if (h.reset > s.reset) {
         s.reset = h.reset;
-        s.windowEnd = resetToLocalMs(h.reset, h.serverDateMs, receivedAtMs, this.#maxHold);
+        s.windowEnd = resetToLocalMs(h.reset, h.serverDateMs, receivedAtMs, this.#maxHold) + this.#margin;
         s.budget = remaining;
-      } else if (h.reset === s.reset) {
+        s.predicted = false;
+      } else if (h.reset === s.reset && !s.predicted) {
         // Same window: our own count already deducted every request we started; the server may know of
         // more (other callers with the same token), so the smaller figure wins.
         s.budget = Math.min(s.budget ?? remaining, remaining);

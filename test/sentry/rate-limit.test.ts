@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { readRateLimitHeaders, RateLimitState, resetToLocalMs } from '../../src/sentry/rate-limit.js';
+import {
+  issueJson,
+  makeClient,
+  rateLimitHeaders,
+  sendJson,
+  startServer,
+  type Hit,
+  type TestServer,
+} from './helpers.js';
+
+const servers: TestServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+test('readRateLimitHeaders reads Sentry headers, Date and Retry-After', () => {
+  const h = readRateLimitHeaders(
+    {
+      ...rateLimitHeaders(40, 0, 1_700_000_001),
+      date: 'Tue, 14 Nov 2023 22:13:20 GMT',
+      'retry-after': '2',
+    },
+    0,
+  );
+  assert.deepEqual(h, {
+    limit: 40,
+    remaining: 0,
+    reset: 1_700_000_001,
+    concurrentLimit: 25,
+    concurrentRemaining: 24,
+    serverDateMs: 1_700_000_000_000,
+    retryAfterMs: 2000,
+  });
+  const none = readRateLimitHeaders({});
+  assert.equal(none.remaining, undefined);
+  assert.equal(none.reset, undefined);
+  assert.equal(readRateLimitHeaders({ 'x-sentry-rate-limit-remaining': 'abc' }).remaining, undefined);
+});
+
+test('resetToLocalMs: own clock when it agrees with Date, server clock when skewed, clamped', () => {
+  const now = 1_700_000_000_400;
+  assert.equal(resetToLocalMs(1_700_000_001, 1_700_000_000_000, now, 60_000), 1_700_000_001_000);
+  // Our clock 10 min behind the server: the wait is measured on the server's clock (Date + 0.5 s).
+  assert.equal(resetToLocalMs(1_700_000_601, 1_700_000_600_000, now, 60_000), now + 500);
+  // A Reset in the past means the window is over; an absurd one is clamped.
+  assert.equal(resetToLocalMs(1_600_000_000, undefined, now, 60_000), now);
+  assert.equal(resetToLocalMs(1_900_000_000, undefined, now, 60_000), now + 60_000);
+});
+
+test('RateLimitState: Remaining 0 holds one endpoint until Reset, not the others', async () => {
+  let now = 1_700_000_000_200;
+  const state = new RateLimitState({ now: () => now, safetyMarginMs: 50 });
+  const slot = await state.acquire('/a/');
+  assert.equal(state.begin(slot), true);
+  state.release(slot, {
+    status: 200,
+    headers: readRateLimitHeaders(rateLimitHeaders(3, 0, 1_700_000_001)),
+    receivedAtMs: now,
+  });
+  assert.equal(state.holdMs('/a/'), 850);
+  assert.equal(state.holdMs('/b/'), 0);
+  now += 850;
+  // The window is over; until Sentry describes the new one, at most the last Limit (3) may start.
+  assert.equal(state.holdMs('/a/'), 0);
+  const slots = [await state.acquire('/a/'), await state.acquire('/a/'), await state.acquire('/a/')];
+  assert.ok(state.holdMs('/a/') > 0, 'a fourth request waits for the predicted window');
+  for (const s of slots) assert.equal(state.begin(s), true);
+  assert.deepEqual(
+    state.snapshot().map((e) => [e.endpoint, e.limit, e.remaining, e.inflight]),
+    [['/a/', 3, 0, 3]],
+  );
+});
+
+test('Remaining 0 on a success holds further requests to that endpoint until Reset; others go on', async () => {
+  let reset = 0;
+  let early429 = 0;
+  const server = await startServer((_req, res, hit, i) => {
+    if (!hit.path.includes('/issues/')) {
+      sendJson(res, 200, []);
+      return;
+    }
+    const now = Date.now();
+    if (i === 0) {
+      reset = Math.floor(now / 1000) + 2;
+      sendJson(res, 200, [issueJson(1)], rateLimitHeaders(1, 0, reset));
+    } else if (now < reset * 1000) {
+      early429++;
+      sendJson(res, 429, { detail: 'too frequently' }, rateLimitHeaders(1, 0, reset));
+    } else {
+      sendJson(res, 200, [issueJson(2)], rateLimitHeaders(1, 0, Math.floor(now / 1000) + 1));
+    }
+  });
+  servers.push(server);
+  const { client } = makeClient(server.baseUrl, {
+    retry: { tries: 1, delay: 0, maxDelay: 0, backoff: 1, jitter: 0 },
+  });
+  try {
+    await client.listIssues({ query: '' });
+    const [second] = await Promise.all([client.listIssues({ query: '' }), client.listProjects()]);
+    assert.equal(second[0]?.id, '2');
+    assert.equal(early429, 0);
+    const issueHits = server.hitsOn('/organizations/acme/issues/');
+    const projectHit = server.hitsOn('/organizations/acme/projects/')[0]!;
+    assert.ok(issueHits[1]!.at >= reset * 1000, 'held until Reset');
+    assert.ok(projectHit.at < reset * 1000 - 300, 'another endpoint was not held');
+  } finally {
+    await client.close();
+  }
+});
+
+/**
+ * A Sentry-like limiter: fixed one-second windows aligned to the clock, per endpoint template; requests
+ * over the limit get 429. `headers: false` enforces the same limit without telling (worst case).
+ */
+async function fixedWindowServer(limit: number, headers: boolean) {
+  const counts = new Map<string, number>();
+  const rejected: Hit[] = [];
+  const server = await startServer((_req, res, hit) => {
+    const template = hit.path.replace(/^\/api\/0\/projects\/acme\/[^/]+\//, '/projects/{org}/{project}/');
+    const second = Math.floor(hit.at / 1000);
+    const key = `${template} ${second}`;
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    const h = headers ? rateLimitHeaders(limit, Math.max(0, limit - n), second + 1) : {};
+    if (n > limit) {
+      rejected.push(hit);
+      sendJson(res, 429, { detail: `Limit is ${limit} requests in 1 seconds` }, h);
+      return;
+    }
+    setTimeout(() => sendJson(res, 200, [], h), 20);
+  });
+  servers.push(server);
+  return { server, rejected };
+}
+
+describe('staying under a fixed-window limit', { concurrency: true }, () => {
+  for (const headers of [true, false]) {
+    test(`rate 3 against a 3/s limiter${headers ? '' : ' that sends no headers'}: 21 requests, zero 429s`, async () => {
+      const { server, rejected } = await fixedWindowServer(3, headers);
+      const { client } = makeClient(server.baseUrl, { rate: 3, concurrency: 3 });
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 21 }, (_, i) => client.listProjectKeys(`p${i}`)),
+        );
+        assert.equal(results.length, 21);
+        assert.equal(rejected.length, 0);
+        assert.equal(server.hits.length, 21);
+        assert.equal(client.stats().rateLimited, 0);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
+  test('rate 6 against a 2/s limiter with headers: only the first burst is rejected, all succeed', async () => {
+    const { server, rejected } = await fixedWindowServer(2, true);
+    const { client } = makeClient(server.baseUrl, {
+      rate: 6,
+      concurrency: 6,
+      retry: { tries: 5, delay: 0.05, maxDelay: 0.2, backoff: 2, jitter: 0 },
+    });
+    try {
+      const started = Date.now();
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => client.listProjectKeys(`p${i}`)));
+      assert.equal(results.length, 8);
+      assert.ok(rejected.length <= 4, `${rejected.length} rejected`);
+      // Once the limit was known, no request was sent into an exhausted window.
+      for (const hit of rejected) assert.ok(hit.at - started < 1000, `429 at +${hit.at - started} ms`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('ConcurrentRemaining 0 caps requests in flight on that endpoint', async () => {
+    let inflight = 0;
+    let over = 0;
+    const overAt: number[] = [];
+    const started = Date.now();
+    const server = await startServer((_req, res) => {
+      inflight++;
+      const h = {
+        'x-sentry-rate-limit-concurrentlimit': '2',
+        'x-sentry-rate-limit-concurrentremaining': String(Math.max(0, 2 - inflight)),
+      };
+      if (inflight > 2) {
+        over++;
+        overAt.push(Date.now() - started);
+        inflight--;
+        sendJson(res, 429, { detail: 'concurrent limit' }, h);
+        return;
+      }
+      setTimeout(() => {
+        inflight--;
+        sendJson(res, 200, [], h);
+      }, 80);
+    });
+    servers.push(server);
+    const { client } = makeClient(server.baseUrl, {
+      rate: 100,
+      concurrency: 6,
+      retry: { tries: 5, delay: 0.05, maxDelay: 0.2, backoff: 2, jitter: 0 },
+    });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => client.listProjectKeys(`p${i}`)),
+      );
+      assert.equal(results.length, 12);
+      assert.ok(over <= 4, `${over} concurrency rejections`);
+      for (const t of overAt) assert.ok(t < 300, `rejection at +${t} ms, after the cap was known`);
+    } finally {
+      await client.close();
+    }
+  });
+});
