@@ -10,7 +10,12 @@ export class CounterBook {
   private rateLimited = 0;
   private maxConcurrent = 0;
   private inflight = 0;
+  private connections = 0;
   private requests: SimRequestRecord[] = [];
+
+  connection(): void {
+    this.connections++;
+  }
 
   begin(): void {
     this.inflight++;
@@ -39,6 +44,7 @@ export class CounterBook {
       byStatus: { ...this.byStatus },
       rateLimited: this.rateLimited,
       maxConcurrent: this.maxConcurrent,
+      connections: this.connections,
       requests: this.requests.slice(-KEEP_REQUESTS),
     };
   }
@@ -50,6 +56,7 @@ export class CounterBook {
     this.byStatus = {};
     this.rateLimited = 0;
     this.maxConcurrent = this.inflight;
+    this.connections = 0;
     this.requests = [];
   }
 }

@@ -28,6 +28,7 @@ export function readPage(query: URLSearchParams, sizeParam: 'per_page' | 'limit'
   return { offset, limit };
 }
 
+/** Like Sentry's LINK_HEADER: the other parameters url-encoded, then `&cursor=` with the cursor as is. */
 function linkEntry(
   base: string,
   query: URLSearchParams,
@@ -37,8 +38,7 @@ function linkEntry(
 ): string {
   const params = new URLSearchParams(query);
   params.delete('cursor');
-  params.append('cursor', cursor);
-  return `<${base}?${params.toString()}>; rel="${rel}"; results="${results}"; cursor="${cursor}"`;
+  return `<${base}?${params.toString()}&cursor=${cursor}>; rel="${rel}"; results="${results}"; cursor="${cursor}"`;
 }
 
 /** The page of `items` and the `Link` header for it. `base` is the absolute URL of the endpoint. */

@@ -201,6 +201,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   }
 
   const server = createServer({ keepAlive: true }, onRequest);
+  server.on('connection', () => counters.connection());
   let port = opts.port ?? 0;
   let listening = false;
   let closed = false;

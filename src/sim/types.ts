@@ -77,6 +77,8 @@ export interface SimCounters {
   rateLimited: number;
   /** Highest number of requests in flight at once. */
   maxConcurrent: number;
+  /** TCP connections accepted (few connections for many requests = keep-alive works). */
+  connections: number;
   /** The last 10,000 requests, oldest first. */
   requests: SimRequestRecord[];
 }
