@@ -134,6 +134,11 @@ class WebConfigReader {
       basicAuthUsers: this.users(this.optionalMap(root, 'basic_auth_users', '')),
       warnings: this.warnings,
     };
+    if (httpServer['http2'] === true) {
+      this.warnings.push(
+        'http_server_config.http2: HTTP/2 is not supported; serving HTTP/1.1 (scrapers fall back to it)',
+      );
+    }
     const tls = this.tls(this.optionalMap(root, 'tls_server_config', ''));
     if (tls) config.tls = tls;
     const rateLimit = this.rateLimit(this.optionalMap(root, 'rate_limit', ''));

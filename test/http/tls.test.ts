@@ -184,3 +184,35 @@ test('a certificate that does not match its key is a start-up error', { skip }, 
   const t = makeDeps({ webConfigFile: file });
   await assert.rejects(createHttpServer(t.deps), /cannot load the certificate and key/);
 });
+
+test(
+  'cipher_suites (Go names) and curve_preferences restrict TLS 1.2; TLS 1.3 stays available',
+  { skip },
+  async () => {
+    const { srv, url } = await startWith(
+      tlsSection(
+        '  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n  curve_preferences: [CurveP384]\n',
+      ),
+    );
+    const port = Number(new URL(url).port);
+    const probe = (o: tls.ConnectionOptions) =>
+      new Promise<string>((resolve) => {
+        const s = tls.connect({ host: '127.0.0.1', port, ca: pki.caPem, ...o }, () => {
+          resolve(`${s.getProtocol()} ${s.getCipher().name}`);
+          s.destroy();
+        });
+        s.on('error', () => resolve('refused'));
+      });
+    try {
+      assert.equal(await probe({ maxVersion: 'TLSv1.2' }), 'TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384');
+      assert.equal(
+        await probe({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
+        'refused',
+      );
+      assert.equal(await probe({ maxVersion: 'TLSv1.2', ecdhCurve: 'P-256' }), 'refused');
+      assert.match(await probe({}), /^TLSv1\.3 /);
+    } finally {
+      await srv.close();
+    }
+  },
+);
