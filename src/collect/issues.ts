@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { IssueQuery, SentryApi } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
 import type { SentryIssue } from '../sentry/types.js';
+import { allOrNothing } from './all-or-nothing.js';
 import type { IssueData, IssueWindowRow, OpenIssueRow, ProjectInfo } from './model.js';
 
 const HOUR = 3_600_000;
@@ -54,15 +55,8 @@ export class IssueCollector {
   constructor(private readonly opts: IssueCollectorOptions) {}
 
   async collect(projects: readonly ProjectInfo[], now: number, signal: AbortSignal): Promise<IssueData> {
-    // Abandon the remaining queries as soon as one fails: the collector's run has failed anyway.
-    const failFast = new AbortController();
-    const linked = AbortSignal.any([signal, failFast.signal]);
-    try {
-      const perEnvironment = await this.fetchIssues(projects, linked, failFast);
-      return await this.summarize(projects, perEnvironment, now, linked, failFast);
-    } finally {
-      failFast.abort();
-    }
+    const perEnvironment = await this.fetchIssues(projects, signal);
+    return this.summarize(projects, perEnvironment, now, signal);
   }
 
   private widestWindow(): string {
@@ -85,11 +79,10 @@ export class IssueCollector {
   private async fetchIssues(
     projects: readonly ProjectInfo[],
     signal: AbortSignal,
-    failFast: AbortController,
   ): Promise<Map<string | null, SentryIssue[]>> {
     if (!this.perProject) {
       try {
-        return await this.fetchOrganizationWide(projects, signal, failFast);
+        return await this.fetchOrganizationWide(projects, signal);
       } catch (err) {
         if (!isMultiProjectRefusal(err)) throw err;
         this.perProject = true;
@@ -99,13 +92,12 @@ export class IssueCollector {
         );
       }
     }
-    return this.fetchPerProject(projects, signal, failFast);
+    return this.fetchPerProject(projects, signal);
   }
 
   private async fetchOrganizationWide(
     projects: readonly ProjectInfo[],
     signal: AbortSignal,
-    failFast: AbortController,
   ): Promise<Map<string | null, SentryIssue[]>> {
     const base = this.baseQuery();
     const environments = [...new Set(projects.flatMap((p) => p.environments))].sort();
@@ -124,13 +116,12 @@ export class IssueCollector {
     // Projects without environments are always named: without a project filter the query would
     // return every project's issues, across all environments.
     if (withoutEnv.length > 0) jobs.push([null, { ...base, projectIds: withoutEnv.map((p) => p.id) }]);
-    return this.runJobs(jobs, signal, failFast);
+    return this.runJobs(jobs, signal);
   }
 
   private async fetchPerProject(
     projects: readonly ProjectInfo[],
     signal: AbortSignal,
-    failFast: AbortController,
   ): Promise<Map<string | null, SentryIssue[]>> {
     const base = this.baseQuery();
     const jobs: Array<[string | null, IssueQuery]> = [];
@@ -139,28 +130,20 @@ export class IssueCollector {
       for (const environment of p.environments)
         jobs.push([environment, { ...base, projectIds: [p.id], environment }]);
     }
-    return this.runJobs(jobs, signal, failFast);
+    return this.runJobs(jobs, signal);
   }
 
   private async runJobs(
     jobs: Array<[string | null, IssueQuery]>,
     signal: AbortSignal,
-    failFast: AbortController,
   ): Promise<Map<string | null, SentryIssue[]>> {
     const out = new Map<string | null, SentryIssue[]>();
-    await Promise.all(
-      jobs.map(async ([environment, query]) => {
-        try {
-          const issues = await this.opts.api.listIssues(query, { signal });
-          const list = out.get(environment);
-          if (list) list.push(...issues);
-          else out.set(environment, issues);
-        } catch (err) {
-          failFast.abort();
-          throw err;
-        }
-      }),
-    );
+    await allOrNothing(jobs, signal, async ([environment, query], linked) => {
+      const issues = await this.opts.api.listIssues(query, { signal: linked });
+      const list = out.get(environment);
+      if (list) list.push(...issues);
+      else out.set(environment, issues);
+    });
     return out;
   }
 
@@ -169,7 +152,6 @@ export class IssueCollector {
     perEnvironment: Map<string | null, SentryIssue[]>,
     now: number,
     signal: AbortSignal,
-    failFast: AbortController,
   ): Promise<IssueData> {
     const rows = new Map<string, IssueWindowRow>();
     const key = (project: string, env: string | null): string => `${project}\u0000${env ?? ''}`;
@@ -201,7 +183,7 @@ export class IssueCollector {
 
     open.sort((a, b) => b.firstSeenMs - a.firstSeenMs || a.issue.id.localeCompare(b.issue.id));
     const kept = open.slice(0, this.opts.openIssuesMax);
-    const releases = await this.currentReleases(kept, now, signal, failFast);
+    const releases = await this.currentReleases(kept, now, signal);
     const openIssues: OpenIssueRow[] = kept.map(({ issue, environment }, i) => ({
       issueId: issue.id,
       project: issue.projectSlug,
@@ -227,30 +209,22 @@ export class IssueCollector {
     items: ReadonlyArray<{ issue: SentryIssue; environment: string | null }>,
     now: number,
     signal: AbortSignal,
-    failFast: AbortController,
   ): Promise<Array<string | null>> {
     const next = new Map<string, CachedRelease>();
-    const result = await Promise.all(
-      items.map(async ({ issue, environment }) => {
-        const cacheKey = `${issue.id}\u0000${environment ?? ''}`;
-        const cached = this.releases.get(cacheKey);
-        if (cached && now - cached.fetchedAt < this.opts.releaseTtlMs) {
-          next.set(cacheKey, cached);
-          return cached.release;
-        }
-        try {
-          const release = await this.opts.api.getCurrentRelease(issue.id, environment ?? undefined, {
-            signal,
-            project: issue.projectSlug,
-          });
-          next.set(cacheKey, { release, fetchedAt: now });
-          return release;
-        } catch (err) {
-          failFast.abort();
-          throw err;
-        }
-      }),
-    );
+    const result = await allOrNothing(items, signal, async ({ issue, environment }, linked) => {
+      const cacheKey = `${issue.id}\u0000${environment ?? ''}`;
+      const cached = this.releases.get(cacheKey);
+      if (cached && now - cached.fetchedAt < this.opts.releaseTtlMs) {
+        next.set(cacheKey, cached);
+        return cached.release;
+      }
+      const release = await this.opts.api.getCurrentRelease(issue.id, environment ?? undefined, {
+        signal: linked,
+        project: issue.projectSlug,
+      });
+      next.set(cacheKey, { release, fetchedAt: now });
+      return release;
+    });
     // Issues that left the last-hour window drop out of the cache.
     this.releases = next;
     return result;

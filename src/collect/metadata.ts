@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SentryApi } from '../sentry/api.js';
+import { allOrNothing } from './all-or-nothing.js';
 import type { ProjectInfo } from './model.js';
 
 /**
@@ -35,14 +36,12 @@ export class MetadataCollector {
       }
     }
 
-    const projects = await Promise.all(
-      chosen.map(async (p): Promise<ProjectInfo> => {
-        const environments =
-          p.environments ??
-          (await api.listProjectEnvironments(p.slug, { signal, project: p.slug })).map((e) => e.name);
-        return { id: p.id, slug: p.slug, environments: [...new Set(environments)].sort() };
-      }),
-    );
+    const projects = await allOrNothing(chosen, signal, async (p, linked): Promise<ProjectInfo> => {
+      const environments =
+        p.environments ??
+        (await api.listProjectEnvironments(p.slug, { signal: linked, project: p.slug })).map((e) => e.name);
+      return { id: p.id, slug: p.slug, environments: [...new Set(environments)].sort() };
+    });
     return projects.sort((a, b) => a.slug.localeCompare(b.slug));
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SentryApi } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
 import type { SentryProjectKey } from '../sentry/types.js';
+import { allOrNothing } from './all-or-nothing.js';
 import type { ProjectInfo, RateLimitRow } from './model.js';
 
 /**
@@ -33,11 +34,12 @@ export class RateLimitCollector {
       }
     }
     if (this.perProject) {
-      await Promise.all(
-        projects.map(async (p) => {
-          keysByProject.set(p.id, await this.deps.api.listProjectKeys(p.slug, { signal, project: p.slug }));
-        }),
-      );
+      await allOrNothing(projects, signal, async (p, linked) => {
+        keysByProject.set(
+          p.id,
+          await this.deps.api.listProjectKeys(p.slug, { signal: linked, project: p.slug }),
+        );
+      });
     }
     return projects.map((p) => ({
       project: p.slug,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { ExporterConfig } from '../config/types.js';
 import type { Readiness } from '../http/deps.js';
@@ -142,6 +143,8 @@ export class Scheduler {
   runCycle(): Promise<CycleReport> {
     if (this.running !== undefined) return this.running;
     const abort = new AbortController();
+    // Every request of the cycle listens to this signal, so there can be hundreds at once.
+    setMaxListeners(0, abort.signal);
     this.runningAbort = abort;
     this.running = this.cycle(abort).finally(() => {
       this.running = undefined;

@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startSimulator } from '../../src/sim/index.js';
+import type { SimOptions } from '../../src/sim/index.js';
+import { parseExposition, startExporterAgainst } from '../helpers/exporter.js';
+import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
+
+/** Runs the exporter against a simulator until its first cycle is done; returns what it published. */
+async function firstCycle(simOpts: SimOptions, env: NodeJS.ProcessEnv = {}) {
+  const sim = await startSimulator(simOpts);
+  const { exporter, logs } = await startExporterAgainst(sim, {
+    SENTRY_POLL_INTERVAL: '3600',
+    SENTRY_API_RATE: '40',
+    SENTRY_API_CONCURRENCY: '4',
+    SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
+    ...env,
+  });
+  const report = await exporter.scheduler.runCycle();
+  return {
+    sim,
+    exporter,
+    logs,
+    report,
+    text: exporter.snapshot.sentryText,
+    async close() {
+      await exporter.stop();
+      await sim.close();
+    },
+  };
+}
+
+test('every number equals the ground truth, for every project and environment, past the first page', async () => {
+  const run = await firstCycle({ seed: 3, projects: 10, environmentsPerProject: 3, issuesPerProject: 50 });
+  try {
+    const truth = run.sim.truth();
+    const big = truth.issueWindows.reduce((a, b) => (b.d14 > a.d14 ? b : a));
+    assert.ok(
+      run.sim.counters().byEndpoint['/organizations/{org}/issues/']! > 3,
+      'issues span several pages',
+    );
+    assert.deepEqual(run.report.failed, []);
+    assert.deepEqual(exportedNumbers(run.text), expectedNumbers(truth));
+    assert.ok(
+      big.d14 > 0 &&
+        exportedNumbers(run.text).buckets.get(`${big.project}/${big.environment}/+Inf`) === big.d14,
+    );
+  } finally {
+    await run.close();
+  }
+});
+
+test('open issue series carry the Python label spellings and the current release', async () => {
+  const run = await firstCycle({ seed: 4, projects: 4 });
+  try {
+    const truth = run.sim.truth();
+    const rows = parseExposition(run.text).filter((r) => r.name === 'sentry_open_issue_events');
+    assert.equal(rows.length, truth.openIssues.length);
+    for (const t of truth.openIssues) {
+      const row = rows.find((r) => r.labels.issue_id === t.issueId && r.labels.environment === t.environment);
+      assert.ok(row, `issue ${t.issueId} in ${t.environment}`);
+      assert.deepEqual(row.labels, {
+        issue_id: t.issueId,
+        logger: t.logger ?? 'None',
+        level: t.level,
+        status: t.status,
+        platform: t.platform ?? 'None',
+        project_slug: t.project,
+        environment: t.environment,
+        release: t.release ?? 'None',
+        isUnhandled: t.isUnhandled ? 'True' : 'False',
+        firstSeen: t.firstSeen.slice(0, 10),
+        lastSeen: t.lastSeen.slice(0, 10),
+      });
+      assert.equal(row.value, t.count);
+    }
+  } finally {
+    await run.close();
+  }
+});
+
+test('without the global-views feature it falls back to per-project queries, says so once, and stays exact', async () => {
+  const run = await firstCycle({ seed: 5, projects: 5, multiProjectStream: false });
+  try {
+    assert.deepEqual(run.report.failed, []);
+    assert.deepEqual(exportedNumbers(run.text), expectedNumbers(run.sim.truth()));
+    const refusedFirst = run.sim.counters().byStatus['400'] ?? 0;
+    // queries already in flight when the first refusal came back are refused too: at most the concurrency
+    assert.ok(refusedFirst >= 1 && refusedFirst <= 4, `${refusedFirst} refused queries`);
+    const second = await run.exporter.scheduler.runCycle();
+    assert.deepEqual(second.failed, []);
+    const mentions = run
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('multi-project issue query'));
+    assert.equal(mentions.length, 1, 'logged once, not every cycle');
+    assert.equal(run.sim.counters().byStatus['400'], refusedFirst, 'the second cycle asks per project right away');
+  } finally {
+    await run.close();
+  }
+});
+
+test('older self-hosted Sentry: no environments in project summaries, no rate-limit headers', async () => {
+  const run = await firstCycle({
+    seed: 6,
+    projects: 5,
+    projectSummaryEnvironments: false,
+    rateLimitHeaders: false,
+  });
+  try {
+    assert.deepEqual(run.report.failed, []);
+    assert.equal(run.sim.counters().byEndpoint['/projects/{org}/{project}/environments/'], 5);
+    assert.deepEqual(exportedNumbers(run.text), expectedNumbers(run.sim.truth()));
+  } finally {
+    await run.close();
+  }
+});
+
+test('SENTRY_EXPORTER_PROJECTS restricts every family; an unknown slug is logged once as an error', async () => {
+  const sim = await startSimulator({ seed: 8, projects: 6 });
+  const slugs = sim.truth().events.map((e) => e.project);
+  await sim.close();
+  const chosen = [slugs[0]!, slugs[3]!];
+  const run = await firstCycle(
+    { seed: 8, projects: 6 },
+    { SENTRY_EXPORTER_PROJECTS: `${chosen.join(',')},no-such-project` },
+  );
+  try {
+    assert.deepEqual(exportedNumbers(run.text), expectedNumbers(run.sim.truth(), chosen));
+    await run.exporter.scheduler.runCycle();
+    const errors = run
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('no-such-project') && l.includes('does not exist'));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /"level":50/);
+  } finally {
+    await run.close();
+  }
+});
+
+test('a steady-state cycle costs few requests: 20 projects x 2 environments x 60 issues', async () => {
+  const run = await firstCycle({ seed: 1, projects: 20, environmentsPerProject: 2, issuesPerProject: 60 });
+  try {
+    run.sim.resetCounters();
+    const steady = await run.exporter.scheduler.runCycle();
+    assert.deepEqual(steady.failed, []);
+    const c = run.sim.counters();
+    assert.equal(steady.requests, c.total);
+    assert.ok(c.total <= 15, `steady-state cycle made ${c.total} requests: ${JSON.stringify(c.byEndpoint)}`);
+    assert.equal(c.rateLimited, 0);
+    assert.deepEqual(exportedNumbers(run.exporter.snapshot.sentryText), expectedNumbers(run.sim.truth()));
+  } finally {
+    await run.close();
+  }
+});
+
+test('SENTRY_OPEN_ISSUES_MAX caps the open-issue series, newest first, and counts what it dropped', async () => {
+  const run = await firstCycle({ seed: 9, projects: 4 }, { SENTRY_OPEN_ISSUES_MAX: '3' });
+  try {
+    const truth = run.sim.truth();
+    assert.ok(truth.openIssues.length > 3);
+    const rows = parseExposition(run.text).filter((r) => r.name === 'sentry_open_issue_events');
+    assert.equal(rows.length, 3);
+    const newest = [...truth.openIssues].sort((a, b) => b.firstSeen.localeCompare(a.firstSeen))[2]!;
+    for (const r of rows) assert.ok(r.labels.firstSeen! >= newest.firstSeen.slice(0, 10));
+    const scrape = await run.exporter.snapshot.scrape(false);
+    const dropped = parseExposition(scrape.body.toString()).find(
+      (r) => r.name === 'sentry_exporter_open_issue_series_dropped',
+    );
+    assert.equal(dropped?.value, truth.openIssues.length - 3);
+  } finally {
+    await run.close();
+  }
+});
+
+test('a failing collector keeps its last good values and counts the error; the others still publish', async () => {
+  const run = await firstCycle({ seed: 10, projects: 4 }, { SENTRY_RETRY_TRIES: '2' });
+  try {
+    const before = exportedNumbers(run.text);
+    run.sim.setFaults({ serverErrorRate: 1, endpoints: ['/organizations/{org}/stats_v2/'] });
+    const report = await run.exporter.scheduler.runCycle();
+    assert.deepEqual(report.failed, ['events']);
+    const after = exportedNumbers(run.exporter.snapshot.sentryText);
+    assert.deepEqual(after.events, before.events, 'events keep their last good values');
+    assert.deepEqual(after.buckets, expectedNumbers(run.sim.truth()).buckets);
+    const self = parseExposition((await run.exporter.snapshot.scrape(false)).body.toString());
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      self.find((r) => r.name === name && Object.entries(labels).every(([k, v]) => r.labels[k] === v))?.value;
+    assert.equal(value('sentry_exporter_up'), 0);
+    assert.equal(value('sentry_exporter_collection_errors_total', { collector: 'events' }), 1);
+    assert.equal(value('sentry_exporter_collection_errors_total', { collector: 'issues' }), 0);
+    const failedStats = self
+      .filter(
+        (r) =>
+          r.name === 'sentry_exporter_api_requests_total' &&
+          r.labels.endpoint === '/organizations/{org}/stats_v2/',
+      )
+      .filter((r) => r.labels.code?.startsWith('5'))
+      .reduce((sum, r) => sum + r.value, 0);
+    assert.equal(failedStats, 2, 'two attempts (SENTRY_RETRY_TRIES=2), both counted by status');
+    const failures = run
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('collector failed'));
+    assert.equal(failures.length, 1, 'one log line for the failed collector, not one per request');
+    assert.match(failures[0]!, /"endpoint":"\/organizations\/\{org\}\/stats_v2\/"/);
+
+    run.sim.setFaults({});
+    const recovered = await run.exporter.scheduler.runCycle();
+    assert.deepEqual(recovered.failed, []);
+    assert.deepEqual(exportedNumbers(run.exporter.snapshot.sentryText), expectedNumbers(run.sim.truth()));
+  } finally {
+    await run.close();
+  }
+});

@@ -1,0 +1,62 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import { startExporter } from '../../src/app.js';
+import type { Exporter } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { REDACT_PATHS } from '../../src/log.js';
+import type { SentrySimulator } from '../../src/sim/index.js';
+
+/** A pino logger that writes JSON lines into memory, with the production redaction. */
+export function memoryLogger(level = 'info'): { logger: Logger; lines: () => string } {
+  let text = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  });
+  const logger = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+  return { logger, lines: () => text };
+}
+
+/** Starts the exporter in this process against a simulator, on a free loopback port. */
+export async function startExporterAgainst(
+  sim: SentrySimulator,
+  env: NodeJS.ProcessEnv = {},
+  level = 'info',
+): Promise<{ exporter: Exporter; logs: () => string }> {
+  const config = loadConfig({
+    env: {
+      SENTRY_BASE_URL: sim.url,
+      SENTRY_AUTH_TOKEN: sim.token,
+      SENTRY_EXPORTER_ORG: sim.org,
+      SENTRY_EXPORTER_HOST: '127.0.0.1',
+      SENTRY_EXPORTER_PORT: '0',
+      SENTRY_RETRY_DELAY: '0.05',
+      SENTRY_RETRY_JITTER: '0',
+      ...env,
+    },
+  });
+  const { logger, lines } = memoryLogger(level);
+  const exporter = await startExporter(config, logger);
+  return { exporter, logs: lines };
+}
+
+/** Parses an exposition into `name{labels} -> value` rows. */
+export function parseExposition(
+  text: string,
+): Array<{ name: string; labels: Record<string, string>; value: number }> {
+  const rows: Array<{ name: string; labels: Record<string, string>; value: number }> = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`unparsable exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const lm of (m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[lm[1]!] = lm[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    }
+    rows.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return rows;
+}

@@ -1,0 +1,50 @@
+import type { GroundTruth } from '../../src/sim/index.js';
+import { parseExposition } from './exporter.js';
+
+/** The Sentry families of an exposition, keyed so they can be compared with the ground truth. */
+export function exportedNumbers(text: string): {
+  buckets: Map<string, number>;
+  open: Map<string, number>;
+  events: Map<string, number>;
+  rateLimits: Map<string, number>;
+} {
+  const buckets = new Map<string, number>();
+  const open = new Map<string, number>();
+  const events = new Map<string, number>();
+  const rateLimits = new Map<string, number>();
+  for (const r of parseExposition(text)) {
+    const l = r.labels;
+    if (r.name === 'sentry_issues_bucket') buckets.set(`${l.project_slug}/${l.environment}/${l.le}`, r.value);
+    if (r.name === 'sentry_open_issue_events') open.set(`${l.issue_id}/${l.environment}`, r.value);
+    if (r.name === 'sentry_events_total') events.set(`${l.project_slug}/${l.stat}`, r.value);
+    if (r.name === 'sentry_rate_limit_events_sec') rateLimits.set(l.project_slug ?? '', r.value);
+  }
+  return { buckets, open, events, rateLimits };
+}
+
+/** The same keys, from the simulator's ground truth (restricted to `projects` when given). */
+export function expectedNumbers(
+  truth: GroundTruth,
+  projects?: readonly string[],
+): ReturnType<typeof exportedNumbers> {
+  const keep = (p: string) => projects === undefined || projects.includes(p);
+  const buckets = new Map<string, number>();
+  for (const w of truth.issueWindows.filter((w) => keep(w.project))) {
+    buckets.set(`${w.project}/${w.environment}/1h`, w.h1);
+    buckets.set(`${w.project}/${w.environment}/24h`, w.h24);
+    buckets.set(`${w.project}/${w.environment}/+Inf`, w.d14);
+  }
+  const open = new Map(
+    truth.openIssues.filter((i) => keep(i.project)).map((i) => [`${i.issueId}/${i.environment}`, i.count]),
+  );
+  const events = new Map<string, number>();
+  for (const e of truth.events.filter((e) => keep(e.project))) {
+    events.set(`${e.project}/received`, e.received);
+    events.set(`${e.project}/rejected`, e.rejected);
+    events.set(`${e.project}/blacklisted`, e.blacklisted);
+  }
+  const rateLimits = new Map(
+    truth.rateLimits.filter((r) => keep(r.project)).map((r) => [r.project, r.eventsPerSecond]),
+  );
+  return { buckets, open, events, rateLimits };
+}
