@@ -19,6 +19,8 @@ export interface Hit {
   headers: IncomingMessage['headers'];
   /** Local epoch ms when the request arrived. */
   at: number;
+  /** The client's port: one value per TCP connection. */
+  remotePort: number | undefined;
 }
 
 export type Handler = (
@@ -48,6 +50,7 @@ export async function startServer(handler: Handler): Promise<TestServer> {
       query: url.searchParams,
       headers: req.headers,
       at: Date.now(),
+      remotePort: req.socket.remotePort,
     };
     hits.push(hit);
     Promise.resolve(handler(req, res, hit, hits.length - 1)).catch((err: unknown) => {

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { RequestObservation } from '../../src/sentry/api.js';
+import { ENDPOINTS } from '../../src/sentry/client.js';
+import { SentryApiError } from '../../src/sentry/errors.js';
+import {
+  issueJson,
+  makeClient,
+  rateLimitHeaders,
+  rejection,
+  sendJson,
+  startServer,
+  TOKEN,
+  type TestServer,
+} from './helpers.js';
+
+const servers: TestServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+/** Answers every endpoint with a minimal valid body. */
+async function validServer(extraHeaders: Record<string, string> = {}): Promise<TestServer> {
+  const server = await startServer((_req, res, hit) => {
+    const p = hit.path;
+    let body: unknown = [];
+    if (p.endsWith('/stats_v2/')) body = { start: 's', end: 'e', intervals: [], groups: [] };
+    else if (p.endsWith('/current-release/')) body = { currentRelease: null };
+    else if (p.endsWith('/issues/')) body = [issueJson(1)];
+    sendJson(res, 200, body, extraHeaders);
+  });
+  servers.push(server);
+  return server;
+}
+
+test('each method sends the documented path and query, with encoded segments and values', async () => {
+  const server = await validServer();
+  const { client } = makeClient(server.baseUrl, { org: 'my org' });
+  try {
+    await client.listProjects();
+    await client.listProjectEnvironments('web/app');
+    await client.listIssues({
+      query: 'is:unresolved firstSeen:-14d',
+      statsPeriod: '14d',
+      sort: 'date',
+      projectIds: ['11', '12'],
+      environment: 'prod & eu',
+    });
+    await client.listIssues({ query: 'is:unresolved', projectIds: [] });
+    await client.listProjectKeys('web');
+    await client.listOrganizationProjectKeys();
+    await client.getEventStats({
+      start: new Date('2024-05-01T00:00:00Z'),
+      end: new Date('2024-05-31T23:59:59Z'),
+      category: 'error',
+      groupBy: ['project', 'outcome'],
+    });
+    await client.getCurrentRelease('4711', 'prod');
+    await client.getCurrentRelease('4712', undefined);
+    const seen = server.hits.map((h) => [h.path, [...h.query]]);
+    assert.deepEqual(seen, [
+      ['/api/0/organizations/my%20org/projects/', [['per_page', '100']]],
+      ['/api/0/projects/my%20org/web%2Fapp/environments/', []],
+      [
+        '/api/0/organizations/my%20org/issues/',
+        [
+          ['limit', '100'],
+          ['query', 'is:unresolved firstSeen:-14d'],
+          ['statsPeriod', '14d'],
+          ['sort', 'date'],
+          ['project', '11'],
+          ['project', '12'],
+          ['environment', 'prod & eu'],
+        ],
+      ],
+      [
+        '/api/0/organizations/my%20org/issues/',
+        [
+          ['limit', '100'],
+          ['query', 'is:unresolved'],
+          ['project', '-1'],
+        ],
+      ],
+      ['/api/0/projects/my%20org/web/keys/', []],
+      ['/api/0/organizations/my%20org/project-keys/', []],
+      [
+        '/api/0/organizations/my%20org/stats_v2/',
+        [
+          ['field', 'sum(quantity)'],
+          ['groupBy', 'project'],
+          ['groupBy', 'outcome'],
+          ['category', 'error'],
+          ['start', '2024-05-01T00:00:00.000Z'],
+          ['end', '2024-05-31T23:59:59.000Z'],
+          ['interval', '1d'],
+        ],
+      ],
+      ['/api/0/issues/4711/current-release/', [['environment', 'prod']]],
+      ['/api/0/issues/4712/current-release/', []],
+    ]);
+  } finally {
+    await client.close();
+  }
+});
+
+test('requests carry the bearer token, Accept JSON and the exporter User-Agent, over kept-alive connections', async () => {
+  const server = await validServer();
+  const { client } = makeClient(server.baseUrl, { concurrency: 2 });
+  try {
+    for (let i = 0; i < 5; i++) await client.listProjectKeys(`p${i}`);
+    for (const h of server.hits) {
+      assert.equal(h.headers.authorization, `Bearer ${TOKEN}`);
+      assert.equal(h.headers.accept, 'application/json');
+      assert.match(h.headers['user-agent'] ?? '', /^sentry-prometheus-exporter\/\d+\.\d+\.\d+/);
+    }
+    assert.equal(
+      new Set(server.hits.map((h) => h.remotePort)).size,
+      1,
+      'one connection for 5 sequential requests',
+    );
+  } finally {
+    await client.close();
+  }
+  const { client: custom } = makeClient(server.baseUrl, { userAgent: 'custom/1' });
+  try {
+    await custom.listProjectKeys('x');
+    assert.equal(server.hits.at(-1)?.headers['user-agent'], 'custom/1');
+  } finally {
+    await custom.close();
+  }
+});
+
+test('self-hosted Sentry (no rate-limit headers): everything works, observations have no Remaining', async () => {
+  const server = await validServer();
+  const observations: RequestObservation[] = [];
+  const { client } = makeClient(server.baseUrl, { rate: 20, onRequest: (o) => observations.push(o) });
+  try {
+    const results = await Promise.all(Array.from({ length: 30 }, () => client.listIssues({ query: '' })));
+    assert.equal(results.length, 30);
+    assert.equal(observations.length, 30);
+    for (const o of observations) {
+      assert.equal(o.endpoint, ENDPOINTS.issues);
+      assert.equal(o.status, 200);
+      assert.equal(o.rateLimitRemaining, undefined);
+      assert.ok(o.durationMs >= 0);
+    }
+    assert.deepEqual(client.rateLimits(), []);
+    // 30 requests at 20/s: the configured rate alone paces them (at least one second in all).
+    const span = server.hits.at(-1)!.at - server.hits[0]!.at;
+    assert.ok(span >= 900, `30 requests took ${span} ms at rate 20`);
+  } finally {
+    await client.close();
+  }
+});
+
+test('rate-limit state is exposed per endpoint as Sentry reported it', async () => {
+  const server = await validServer(rateLimitHeaders(40, 37, Math.floor(Date.now() / 1000) + 1));
+  const { client } = makeClient(server.baseUrl);
+  try {
+    await client.listProjects();
+    assert.deepEqual(
+      client.rateLimits().map((r) => [r.endpoint, r.limit, r.remaining]),
+      [[ENDPOINTS.projects, 40, 37]],
+    );
+  } finally {
+    await client.close();
+  }
+});
+
+test('the token never appears in logs (trace level) or error messages, whatever happens', async () => {
+  let n = 0;
+  const server = await startServer((req, res, hit) => {
+    n++;
+    if (hit.path.includes('/issues/')) {
+      // A hostile server echoing the Authorization header back in its error detail.
+      sendJson(res, 401, { detail: `Invalid token header ${req.headers.authorization ?? ''}` });
+    } else if (hit.path.includes('/keys/')) {
+      if (n % 2 === 0) req.socket.destroy();
+      else
+        sendJson(
+          res,
+          429,
+          { detail: 'too frequently' },
+          rateLimitHeaders(1, 0, Math.floor(Date.now() / 1000)),
+        );
+    } else if (hit.path.includes('/environments/')) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<html>${TOKEN}</html>`);
+    } else {
+      sendJson(res, 500, { detail: `boom ${TOKEN}` });
+    }
+  });
+  servers.push(server);
+  const { client, log } = makeClient(server.baseUrl);
+  const errors: unknown[] = [];
+  try {
+    errors.push(
+      await rejection(client.listIssues({ query: '' })),
+      await rejection(client.listProjectKeys('web')),
+      await rejection(client.listProjectEnvironments('web')),
+      await rejection(client.listProjects()),
+    );
+  } finally {
+    await client.close();
+  }
+  assert.ok(log.lines().length >= 8, 'trace logging was on');
+  assert.ok(!log.text().includes(TOKEN), 'token in log output');
+  assert.ok(!/authorization|bearer/i.test(log.text()), 'authorization header in log output');
+  for (const err of errors) {
+    assert.ok(err instanceof SentryApiError);
+    assert.ok(!err.message.includes(TOKEN), err.message);
+    assert.ok(!(err.detail ?? '').includes(TOKEN), err.detail);
+    assert.ok(!JSON.stringify(err.toLog()).includes(TOKEN));
+  }
+  assert.match((errors[0] as SentryApiError).message, /\[redacted\]/);
+});
+
+test('constructor rejects a base URL without trailing slash', () => {
+  assert.throws(() => makeClient('http://127.0.0.1:1/api/0'), /must end with a slash/);
+});
