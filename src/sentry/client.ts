@@ -6,6 +6,7 @@
  * The client logs only at debug (retries) and trace (each exchange); the caller logs failures once per
  * cycle, using `stats()` differences for request and 429 counts.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { RetryConfig } from '../config/types.js';
 import type { CallOptions, EventStatsQuery, IssueQuery, RequestObservation, SentryApi } from './api.js';
@@ -99,19 +100,54 @@ export interface SentryClient extends SentryApi {
   close(): Promise<void>;
 }
 
-/** One signal that fires when any of the inputs does; `dispose` removes the listeners. */
-function linkSignals(signals: Array<AbortSignal | undefined>): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const live = signals.filter((s): s is AbortSignal => s !== undefined);
-  const onAbort = () => controller.abort();
-  for (const s of live) {
-    if (s.aborted) controller.abort();
-    else s.addEventListener('abort', onAbort, { once: true });
+/**
+ * The signal a call runs under: the caller's and the client's own (fired by `close()`) in one. Linked once
+ * per caller signal while calls use it, not once per call: a cycle passes the same deadline signal to
+ * hundreds of queued calls, and a listener per call would pile up on it. The link is dropped when its last
+ * call ends, so long-lived processes do not accumulate listeners. Linked signals are ours, so their
+ * listener limit is lifted.
+ */
+class SignalLinker {
+  readonly #closing: AbortSignal;
+  readonly #links = new Map<AbortSignal, { signal: AbortSignal; users: number; unlink: () => void }>();
+
+  constructor(closing: AbortSignal) {
+    this.#closing = closing;
+    setMaxListeners(0, closing);
   }
-  return {
-    signal: controller.signal,
-    dispose: () => live.forEach((s) => s.removeEventListener('abort', onAbort)),
-  };
+
+  acquire(caller: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+    if (caller === undefined) return { signal: this.#closing, release: () => undefined };
+    let link = this.#links.get(caller);
+    if (link === undefined) {
+      const controller = new AbortController();
+      setMaxListeners(0, controller.signal);
+      const onAbort = () => controller.abort();
+      const unlink = () => {
+        caller.removeEventListener('abort', onAbort);
+        this.#closing.removeEventListener('abort', onAbort);
+      };
+      if (caller.aborted || this.#closing.aborted) controller.abort();
+      caller.addEventListener('abort', onAbort, { once: true });
+      this.#closing.addEventListener('abort', onAbort, { once: true });
+      link = { signal: controller.signal, users: 0, unlink };
+      this.#links.set(caller, link);
+    }
+    link.users++;
+    const current = link;
+    let released = false;
+    return {
+      signal: current.signal,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--current.users === 0) {
+          current.unlink();
+          this.#links.delete(caller);
+        }
+      },
+    };
+  }
 }
 
 const seg = encodeURIComponent;
@@ -126,6 +162,7 @@ class SentryClientImpl implements SentryClient {
   readonly #transport: HttpTransport;
   readonly #retry: RetryPolicy;
   readonly #closing = new AbortController();
+  readonly #signals = new SignalLinker(this.#closing.signal);
   readonly #stats: SentryClientStats = { requests: 0, rateLimited: 0, errors: 0, retries: 0 };
 
   constructor(o: SentryClientOptions) {
@@ -314,7 +351,7 @@ class SentryClientImpl implements SentryClient {
   ): Promise<{ json: unknown; link: string | undefined }> {
     const qs = query.toString();
     const url = new URL(qs === '' ? path : `${path}?${qs}`, this.#baseUrl);
-    const { signal, dispose } = linkSignals([opts.signal, this.#closing.signal]);
+    const { signal, release } = this.#signals.acquire(opts.signal);
     const project = opts.project;
     let attempt = 0;
     try {
@@ -389,7 +426,7 @@ class SentryClientImpl implements SentryClient {
         );
       }
     } finally {
-      dispose();
+      release();
     }
   }
 
