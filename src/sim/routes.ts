@@ -78,10 +78,11 @@ const projectsRoute: Route = {
   },
 };
 
+/** Like Sentry, this endpoint is not paginated: the whole list, ordered by name, and no Link header. */
 const environmentsRoute: Route = {
   template: '/projects/{org}/{project}/environments/',
   pattern: /^\/api\/0\/projects\/([^/]+)\/([^/]+)\/environments\/$/,
-  queryParams: ['visibility', 'cursor', 'per_page'],
+  queryParams: ['visibility'],
   handle(ctx) {
     requireOrg(ctx, ctx.params[0]);
     const project = requireProject(ctx, ctx.params[1]);
@@ -92,10 +93,10 @@ const environmentsRoute: Route = {
         "Invalid value for 'visibility', valid values are: ['all', 'hidden', 'visible']",
       );
     }
-    const envs = project.environments.filter(
-      (e) => visibility === 'all' || (visibility === 'hidden') === e.isHidden,
-    );
-    return listResult(ctx, envs, environmentJson);
+    const envs = project.environments
+      .filter((e) => visibility === 'all' || (visibility === 'hidden') === e.isHidden)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { status: 200, body: envs.map(environmentJson) };
   },
 };
 

@@ -134,7 +134,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // Data answers use the simulator clock; rate-limit windows and request times use the wall clock, which is
+    // what clients pace themselves by (X-Sentry-Rate-Limit-Reset is compared with their own clock).
     const arrival = now();
+    const wall = Date.now();
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://sim.invalid');
@@ -167,14 +170,14 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     } else if (req.method !== 'GET') {
       answer = json(405, { detail: `Method "${req.method ?? ''}" not allowed.` });
     } else {
-      rate = limiter.check(bearer(req) ?? '', matched.route.template, arrival, rateLimitHeaders);
+      rate = limiter.check(bearer(req) ?? '', matched.route.template, wall, rateLimitHeaders);
       ({ answer, fault } = decide(req, url, matched, arrival, rate));
     }
     counters.record({
       endpoint,
       query: queryRecord(url.searchParams),
       status: answer === 'reset' ? 0 : answer.status,
-      at: arrival,
+      at: wall,
     });
 
     const final = answer;

@@ -33,7 +33,10 @@ export interface SimOptions {
   multiProjectStream?: boolean;
   /** Default true; false: project summaries lack `environments` (old self-hosted Sentry). */
   projectSummaryEnvironments?: boolean;
-  /** Clock in ms. Default Date.now. Data ages are relative to this clock at start. */
+  /**
+   * Clock in ms for the data: ages are relative to it at start, queries and truth() use it. Default Date.now.
+   * Rate-limit windows and request times always use the wall clock.
+   */
   now?: () => number;
 }
 
@@ -64,7 +67,7 @@ export interface SimRequestRecord {
   query: Record<string, string | string[]>;
   /** HTTP status; 0 when the socket was reset without an answer. */
   status: number;
-  /** Sim clock (ms) when the request arrived. */
+  /** Wall-clock time (ms, Date.now) when the request arrived. */
   at: number;
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startSimulator } from '../../src/sim/index.js';
 import type { SentrySimulator } from '../../src/sim/index.js';
 import { get, getAll } from './helpers.js';
+import type { Query } from './helpers.js';
 
 interface Project {
   id: string;
@@ -227,7 +228,8 @@ test('without the multi project stream feature, cross-project queries answer 400
   try {
     const ps = (await get(single, 'organizations/acme/projects/')).json as Project[];
     const detail = { detail: 'You do not have the multi project stream feature enabled' };
-    for (const query of [{}, { project: -1 }, { project: [ps[0]?.id ?? '', ps[1]?.id ?? ''] }]) {
+    const queries: Query[] = [{}, { project: -1 }, { project: [ps[0]?.id ?? '', ps[1]?.id ?? ''] }];
+    for (const query of queries) {
       const reply = await get(single, 'organizations/acme/issues/', query);
       assert.equal(reply.status, 400, JSON.stringify(query));
       assert.deepEqual(reply.json, detail);
@@ -247,7 +249,8 @@ test('environments endpoint honours visibility; old servers omit environments fr
   }>;
   assert.deepEqual(
     visible.map((e) => e.name),
-    withHidden.environments,
+    [...withHidden.environments].sort(),
+    'all visible environments, ordered by name',
   );
   const hidden = (await get(sim, `projects/acme/${withHidden.slug}/environments/`, { visibility: 'hidden' }))
     .json as Array<{ name: string; isHidden: boolean }>;
