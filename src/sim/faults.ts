@@ -20,11 +20,21 @@ export class FaultInjector {
   private faults: Faults = {};
   private readonly rng: Prng;
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    private readonly knownEndpoints: readonly string[],
+  ) {
     this.rng = new Prng(seed ^ 0xfa017);
   }
 
   set(faults: Faults): void {
+    for (const endpoint of faults.endpoints ?? []) {
+      if (!this.knownEndpoints.includes(endpoint)) {
+        throw new RangeError(
+          `unknown endpoint template "${endpoint}"; known: ${this.knownEndpoints.join(', ')}`,
+        );
+      }
+    }
     for (const [, field] of ORDER) {
       const rate = faults[field];
       if (rate !== undefined && (typeof rate !== 'number' || rate < 0 || rate > 1)) {

@@ -20,9 +20,21 @@ export class RateLimiter {
   private readonly windows = new Map<string, { second: number; used: number }>();
   private readonly inflight = new Map<string, number>();
 
-  constructor(private config: RateLimitConfig | false) {}
+  private config: RateLimitConfig | false = false;
+
+  constructor(config: RateLimitConfig | false) {
+    this.setConfig(config);
+  }
 
   setConfig(config: RateLimitConfig | false): void {
+    if (config !== false) {
+      for (const field of ['perSecond', 'concurrent'] as const) {
+        const v = config[field];
+        if (!Number.isInteger(v) || v < 1)
+          throw new RangeError(`rateLimit.${field} must be a positive integer, got ${v}`);
+      }
+      config = { perSecond: config.perSecond, concurrent: config.concurrent };
+    }
     this.config = config;
     this.windows.clear();
   }

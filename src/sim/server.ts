@@ -13,7 +13,7 @@ import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
 import { IssueQueryEngine } from './issue-query.js';
 import { RateLimiter } from './rate-limit.js';
 import type { RateDecision } from './rate-limit.js';
-import { matchRoute } from './routes.js';
+import { ROUTES, matchRoute } from './routes.js';
 import type { Route } from './routes.js';
 import { computeTruth } from './truth.js';
 import type { Faults, SentrySimulator, SimOptions, TokenStatus } from './types.js';
@@ -73,7 +73,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   const rateLimitHeaders = opts.rateLimitHeaders ?? true;
   const multiProjectStream = opts.multiProjectStream ?? true;
   const projectSummaryEnvironments = opts.projectSummaryEnvironments ?? true;
-  const faults = new FaultInjector(seed);
+  const faults = new FaultInjector(
+    seed,
+    ROUTES.map((r) => r.template),
+  );
   const counters = new CounterBook();
   const timers = new Set<NodeJS.Timeout>();
   let latencyMs = nonNegativeInt('latencyMs', opts.latencyMs, 0);

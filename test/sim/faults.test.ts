@@ -114,6 +114,11 @@ test('hangs delay the answer past a client timeout', async () => {
   }
 });
 
-test('rates outside 0..1 are refused', () => {
+test('rates outside 0..1 and unknown endpoint templates are refused', () => {
   assert.throws(() => sim.setFaults({ resetRate: 1.5 }), RangeError);
+  assert.throws(
+    () => sim.setFaults({ resetRate: 0.5, endpoints: ['/organizations/{org}/issues'] }),
+    /unknown endpoint/,
+  );
+  assert.throws(() => sim.setRateLimit({ perSecond: 0, concurrent: 1 }), RangeError);
 });

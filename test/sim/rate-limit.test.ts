@@ -25,8 +25,15 @@ test('more than perSecond requests in one window get 429s with headers and no Re
     const replies = await Promise.all(Array.from({ length: 12 }, () => fetchUrl(url, sim.token)));
     const ok = replies.filter((r) => r.status === 200);
     const limited = replies.filter((r) => r.status === 429);
-    assert.equal(ok.length, 5);
-    assert.equal(limited.length, 7);
+    assert.equal(ok.length + limited.length, 12);
+    assert.ok(limited.length > 0);
+    // Per window (a slow machine may spill the burst into a second one): 5 accepted, then only 429s.
+    for (const reset of new Set(replies.map((r) => r.headers.get('x-sentry-rate-limit-reset')))) {
+      const inWindow = replies.filter((r) => r.headers.get('x-sentry-rate-limit-reset') === reset);
+      const accepted = inWindow.filter((r) => r.status === 200).length;
+      assert.ok(accepted <= 5, `${accepted} accepted in one window`);
+      if (inWindow.some((r) => r.status === 429)) assert.equal(accepted, 5);
+    }
     for (const reply of replies) {
       for (const h of HEADERS) assert.ok(reply.headers.has(h), `${reply.status} lacks ${h}`);
       assert.equal(reply.headers.get('x-sentry-rate-limit-limit'), '5');
@@ -43,7 +50,7 @@ test('more than perSecond requests in one window get 429s with headers and no Re
       });
     }
     const remaining = ok.map((r) => Number(r.headers.get('x-sentry-rate-limit-remaining'))).sort();
-    assert.deepEqual(remaining, [0, 1, 2, 3, 4]);
+    if (ok.length === 5) assert.deepEqual(remaining, [0, 1, 2, 3, 4]);
 
     // Another endpoint has its own window.
     assert.equal((await get(sim, 'organizations/acme/project-keys/')).status, 200);
@@ -53,8 +60,8 @@ test('more than perSecond requests in one window get 429s with headers and no Re
     assert.equal(again.status, 200);
     assert.equal(again.headers.get('x-sentry-rate-limit-remaining'), '4');
     const counters = sim.counters();
-    assert.equal(counters.rateLimited, 7);
-    assert.equal(counters.byStatus['429'], 7);
+    assert.equal(counters.rateLimited, limited.length);
+    assert.equal(counters.byStatus['429'], limited.length);
   } finally {
     await sim.close();
   }
@@ -65,9 +72,23 @@ test('a 429 does not use up a window slot', async () => {
   try {
     await startOfSecond();
     const url = buildUrl(sim, 'organizations/acme/projects/');
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await fetchUrl(url, sim.token)).status);
-    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+    const replies = [];
+    for (let i = 0; i < 6; i++) replies.push(await fetchUrl(url, sim.token));
+    const windows = new Map<string, number[]>();
+    for (const r of replies) {
+      const reset = r.headers.get('x-sentry-rate-limit-reset') ?? '';
+      windows.set(reset, [...(windows.get(reset) ?? []), r.status]);
+    }
+    // Normally one window: [200, 200, 200, 429, 429, 429]; the refused ones never eat into the budget.
+    for (const statuses of windows.values()) {
+      const accepted = statuses.filter((s) => s === 200).length;
+      assert.deepEqual(statuses, [
+        ...Array(accepted).fill(200),
+        ...Array(statuses.length - accepted).fill(429),
+      ]);
+      assert.ok(accepted <= 3);
+    }
+    assert.ok(replies.some((r) => r.status === 429));
   } finally {
     await sim.close();
   }
