@@ -3,8 +3,8 @@
  * covering headers and body, and the caller's AbortSignal. It reads the body fully and reports failures as
  * `TransportError` kinds the retry policy understands; interpreting statuses and bodies is the client's job.
  */
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
+import { VERSION } from '../version.js';
 import type { HeaderBag } from './rate-limit.js';
 
 export interface TransportOptions {
@@ -38,24 +38,9 @@ export class TransportError extends Error {
   }
 }
 
-/** `sentry-prometheus-exporter/<version>`, the version read from the package.json above this module. */
+/** `sentry-prometheus-exporter/<version>`. */
 export function defaultUserAgent(): string {
-  let dir = new URL('.', import.meta.url);
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
-        name?: unknown;
-        version?: unknown;
-      };
-      if (pkg.name === 'sentry-prometheus-exporter' && typeof pkg.version === 'string') {
-        return `sentry-prometheus-exporter/${pkg.version}`;
-      }
-    } catch {
-      // No package.json at this level; keep walking up.
-    }
-    dir = new URL('..', dir);
-  }
-  return 'sentry-prometheus-exporter';
+  return `sentry-prometheus-exporter/${VERSION}`;
 }
 
 /** A short, token-free description of a low-level failure (`ECONNRESET`, `UND_ERR_SOCKET`...). */

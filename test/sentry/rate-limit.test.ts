@@ -155,6 +155,25 @@ describe('staying under a fixed-window limit', { concurrency: true }, () => {
     });
   }
 
+  test('a burst late in one second and the next right after never exceed the rate in any clock second', async () => {
+    // A fixed window that starts at .3 s would let 2 requests at 1.05 s and 3 more at 1.3 s into the same
+    // clock second; the sliding window does not. No headers, so only the queue itself can prevent it.
+    const { server, rejected } = await fixedWindowServer(3, false);
+    const { client } = makeClient(server.baseUrl, { rate: 3, concurrency: 5 });
+    const untilMsIntoSecond = (ms: number) =>
+      new Promise((r) => setTimeout(r, (ms - (Date.now() % 1000) + 1000) % 1000));
+    try {
+      await untilMsIntoSecond(300);
+      await client.listProjectKeys('first');
+      await untilMsIntoSecond(50);
+      await Promise.all(Array.from({ length: 5 }, (_, i) => client.listProjectKeys(`p${i}`)));
+      assert.equal(server.hits.length, 6);
+      assert.equal(rejected.length, 0);
+    } finally {
+      await client.close();
+    }
+  });
+
   test('rate 6 against a 2/s limiter with headers: only the first burst is rejected, all succeed', async () => {
     const { server, rejected } = await fixedWindowServer(2, true);
     const { client } = makeClient(server.baseUrl, {
