@@ -237,7 +237,9 @@ function titleCase(slug: string): string {
 function environmentNames(count: number, rng: Prng): string[] {
   const pool = [...ENVIRONMENT_POOL];
   for (let i = pool.length; i < count; i++) pool.push(`env-${i + 1}`);
-  // The first environment is production for most projects, as in real organizations.
+  // Most projects of an organization share its standard environment names (production, staging, ...);
+  // some have names of their own.
+  if (rng.chance(0.85)) return pool.slice(0, count);
   const names: string[] = [];
   if (count > 0 && rng.chance(0.8)) names.push('production');
   while (names.length < count) {

@@ -1,0 +1,83 @@
+/**
+ * Scrape latency, Sentry requests per cycle and peak memory, for a large organization.
+ *
+ *   npm run bench            (1,000 projects x 5 environments x 12 issues; BENCH_PROJECTS etc. to change)
+ *
+ * The exporter runs as its own process (the built dist/) against the simulator, polling every 5 s so
+ * collection cycles run during the load. Scrapes go through autocannon. The baseline, measured in the same
+ * run with the same load, is a bare node:http server answering the same bytes from memory: the floor that
+ * any exporter serving this exposition pays. Requests per cycle are compared with what the Python exporter
+ * would send for the same organization (counted from its code: it asks per project, environment and window).
+ */
+import { createServer } from 'node:http';
+import autocannon from 'autocannon';
+import { startSimulator } from '../src/sim/index.js';
+import { metricValue, rssOf, spawnExporter, waitUntil } from './lib.js';
+
+const projects = Number(process.env.BENCH_PROJECTS ?? 1000);
+const environments = Number(process.env.BENCH_ENVIRONMENTS ?? 5);
+const issues = Number(process.env.BENCH_ISSUES ?? 12);
+const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+
+const sim = await startSimulator({ seed: 1, projects, environmentsPerProject: environments, issuesPerProject: issues, rateLimit: { perSecond: 100, concurrent: 50 } });
+const exporter = await spawnExporter({
+  SENTRY_BASE_URL: sim.url,
+  SENTRY_AUTH_TOKEN: sim.token,
+  SENTRY_EXPORTER_ORG: sim.org,
+  SENTRY_POLL_INTERVAL: '5',
+  SENTRY_API_RATE: '80',
+  SENTRY_API_CONCURRENCY: '8',
+});
+const metrics = async () => (await fetch(`${exporter.url}/metrics`)).text();
+
+try {
+  const t0 = Date.now();
+  await waitUntil('the first cycle', async () => (await fetch(`${exporter.url}/healthz`)).ok, 600_000);
+  const firstCycleMs = Date.now() - t0;
+
+  // Steady state: count Sentry requests of whole cycles after the first.
+  const cycles = async () => metricValue(await metrics(), 'sentry_exporter_cycles_total');
+  const startCycles = await cycles();
+  await waitUntil('a cycle boundary', async () => (await cycles()) > startCycles, 60_000);
+  sim.resetCounters();
+  const from = await cycles();
+  await waitUntil('two more cycles', async () => (await cycles()) >= from + 2, 120_000);
+  const perCycle = sim.counters().total / ((await cycles()) - from);
+
+  const body = Buffer.from(await metrics());
+  const baseline = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(body);
+  });
+  await new Promise<void>((r) => baseline.listen(0, '127.0.0.1', () => r()));
+  const baseAddr = baseline.address();
+  const baseUrl = `http://127.0.0.1:${typeof baseAddr === 'object' && baseAddr ? baseAddr.port : 0}/metrics`;
+
+  const load = (url: string) => autocannon({ url, connections, duration: seconds });
+  const base = await load(baseUrl);
+  const ours = await load(`${exporter.url}/metrics`);
+  baseline.close();
+  const mem = rssOf(exporter.child.pid!);
+
+  const truth = sim.truth();
+  const openIssues = truth.openIssues.length;
+  const envPairs = truth.issueWindows.length;
+  // Python exporter, per scrape: org + project list, then per project 1 environments call, 3 issue
+  // queries per environment (one page each), 1 release call per issue of the last hour, 3 stats calls.
+  const pythonPerScrape = 2 + projects + 3 * envPairs + openIssues + 3 * projects;
+
+  console.log(`\nsentry-prometheus-exporter benchmark: ${projects} projects x ${environments} environments x ${issues} issues`);
+  console.log(`  exposition size               ${(body.length / 1024).toFixed(0)} KiB, ${body.toString().split('\n').filter((l) => l.startsWith('sentry_')).length} sentry series`);
+  console.log(`  first cycle (cold, at 80 req/s) ${(firstCycleMs / 1000).toFixed(1)} s`);
+  console.log(`  Sentry requests per steady cycle ${perCycle.toFixed(1)}   (Python exporter, same org: ~${pythonPerScrape} per scrape; ratio ${(pythonPerScrape / perCycle).toFixed(0)}x)`);
+  console.log(`  scrape latency, ${connections} connections, ${seconds} s, cycles running every 5 s:`);
+  console.log(`    exporter  p50 ${ours.latency.p50} ms  p99 ${ours.latency.p99} ms  max ${ours.latency.max} ms  ${ours.requests.average.toFixed(0)} req/s  errors ${ours.errors + ours.non2xx}`);
+  console.log(`    baseline  p50 ${base.latency.p50} ms  p99 ${base.latency.p99} ms  max ${base.latency.max} ms  ${base.requests.average.toFixed(0)} req/s  (bare node:http, same bytes)`);
+  console.log(`    p99 ratio exporter/baseline ${(ours.latency.p99 / Math.max(base.latency.p99, 1)).toFixed(2)}`);
+  console.log(`  exporter RSS peak ${mem.peakMb.toFixed(0)} MB, now ${mem.currentMb.toFixed(0)} MB   (targets: p99 <= 5 ms, RSS <= 120 MB, <= 200 requests/cycle)`);
+} finally {
+  const code = await exporter.stop();
+  await sim.close();
+  if (code !== 0) console.error(`exporter exited with ${code}`);
+}
