@@ -25,7 +25,7 @@ import {
   type ParseContext,
 } from './parse.js';
 import { RequestQueue } from './queue.js';
-import { headerValue, readRateLimitHeaders, type EndpointRateLimit } from './rate-limit.js';
+import { headerValue, readRateLimitHeaders, type EndpointRateLimit, type Slot } from './rate-limit.js';
 import { RetryPolicy, type AttemptOutcome } from './retry.js';
 import { sleep } from './sleep.js';
 import type {
@@ -322,20 +322,21 @@ class SentryClientImpl implements SentryClient {
       for (const item of this.#counted(() => parse(ctx, json))) items.push(item);
       const next = nextPage(link);
       if (next.kind === 'none') return items;
-      let problem: string | undefined;
-      if (next.kind === 'invalid') problem = next.reason;
-      else if (seen.has(next.cursor)) problem = `pagination loops: cursor "${next.cursor}" was served twice`;
-      else if (page >= MAX_PAGES) problem = `pagination did not end after ${MAX_PAGES} pages`;
-      if (problem !== undefined || next.kind !== 'next') {
+      const problem =
+        next.kind === 'invalid'
+          ? next.reason
+          : seen.has(next.cursor)
+            ? `pagination loops: cursor "${next.cursor}" was served twice`
+            : page >= MAX_PAGES
+              ? `pagination did not end after ${MAX_PAGES} pages`
+              : undefined;
+      if (next.kind === 'invalid' || problem !== undefined) {
         this.#stats.errors++;
-        throw new SentryApiError(
-          `Unexpected response from Sentry ${endpoint}: ${problem ?? 'bad Link header'}`,
-          {
-            kind: 'parse',
-            endpoint,
-            project: opts.project,
-          },
-        );
+        throw new SentryApiError(`Unexpected response from Sentry ${endpoint}: ${problem}`, {
+          kind: 'parse',
+          endpoint,
+          project: opts.project,
+        });
       }
       seen.add(next.cursor);
       cursor = next.cursor;
@@ -434,7 +435,7 @@ class SentryClientImpl implements SentryClient {
   async #exchange(
     endpoint: EndpointTemplate,
     url: URL,
-    slot: Parameters<RequestQueue['rateLimits']['release']>[0],
+    slot: Slot,
     signal: AbortSignal,
   ): Promise<HttpResponse> {
     const rateLimits = this.#queue.rateLimits;
