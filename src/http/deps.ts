@@ -1,10 +1,25 @@
 import type { Logger } from 'pino';
 import type { ExporterConfig } from '../config/types.js';
 
-/** The body for one scrape: pre-rendered bytes, gzip-encoded when the scraper accepts it. */
-export interface ScrapeBody {
-  body: Buffer;
-  gzip: boolean;
+/**
+ * The body for one scrape: pre-rendered byte chunks (the big cached part, then the small self-metrics),
+ * gzip-encoded when the scraper accepts it. The server writes the chunks as they are, so a scrape never
+ * copies the cached exposition.
+ */
+export class ScrapeBody {
+  constructor(
+    readonly chunks: readonly Buffer[],
+    readonly gzip: boolean,
+  ) {}
+
+  get length(): number {
+    return this.chunks.reduce((sum, c) => sum + c.length, 0);
+  }
+
+  /** All bytes in one buffer: a copy, for tests and tools; the server streams `chunks`. */
+  get body(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }
 
 /** What /healthz reports. */

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import type { ScrapeBody } from '../http/deps.js';
+import { ScrapeBody } from '../http/deps.js';
 import type { SelfMetrics } from './self-metrics.js';
 
 const gzip = promisify(gzipCallback);
@@ -52,7 +52,7 @@ export class Snapshot {
   async scrape(acceptGzip: boolean): Promise<ScrapeBody> {
     const current = this.published;
     const selfText = Buffer.from(await this.self.render(), 'utf8');
-    if (!acceptGzip) return { body: Buffer.concat([current.text, selfText]), gzip: false };
-    return { body: Buffer.concat([current.gzip, await gzip(selfText)]), gzip: true };
+    if (!acceptGzip) return new ScrapeBody([current.text, selfText], false);
+    return new ScrapeBody([current.gzip, await gzip(selfText)], true);
   }
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
+import { ScrapeBody } from '../../src/http/deps.js';
 import type { HttpDeps, Readiness } from '../../src/http/deps.js';
 import type { ExporterConfig } from '../../src/config/types.js';
 
@@ -46,7 +47,7 @@ export function makeDeps(http: Partial<ExporterConfig['http']> = {}): TestDeps {
     pollInterval: 60,
     async scrape(acceptGzip: boolean) {
       scrapes += 1;
-      return acceptGzip ? { body: GZIPPED, gzip: true } : { body: PLAIN, gzip: false };
+      return acceptGzip ? new ScrapeBody([GZIPPED], true) : new ScrapeBody([PLAIN], false);
     },
     readiness: () => state.readiness,
     onAuthFailure: () => {
