@@ -6,10 +6,18 @@ import { freePort } from '../test/helpers/prometheus.js';
 export { freePort };
 
 /** Starts the built exporter (dist/) as its own process, so its memory is measured alone. */
-export async function spawnExporter(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess; stop(): Promise<number | null> }> {
+export async function spawnExporter(
+  env: NodeJS.ProcessEnv,
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<number | null> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { PATH: process.env.PATH, SENTRY_EXPORTER_HOST: '127.0.0.1', SENTRY_EXPORTER_PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      SENTRY_EXPORTER_HOST: '127.0.0.1',
+      SENTRY_EXPORTER_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -38,7 +46,11 @@ export function rssOf(pid: number): { peakMb: number; currentMb: number } {
   return { peakMb: kb('VmHWM') / 1024, currentMb: kb('VmRSS') / 1024 };
 }
 
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
@@ -58,7 +70,8 @@ export function metricValue(text: string, name: string, labelFilter = ''): numbe
   let sum = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
-      if (labelFilter === '' || line.includes(labelFilter)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (labelFilter === '' || line.includes(labelFilter))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
   }
   return sum;

@@ -49,6 +49,10 @@ test('Prometheus scrapes the exporter: up is 1 with the right password, 0 with a
     const rows = await prom.query('count(sentry_issues_bucket{job="sentry"})');
     return rows.length === 1 && (rows[0]?.value ?? 0) > 0;
   });
+  await prom.waitFor('a scrape of the wrong-password job', async () => {
+    const rows = await prom.query('up{job="wrong-password"}');
+    return rows.length === 1;
+  });
   const up = await prom.query('up');
   const byJob = Object.fromEntries(up.map((r) => [r.labels.job, r.value]));
   assert.equal(byJob.sentry, 1);
