@@ -8,8 +8,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# config/ is optional in the source tree; create it so the final stage can always copy it.
-RUN npm run build && mkdir -p config
+# config/ is optional in the source tree; create it (with node: the image needs no coreutils) so the final
+# stage can always copy it.
+RUN npm run build && node -e "require('fs').mkdirSync('config', { recursive: true })"
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app

@@ -10,8 +10,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 tools=${SHARED_TOOLS:-$repo/../shared/tools}
 image=${IMAGE:-localhost/sentry-prometheus-exporter:smoke}
-sim_port=${SIM_PORT:-19791}
-exp_port=${EXPORTER_PORT:-19790}
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+sim_port=${SIM_PORT:-$(free_port)}
+exp_port=${EXPORTER_PORT:-$(free_port)}
 podman=(podman --cgroup-manager cgroupfs)
 ctr=""
 sim_pid=""
@@ -50,12 +51,13 @@ log "making the local node:20-bookworm-slim base"
 
 log "building $image"
 start=$SECONDS
-"${podman[@]}" build --pull=never --isolation chroot --network host --format docker -t "$image" "$repo" \
+"${podman[@]}" build --pull=never --isolation chroot --network host --format docker --layers=false -t "$image" "$repo" \
   >"$workdir/build.log" 2>&1 || { tail -n 40 "$workdir/build.log" >&2; die "image build failed"; }
 log "built in $((SECONDS - start)) s; size $("${podman[@]}" image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}')"
 
 log "starting the simulator on 127.0.0.1:$sim_port"
-(cd "$repo" && exec npx tsx src/sim/main.ts --port "$sim_port") >"$workdir/sim.log" 2>&1 &
+# node itself (not npx) so that $sim_pid is the simulator and killing it leaves nothing behind.
+(cd "$repo" && exec node --import tsx src/sim/main.ts --port "$sim_port") >"$workdir/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do
   grep -qiE 'token' "$workdir/sim.log" 2>/dev/null && break
@@ -86,14 +88,15 @@ url="http://127.0.0.1:$exp_port"
 get() { node -e "fetch(process.argv[1]).then(async r=>{process.stdout.write(await r.text());process.exit(r.status===200?0:2)},()=>process.exit(1))" "$1"; }
 
 code=""
-for _ in $(seq 1 120); do
+start=$SECONDS
+for _ in $(seq 1 240); do
   code=$(node -e "fetch(process.argv[1]).then(r=>console.log(r.status),()=>console.log('down'))" "$url/healthz")
   [[ $code == 200 ]] && break
   [[ $("${podman[@]}" inspect --format '{{.State.Running}}' "$ctr") == true ]] || die "container stopped early"
   sleep 0.5
 done
 [[ $code == 200 ]] || die "/healthz never answered 200 (last: $code)"
-log "/healthz is 200"
+log "/healthz is 200 after $((SECONDS - start)) s"
 get "$url/livez" >/dev/null || die "/livez is not 200"
 log "/livez is 200"
 
@@ -105,6 +108,21 @@ for family in sentry_issues_bucket sentry_issues_gcount sentry_open_issue_events
   log "/metrics: $family has $n series"
 done
 grep -q '^sentry_exporter_up 1' "$workdir/metrics.txt" || die "sentry_exporter_up is not 1"
+
+# The image's own HEALTHCHECK command, run inside the container (podman run used --no-healthcheck).
+hc=$("${podman[@]}" image inspect --format '{{json .Config.Healthcheck.Test}}' "$image")
+mapfile -t hc_cmd < <(node -e 'const t=JSON.parse(process.argv[1]); if (t[0]!=="CMD") process.exit(1); for (const a of t.slice(1)) console.log(a)' "$hc") \
+  || die "the image has no exec-form HEALTHCHECK: $hc"
+"${podman[@]}" exec "$ctr" "${hc_cmd[@]}" || die "the HEALTHCHECK command fails"
+log "HEALTHCHECK command (${hc_cmd[*]:0:2} ...) exits 0"
+
+# Production dependencies only: the dev tools are not in the image.
+for dev in typescript tsx eslint; do
+  if "${podman[@]}" exec "$ctr" node -e "require.resolve('$dev/package.json')" >/dev/null 2>&1; then
+    die "dev dependency $dev is in the image"
+  fi
+done
+log "no dev dependencies (typescript, tsx, eslint) in the image"
 
 uid=$("${podman[@]}" exec "$ctr" id -u)
 [[ $uid != 0 ]] || die "the process runs as root"

@@ -397,7 +397,7 @@ test('probes: readiness /healthz, liveness /livez, a generous values-driven star
   assert.deepEqual(c.livenessProbe.httpGet, { path: '/livez', port: 'http' });
   assert.deepEqual(c.startupProbe.httpGet, { path: '/healthz', port: 'http' });
   assert.equal(c.startupProbe.enabled, undefined, 'the chart-only `enabled` key is not rendered');
-  assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 600, 'at least 10 minutes');
+  assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 1800, 'at least 30 minutes');
 
   const tuned = container(
     renderOk(['ci/default-values.yaml'], { startupProbe: { failureThreshold: 180, periodSeconds: 5 } }),
