@@ -186,7 +186,7 @@ export class Scheduler {
           {
             cycle,
             collector: name,
-            err: err instanceof SentryApiError ? err.toLog() : describe(err, signal),
+            err: describe(err, signal),
           },
           'collector failed; keeping its last good values',
         );
@@ -315,7 +315,16 @@ export class Scheduler {
   }
 }
 
+/**
+ * A failure as a log object. When the cycle's signal fired (deadline or shutdown), its reason is added: the
+ * client only knows that its call was abandoned, the operator needs to know why.
+ */
 function describe(err: unknown, signal: AbortSignal): Record<string, unknown> {
-  const message = err instanceof Error ? err.message : String(err);
-  return signal.aborted ? { message, aborted: String(signal.reason) } : { message };
+  const base: Record<string, unknown> =
+    err instanceof SentryApiError
+      ? err.toLog()
+      : { message: err instanceof Error ? err.message : String(err) };
+  if (!signal.aborted) return base;
+  const reason: unknown = signal.reason;
+  return { ...base, aborted: reason instanceof Error ? reason.message : String(reason) };
 }
