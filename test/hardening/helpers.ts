@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Exporter } from '../../src/app.js';
+import { parseExposition } from '../helpers/exporter.js';
+import { freePort } from '../helpers/prometheus.js';
+
+/** The repository root, so child processes find `src/main.ts` whatever the working directory. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` every 50 ms until it returns true; throws after `timeoutMs` naming what was awaited. */
+export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      last = err;
+    }
+    await delay(50);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** The self-metrics and Sentry families of the exporter, scraped over HTTP like Prometheus does. */
+export async function scrapeRows(url: string, init: RequestInit = {}) {
+  const res = await fetch(`${url}/metrics`, init);
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return parseExposition(await res.text());
+}
+
+/** The value of one series (labels must all match); undefined when absent. */
+export function valueOf(
+  rows: ReturnType<typeof parseExposition>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  return rows.find((r) => r.name === name && Object.entries(labels).every(([k, v]) => r.labels[k] === v))
+    ?.value;
+}
+
+/** A self-metric of an in-process exporter, read from its snapshot (no HTTP). */
+export async function selfValue(
+  exporter: Exporter,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
+  const rows = parseExposition((await exporter.snapshot.scrape(false)).body.toString());
+  return valueOf(rows, name, labels);
+}
+
+export interface LogRecord {
+  level: number;
+  time: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** pino's JSON lines, parsed; a line that is not JSON fails the test (it would break log shippers). */
+export function logRecords(text: string): LogRecord[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as LogRecord;
+      } catch {
+        throw new Error(`log line is not JSON: ${l.slice(0, 200)}`);
+      }
+    });
+}
+
+export interface ChildExporter {
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (if still running) and wait for the exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts the exporter as its own process, exactly as a user runs it (`node --import tsx src/main.ts`), on a
+ * free loopback port, and waits until /livez answers.
+ */
+export async function spawnExporterChild(env: NodeJS.ProcessEnv): Promise<ChildExporter> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      SENTRY_EXPORTER_HOST: '127.0.0.1',
+      SENTRY_EXPORTER_PORT: String(port),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil(
+      'the exporter child to answer /livez',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output}`);
+        return (await fetch(`${url}/livez`)).ok;
+      },
+      20_000,
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url,
+    child,
+    output: () => output,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
