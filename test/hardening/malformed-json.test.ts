@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startSimulator } from '../../src/sim/index.js';
+import type { Faults } from '../../src/sim/index.js';
+import { startExporterAgainst } from '../helpers/exporter.js';
+import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
+import { logRecords, selfValue } from './helpers.js';
+
+const STATS = '/organizations/{org}/stats_v2/';
+const ISSUES = '/organizations/{org}/issues/';
+const PROJECTS = '/organizations/{org}/projects/';
+const KEYS = '/organizations/{org}/project-keys/';
+
+/** One broken answer shape on one endpoint at a time, and the collector that endpoint feeds. */
+const CASES: Array<{ what: string; faults: Faults; collector: string; endpoint: string }> = [
+  {
+    what: 'truncated JSON',
+    faults: { malformedRate: 1, endpoints: [STATS] },
+    collector: 'events',
+    endpoint: STATS,
+  },
+  {
+    what: 'HTML page with 200',
+    faults: { htmlRate: 1, endpoints: [ISSUES] },
+    collector: 'issues',
+    endpoint: ISSUES,
+  },
+  {
+    what: 'count "abc"',
+    faults: { wrongTypeRate: 1, endpoints: [ISSUES] },
+    collector: 'issues',
+    endpoint: ISSUES,
+  },
+  {
+    what: 'groups not an array',
+    faults: { wrongTypeRate: 1, endpoints: [STATS] },
+    collector: 'events',
+    endpoint: STATS,
+  },
+  {
+    what: 'projects not an array',
+    faults: { wrongTypeRate: 1, endpoints: [PROJECTS] },
+    collector: 'metadata',
+    endpoint: PROJECTS,
+  },
+  {
+    what: 'truncated client keys',
+    faults: { malformedRate: 1, endpoints: [KEYS] },
+    collector: 'rate_limits',
+    endpoint: KEYS,
+  },
+];
+
+/**
+ * A truncated body, an HTML login page answered with 200, a field of the wrong type: the collector fed by
+ * that endpoint fails with an error naming it, its last good values stay, nothing crashes, and the other
+ * collectors publish their fresh values in the same cycle.
+ */
+test('malformed or unexpected JSON fails only the collector it feeds, naming the endpoint', async (t) => {
+  const sim = await startSimulator({
+    seed: 25,
+    projects: 4,
+    environmentsPerProject: 2,
+    issuesPerProject: 30,
+  });
+  const { exporter, logs } = await startExporterAgainst(sim, {
+    SENTRY_POLL_INTERVAL: '3600',
+    SENTRY_METADATA_INTERVAL: '0.001',
+    SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
+    SENTRY_API_RATE: '40',
+    SENTRY_RETRY_TRIES: '2',
+  });
+  try {
+    const first = await exporter.scheduler.runCycle();
+    assert.deepEqual(first.failed, []);
+    const figures: string[] = [];
+    for (const c of CASES) {
+      const before = exportedNumbers(exporter.snapshot.sentryText);
+      const errorsBefore = (await selfValue(exporter, 'sentry_exporter_collection_errors_total', {
+        collector: c.collector,
+      }))!;
+      const cut = logs().length;
+      sim.setFaults(c.faults);
+      const report = await exporter.scheduler.runCycle();
+      sim.setFaults({});
+      assert.deepEqual(report.failed, [c.collector], `${c.what}: only ${c.collector} fails`);
+      assert.equal(
+        await selfValue(exporter, 'sentry_exporter_collection_errors_total', { collector: c.collector }),
+        errorsBefore + 1,
+        `${c.what}: the error is counted`,
+      );
+      const lines = logRecords(logs().slice(cut)).filter(
+        (r) => r.msg === 'collector failed; keeping its last good values',
+      );
+      assert.equal(lines.length, 1, `${c.what}: one error line`);
+      const err = lines[0]!.err as { endpoint?: string; kind?: string; message?: string };
+      assert.equal(err.endpoint, c.endpoint, `${c.what}: the error names the endpoint`);
+      assert.ok(
+        err.message?.includes(c.endpoint),
+        `${c.what}: the message names the endpoint: ${err.message}`,
+      );
+      figures.push(`${c.what}: ${err.message}`);
+
+      // The failed collector keeps its last good values; the others published this cycle's (= the truth).
+      const now = exportedNumbers(exporter.snapshot.sentryText);
+      const truth = expectedNumbers(sim.truth());
+      const family = { issues: 'buckets', events: 'events', rate_limits: 'rateLimits', metadata: undefined }[
+        c.collector
+      ];
+      for (const key of ['buckets', 'open', 'events', 'rateLimits'] as const) {
+        const kept = key === family || (c.collector === 'issues' && key === 'open');
+        assert.deepEqual(now[key], kept ? before[key] : truth[key], `${c.what}: ${key}`);
+      }
+      for (const other of report.ran.filter((n) => n !== c.collector)) {
+        assert.ok(
+          ((await selfValue(exporter, 'sentry_exporter_last_success_timestamp_seconds', {
+            collector: other,
+          })) ?? 0) >= Math.floor((Date.now() - report.durationMs - 1000) / 1000),
+          `${c.what}: ${other} succeeded this cycle`,
+        );
+      }
+      assert.equal(await selfValue(exporter, 'sentry_exporter_up'), 0);
+    }
+    const recovered = await exporter.scheduler.runCycle();
+    assert.deepEqual(recovered.failed, []);
+    assert.deepEqual(exportedNumbers(exporter.snapshot.sentryText), expectedNumbers(sim.truth()));
+    assert.equal((await fetch(`${exporter.url}/livez`)).status, 200, 'the process still serves');
+    for (const f of figures) t.diagnostic(f);
+  } finally {
+    await exporter.stop();
+    await sim.close();
+  }
+});
