@@ -21,7 +21,10 @@ FROM node:20-bookworm-slim
 LABEL org.opencontainers.image.title="sentry-prometheus-exporter" \
       org.opencontainers.image.description="Prometheus exporter for Sentry: polls the Sentry Web API in the background and serves issue and event metrics instantly." \
       org.opencontainers.image.licenses="MIT"
+# A small young generation: the exporter's garbage is short-lived page parses, and V8's default 16 MiB
+# semi-spaces cost resident memory it does not need (see README, Performance).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=2 \
     SENTRY_EXPORTER_PORT=9790
 WORKDIR /app
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules

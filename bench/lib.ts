@@ -10,7 +10,8 @@ export async function spawnExporter(
   env: NodeJS.ProcessEnv,
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<number | null> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  // the V8 flag of `npm start` and the Docker image
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/src/main.js'], {
     env: {
       PATH: process.env.PATH,
       SENTRY_EXPORTER_HOST: '127.0.0.1',

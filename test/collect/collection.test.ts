@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { startSimulator } from '../../src/sim/index.js';
 import type { SimOptions } from '../../src/sim/index.js';
@@ -217,6 +218,19 @@ test('a failing collector keeps its last good values and counts the error; the o
     const recovered = await run.exporter.scheduler.runCycle();
     assert.deepEqual(recovered.failed, []);
     assert.deepEqual(exportedNumbers(run.exporter.snapshot.sentryText), expectedNumbers(run.sim.truth()));
+  } finally {
+    await run.close();
+  }
+});
+
+test('with SENTRY_EXPORTER_LEGACY_METRICS=false the whole /metrics exposition passes promtool check metrics', async () => {
+  const run = await firstCycle({ seed: 11, projects: 4 }, { SENTRY_EXPORTER_LEGACY_METRICS: 'false' });
+  try {
+    const text = (await run.exporter.snapshot.scrape(false)).body.toString();
+    assert.match(text, /^sentry_unresolved_issue_events\{/m);
+    assert.match(text, /^sentry_rate_limit_events_per_second\{/m);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
   } finally {
     await run.close();
   }

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { listSettings } from '../../src/config/schema.js';
+import { startSimulator } from '../../src/sim/index.js';
+import { freePort } from '../helpers/prometheus.js';
+
+const MAIN = ['--import', 'tsx', 'src/main.ts'];
+const TOKEN = 'tok-cli-6f3a9c1d2e';
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+function run(args: string[], env: NodeJS.ProcessEnv) {
+  return spawnSync(process.execPath, [...MAIN, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
+test('--version prints the package version; --help lists every environment variable', () => {
+  const version = run(['--version'], {});
+  assert.equal(version.status, 0);
+  assert.equal(version.stdout.trim(), pkg.version);
+  const help = run(['--help'], {});
+  assert.equal(help.status, 0);
+  for (const s of listSettings()) assert.match(help.stdout, new RegExp(`\\b${s.env}\\b`), s.env);
+});
+
+const badCases: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
+  ['missing token', { SENTRY_EXPORTER_ORG: 'acme' }, /^configuration error: SENTRY_AUTH_TOKEN: missing/m],
+  ['missing org', { SENTRY_AUTH_TOKEN: TOKEN }, /^configuration error: SENTRY_EXPORTER_ORG: missing/m],
+  [
+    'unparsable number',
+    { SENTRY_AUTH_TOKEN: TOKEN, SENTRY_EXPORTER_ORG: 'a', SENTRY_POLL_INTERVAL: 'soon' },
+    /^configuration error: SENTRY_POLL_INTERVAL: must be a number/m,
+  ],
+  [
+    'base URL not http(s)',
+    { SENTRY_AUTH_TOKEN: TOKEN, SENTRY_EXPORTER_ORG: 'a', SENTRY_BASE_URL: 'file:///etc/passwd' },
+    /^configuration error: SENTRY_BASE_URL: must be an http\(s\) URL/m,
+  ],
+  [
+    'bad boolean',
+    { SENTRY_AUTH_TOKEN: TOKEN, SENTRY_EXPORTER_ORG: 'a', SENTRY_EXPORTER_BASIC_AUTH: 'sure' },
+    /^configuration error: SENTRY_EXPORTER_BASIC_AUTH: must be True or False/m,
+  ],
+  [
+    'unknown config-file key',
+    {
+      SENTRY_AUTH_TOKEN: TOKEN,
+      SENTRY_EXPORTER_ORG: 'a',
+      SENTRY_EXPORTER_CONFIG: 'test/cli/fixtures/unknown-key.yaml',
+    },
+    /^configuration error: SENTRY_EXPORTER_CONFIG: .*unknown key "sentry\.rateLimit"/m,
+  ],
+];
+
+for (const [name, env, expected] of badCases) {
+  test(`bad configuration exits 2 naming the variable: ${name}`, () => {
+    const r = run([], env);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, expected);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(TOKEN), 'the token never appears');
+  });
+}
+
+test('an unknown command-line option exits 2', () => {
+  const r = run(['--confgi', 'x'], {});
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--confgi/);
+});
+
+test('serves self-metrics before the first cycle, then Sentry data; SIGTERM exits 0', async () => {
+  const sim = await startSimulator({ projects: 3, latencyMs: 400 });
+  const port = await freePort();
+  const child = spawn(process.execPath, MAIN, {
+    env: {
+      PATH: process.env.PATH,
+      SENTRY_BASE_URL: sim.url,
+      SENTRY_AUTH_TOKEN: sim.token,
+      SENTRY_EXPORTER_ORG: sim.org,
+      SENTRY_EXPORTER_HOST: '127.0.0.1',
+      SENTRY_EXPORTER_PORT: String(port),
+      SENTRY_API_RATE: '20',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    let early: Response | undefined;
+    for (let i = 0; i < 100 && early === undefined; i++) {
+      early = await fetch(`${url}/metrics`).catch(() => undefined);
+      if (early === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(early, `exporter did not start: ${output}`);
+    assert.equal(early.status, 200);
+    const earlyText = await early.text();
+    assert.match(earlyText, /^sentry_exporter_up 0$/m, 'self-metrics only before the first cycle');
+    assert.doesNotMatch(earlyText, /^sentry_issues_bucket/m);
+    assert.equal((await fetch(`${url}/healthz`)).status, 503);
+
+    let ready = false;
+    for (let i = 0; i < 150 && !ready; i++) {
+      ready = (await fetch(`${url}/healthz`)).status === 200;
+      if (!ready) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(ready, `never ready: ${output}`);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^sentry_issues_bucket\{/m);
+
+    child.kill('SIGTERM');
+    const started = Date.now();
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - started < 5000, 'exits within 5 s');
+    assert.match(output, /"msg":"collection cycle done"/);
+    assert.ok(!output.includes(sim.token), 'the token is not logged');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await sim.close();
+  }
+});
