@@ -4,7 +4,7 @@ import type { ExporterConfig } from '../config/types.js';
 import type { Readiness } from '../http/deps.js';
 import { eventFamilies, issueWindowFamilies, rateLimitFamilies } from '../metrics/families.js';
 import type { FamilyOptions } from '../metrics/families.js';
-import { renderFamilies } from '../metrics/exposition.js';
+import { renderFamiliesSliced } from '../metrics/exposition.js';
 import type { CollectorName, SelfMetrics } from '../metrics/self-metrics.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { SentryApi } from '../sentry/api.js';
@@ -215,10 +215,10 @@ export class Scheduler {
         jobs.push(
           run('issues', () =>
             projects ? this.issues.collect(projects, this.clock(), signal) : noProjects(),
-          ).then((data) => {
+          ).then(async (data) => {
             if (data === undefined) return;
             self.openIssuesDropped.set(data.openIssuesDropped);
-            sections.set('issues', renderFamilies(issueWindowFamilies(data, familyOptions)));
+            sections.set('issues', await renderFamiliesSliced(issueWindowFamilies(data, familyOptions)));
           }),
         );
       }
@@ -226,9 +226,10 @@ export class Scheduler {
         jobs.push(
           run('events', () =>
             projects ? collectEventTotals(api, projects, new Date(this.clock()), signal) : noProjects(),
-          ).then((rows) => {
-            if (rows !== undefined)
-              sections.set('events', renderFamilies(eventFamilies(rows, familyOptions)));
+          ).then(async (rows) => {
+            if (rows !== undefined) {
+              sections.set('events', await renderFamiliesSliced(eventFamilies(rows, familyOptions)));
+            }
           }),
         );
       }
@@ -240,9 +241,9 @@ export class Scheduler {
         jobs.push(
           run('rate_limits', () =>
             projects ? this.rateLimits.collect(projects, signal) : noProjects(),
-          ).then((rows) => {
+          ).then(async (rows) => {
             if (rows !== undefined) {
-              sections.set('rate_limits', renderFamilies(rateLimitFamilies(rows, familyOptions)));
+              sections.set('rate_limits', await renderFamiliesSliced(rateLimitFamilies(rows, familyOptions)));
             }
           }),
         );

@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { gzip as gzipCallback, gzipSync } from 'node:zlib';
 import { ScrapeBody } from '../http/deps.js';
 import type { SelfMetrics } from './self-metrics.js';
 
@@ -53,6 +53,7 @@ export class Snapshot {
     const current = this.published;
     const selfText = Buffer.from(await this.self.render(), 'utf8');
     if (!acceptGzip) return new ScrapeBody([current.text, selfText], false);
-    return new ScrapeBody([current.gzip, await gzip(selfText)], true);
+    // The self-metrics are a few KiB: compressing them here is cheaper than a trip to the thread pool.
+    return new ScrapeBody([current.gzip, gzipSync(selfText)], true);
   }
 }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { IssueData } from '../../src/collect/model.js';
-import { renderFamilies } from '../../src/metrics/exposition.js';
+import { renderFamilies, renderFamiliesSliced } from '../../src/metrics/exposition.js';
 import { eventFamilies, issueWindowFamilies, rateLimitFamilies } from '../../src/metrics/families.js';
 import type { FamilyOptions } from '../../src/metrics/families.js';
 import { SelfMetrics } from '../../src/metrics/self-metrics.js';
@@ -137,4 +137,25 @@ test('promtool check metrics accepts the strict exposition with the self-metrics
   assert.equal(strict.status, 0, `promtool: ${strict.stdout}${strict.stderr}`);
   const legacy = check(render({ legacy: true }));
   assert.notEqual(legacy.status, 0, 'the legacy names are the reason for the switch');
+});
+
+test('the sliced renderer writes exactly what the plain one does', async () => {
+  const o: FamilyOptions = {
+    legacy: true,
+    buckets: { h1: true, h24: true, d14: true },
+    pollInterval: 60,
+    now: new Date('2026-11-25T13:00:00Z'),
+  };
+  const many: IssueData = {
+    ...issues,
+    windows: Array.from({ length: 3000 }, (_, i) => ({
+      project: `p-${i}`,
+      environment: 'production',
+      h1: i,
+      h24: 2 * i,
+      d14: 3 * i,
+    })),
+  };
+  const families = [...issueWindowFamilies(many, o), ...eventFamilies(events, o)];
+  assert.equal(await renderFamiliesSliced(families), renderFamilies(families));
 });
