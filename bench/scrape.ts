@@ -68,6 +68,7 @@ try {
   const oursSerialGzip = await load(`${exporter.url}/metrics`, 1, gzipHeader);
   const oursSerial = await load(`${exporter.url}/metrics`, 1);
   const baseSerial = await load(baseUrl, 1);
+  const afterSerial = rssOf(exporter.child.pid!);
   const base = await load(baseUrl, connections);
   const ours = await load(`${exporter.url}/metrics`, connections);
   baseline.close();
@@ -109,7 +110,7 @@ try {
     `    p99 ratio exporter/baseline: 1 scraper ${(oursSerial.latency.p99 / Math.max(baseSerial.latency.p99, 1)).toFixed(2)}, ${connections} scrapers ${(ours.latency.p99 / Math.max(base.latency.p99, 1)).toFixed(2)}   (baseline: bare node:http, same bytes from memory)`,
   );
   console.log(
-    `  exporter RSS: after the cycles, before load ${idle.currentMb.toFixed(0)} MB; peak ${mem.peakMb.toFixed(0)} MB; now ${mem.currentMb.toFixed(0)} MB`,
+    `  exporter RSS: after the cycles ${idle.currentMb.toFixed(0)} MB (peak so far ${idle.peakMb.toFixed(0)} MB); after the 1-scraper runs ${afterSerial.currentMb.toFixed(0)} MB (peak ${afterSerial.peakMb.toFixed(0)} MB); after ${connections} scrapers ${mem.currentMb.toFixed(0)} MB (peak ${mem.peakMb.toFixed(0)} MB)`,
   );
   console.log(`  targets: p99 <= 5 ms (1 scraper), RSS <= 120 MB, <= 200 requests per steady cycle`);
 } finally {
