@@ -41,8 +41,12 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
   }
 
   const raw = conf.getProperties() as unknown as RawConfig;
-  const token = resolveToken(raw.sentry.token, raw.sentry.tokenFile, problems);
-  if (raw.sentry.org.trim() === '') {
+  // A settings file can give a list or a number where a string belongs: convict has reported that above.
+  const token =
+    typeof raw.sentry.token === 'string' && typeof raw.sentry.tokenFile === 'string'
+      ? resolveToken(raw.sentry.token, raw.sentry.tokenFile, problems)
+      : '';
+  if (typeof raw.sentry.org === 'string' && raw.sentry.org.trim() === '') {
     problems.push('SENTRY_EXPORTER_ORG: missing; set it to the slug of your Sentry organization');
   }
   if (raw.sentry.retry.maxDelay < raw.sentry.retry.delay) {
@@ -88,6 +92,16 @@ type RawConfig = Omit<ExporterConfig, 'sentry' | 'logLevel'> & {
   logLevel: string;
 };
 
+/**
+ * V8's JSON.parse messages quote the text around the error (`Unexpected token 'o', ..."token": tokQ7"... is
+ * not valid JSON`), and that text may be the token or a password: keep what went wrong, drop the quote.
+ */
+function describeJsonError(message: string): string {
+  return /^Unexpected token\b.* is not valid JSON$/s.test(message)
+    ? 'unexpected token (not valid JSON)'
+    : message;
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
@@ -112,7 +126,10 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
     }
     return data as Record<string, unknown>;
   } catch (err) {
-    problems.push(`SENTRY_EXPORTER_CONFIG: cannot parse ${path}: ${(err as Error).message.split('\n')[0]}`);
+    const message = (err as Error).message.split('\n')[0] ?? '';
+    problems.push(
+      `SENTRY_EXPORTER_CONFIG: cannot parse ${path}: ${err instanceof SyntaxError ? describeJsonError(message) : message}`,
+    );
     return undefined;
   }
 }
