@@ -1,15 +1,59 @@
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import type { SimOptions } from '../src/sim/index.js';
 import { freePort } from '../test/helpers/prometheus.js';
 
 export { freePort };
 
-/** Starts the built exporter (dist/) as its own process, so its memory is measured alone. */
+/** Size of the simulated organization: 1,000 projects x 5 environments x 12 issues unless BENCH_* say otherwise. */
+export interface OrgSize {
+  projects: number;
+  environments: number;
+  issues: number;
+}
+
+export function benchOrgSize(): OrgSize {
+  return {
+    projects: Number(process.env.BENCH_PROJECTS ?? 1000),
+    environments: Number(process.env.BENCH_ENVIRONMENTS ?? 5),
+    issues: Number(process.env.BENCH_ISSUES ?? 12),
+  };
+}
+
+/** Simulator options for that organization, with a rate limit above what `benchExporterEnv` sends. */
+export function benchSimOptions(size: OrgSize, seed = 1): SimOptions {
+  return {
+    seed,
+    projects: size.projects,
+    environmentsPerProject: size.environments,
+    issuesPerProject: size.issues,
+    rateLimit: { perSecond: 100, concurrent: 50 },
+  };
+}
+
+/** The exporter's settings in the benchmarks: a cycle every 5 s, at most 80 requests/s to the simulator. */
+export function benchExporterEnv(sim: { url: string; token: string; org: string }): NodeJS.ProcessEnv {
+  return {
+    SENTRY_BASE_URL: sim.url,
+    SENTRY_AUTH_TOKEN: sim.token,
+    SENTRY_EXPORTER_ORG: sim.org,
+    SENTRY_POLL_INTERVAL: '5',
+    SENTRY_API_RATE: '80',
+    SENTRY_API_CONCURRENCY: '8',
+  };
+}
+
+/**
+ * Starts the built exporter (dist/) as its own process, so its memory is measured alone. Its log goes to the
+ * benchmark's output, or to `logFile` when given.
+ */
 export async function spawnExporter(
   env: NodeJS.ProcessEnv,
+  options: { logFile?: string } = {},
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<number | null> }> {
   const port = await freePort();
+  const log = options.logFile === undefined ? 'inherit' : openSync(options.logFile, 'w');
   // the V8 flag of `npm start` and the Docker image
   const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/src/main.js'], {
     env: {
@@ -19,8 +63,9 @@ export async function spawnExporter(
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', log, log],
   });
+  if (typeof log === 'number') closeSync(log);
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   for (let i = 0; i < 100; i++) {
@@ -60,6 +105,27 @@ export async function waitUntil(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Nearest-rank quantile (q in 0..1) of the values; NaN for none. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
+/** Least-squares slope of y over x; NaN for fewer than two distinct x. */
+export function slope(points: ReadonlyArray<{ x: number; y: number }>): number {
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my);
+    sxx += (p.x - mx) ** 2;
+  }
+  return sxx === 0 ? NaN : sxy / sxx;
+}
+
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -76,4 +142,87 @@ export function metricValue(text: string, name: string, labelFilter = ''): numbe
     }
   }
   return sum;
+}
+
+/** Messages between `forkSimulator` and bench/sim-process.ts. */
+export type SimProcessCall =
+  { type: 'start'; options: SimOptions } | { type: 'reseed'; seed: number } | { type: 'close' };
+export type SimProcessRequest = SimProcessCall & { id: number };
+export type SimProcessReply =
+  | { id: number; type: 'started'; url: string; port: number; org: string; token: string }
+  | { id: number; type: 'reseeded'; gapMs: number }
+  | { id: number; type: 'closed' }
+  | { id: number; type: 'error'; message: string };
+
+export interface SimProcess {
+  url: string;
+  org: string;
+  token: string;
+  child: ChildProcess;
+  /** New data from another seed under the same address; resolves with how long the simulator was away (ms). */
+  reseed(seed: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the simulator in a process of its own (bench/sim-process.ts), so that its work (answering the
+ * exporter, generating data) never delays the benchmark's own timers and latency measurements.
+ */
+export async function forkSimulator(options: SimOptions): Promise<SimProcess> {
+  const child = fork(new URL('./sim-process.ts', import.meta.url), {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 0;
+  const pending = new Map<number, { resolve(r: SimProcessReply): void; reject(e: Error): void }>();
+  child.on('message', (msg: SimProcessReply) => {
+    const p = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (msg.type === 'error') p?.reject(new Error(`simulator process: ${msg.message}`));
+    else p?.resolve(msg);
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      for (const p of pending.values()) p.reject(new Error(`simulator process exited (${code ?? signal})`));
+      pending.clear();
+      resolve();
+    }),
+  );
+  const call = (req: SimProcessCall) =>
+    new Promise<SimProcessReply>((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error('simulator process is not running'));
+        return;
+      }
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ ...req, id });
+    });
+  let started: SimProcessReply;
+  try {
+    started = await call({ type: 'start', options });
+  } catch (err) {
+    child.kill();
+    throw err;
+  }
+  if (started.type !== 'started') throw new Error(`simulator process answered ${started.type}`);
+  return {
+    url: started.url,
+    org: started.org,
+    token: started.token,
+    child,
+    async reseed(seed) {
+      const reply = await call({ type: 'reseed', seed });
+      return reply.type === 'reseeded' ? reply.gapMs : NaN;
+    },
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) {
+        await call({ type: 'close' }).catch(() => undefined);
+        if (child.connected) child.disconnect();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
 }

@@ -12,29 +12,23 @@
 import { createServer } from 'node:http';
 import autocannon from 'autocannon';
 import { startSimulator } from '../src/sim/index.js';
-import { metricValue, rssOf, spawnExporter, waitUntil } from './lib.js';
+import {
+  benchExporterEnv,
+  benchOrgSize,
+  benchSimOptions,
+  metricValue,
+  rssOf,
+  spawnExporter,
+  waitUntil,
+} from './lib.js';
 
-const projects = Number(process.env.BENCH_PROJECTS ?? 1000);
-const environments = Number(process.env.BENCH_ENVIRONMENTS ?? 5);
-const issues = Number(process.env.BENCH_ISSUES ?? 12);
+const size = benchOrgSize();
+const { projects, environments, issues } = size;
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
-const sim = await startSimulator({
-  seed: 1,
-  projects,
-  environmentsPerProject: environments,
-  issuesPerProject: issues,
-  rateLimit: { perSecond: 100, concurrent: 50 },
-});
-const exporter = await spawnExporter({
-  SENTRY_BASE_URL: sim.url,
-  SENTRY_AUTH_TOKEN: sim.token,
-  SENTRY_EXPORTER_ORG: sim.org,
-  SENTRY_POLL_INTERVAL: '5',
-  SENTRY_API_RATE: '80',
-  SENTRY_API_CONCURRENCY: '8',
-});
+const sim = await startSimulator(benchSimOptions(size));
+const exporter = await spawnExporter(benchExporterEnv(sim));
 const metrics = async () => (await fetch(`${exporter.url}/metrics`)).text();
 
 try {
