@@ -22,7 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -231,6 +231,8 @@ const COLUMNS: Array<[string, number]> = [
   ['api req', 7],
   ['no answer', 9],
   ['|', 1],
+  ['load', 4],
+  ['|', 1],
   ['note', 0],
 ];
 const widths = COLUMNS.map(([title, width]) => Math.max(title.length, width));
@@ -267,7 +269,8 @@ try {
   );
   console.log(
     `\nmemory in MB at the end of each minute (heapFloor: lowest heapUsed sampled in the minute); cycles so far; ` +
-      `GC, the exporter's longest event-loop delay, scrapes and Sentry requests in the minute`,
+      `GC, the exporter's longest event-loop delay, scrapes and Sentry requests in the minute; the ` +
+      `machine's 1-minute load average`,
   );
   console.log(
     tableLine(
@@ -346,6 +349,8 @@ try {
       '|',
       perMinute((r) => r.apiRequests),
       perMinute((r) => r.apiNoAnswer),
+      '|',
+      fmt(loadavg()[0], 1),
       '|',
       note,
     ];
