@@ -20,6 +20,7 @@ import { acceptsGzip } from './accept-encoding.js';
 import { BcryptUsers } from './bcrypt-users.js';
 import { DEFAULT_CERT_RELOAD_INTERVAL_MS, watchCertificates } from './certificate-reloader.js';
 import type { HttpDeps } from './deps.js';
+import { ConnectionDrain } from './drain.js';
 import { createHttpLogger } from './http-logger.js';
 import { renderLandingPage } from './landing-page.js';
 import type { ServerLimits } from './limits.js';
@@ -59,7 +60,10 @@ export interface HttpServer {
   webConfig: WebConfig | undefined;
   /** Starts listening on `config.host`:`config.port`; resolves to the base URL, e.g. `http://127.0.0.1:9790`. */
   listen(): Promise<string>;
-  /** Stops accepting, closes every connection (idle, active or half-sent) and releases timers. */
+  /**
+   * Stops accepting, lets responses already being sent reach their clients (up to 1.5 s), closes every other
+   * connection (idle, or with a request still arriving) and releases timers.
+   */
   close(): Promise<void>;
   /** Counters of the bcrypt verifier (zero when the web config has no `basic_auth_users`). */
   authStats(): { bcryptCompares: number; bcryptCached: number };
@@ -111,6 +115,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     connectionsCheckingInterval: limits.connectionsCheckingInterval,
   };
   let nodeServer: http.Server | https.Server | undefined;
+  let drain: ConnectionDrain | undefined;
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -118,7 +123,8 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyLimit,
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // Idle connections close at once; those sending a scrape, when it is out (see ConnectionDrain).
+    forceCloseConnections: 'idle',
     requestIdHeader: false,
     trustProxy: false,
     exposeHeadRoutes: true,
@@ -133,6 +139,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
       server.requestTimeout = limits.requestTimeout;
       server.maxConnections = limits.maxConnections;
       nodeServer = server;
+      drain = new ConnectionDrain(server, Boolean(tls));
       return server as http.Server;
     },
     clientErrorHandler: (err, socket) => clientError(log, err, socket),
@@ -145,8 +152,9 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     },
   });
 
-  if (!nodeServer) throw new Error('Fastify did not create the HTTP server');
+  if (!nodeServer || !drain) throw new Error('Fastify did not create the HTTP server');
   const rawServer: http.Server | https.Server = nodeServer;
+  const connections: ConnectionDrain = drain;
   let lastDropWarning = 0;
   rawServer.on('drop', (data: { remoteAddress?: string } | undefined) => {
     const now = Date.now();
@@ -291,7 +299,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
       if (closed) return;
       closed = true;
       stopCertWatch();
-      await app.close();
+      await connections.close(() => app.close());
     },
     authStats() {
       return {
