@@ -166,6 +166,8 @@ export class Scheduler {
     const ran: CollectorName[] = [];
     const failed: CollectorName[] = [];
     const sections = new Map<string, string>();
+    // Success counts for readiness only once the values are published: /healthz never runs ahead of /metrics.
+    const succeeded = new Map<CollectorName, number>();
 
     const run = async <T>(name: CollectorName, work: () => Promise<T>): Promise<T | undefined> => {
       ran.push(name);
@@ -174,8 +176,7 @@ export class Scheduler {
         const result = await work();
         const t1 = this.clock();
         self.collectionDuration.set({ collector: name }, (t1 - t0) / 1000);
-        self.lastSuccess.set({ collector: name }, Math.floor(t1 / 1000));
-        this.lastSuccess.set(name, t1);
+        succeeded.set(name, t1);
         return result;
       } catch (err) {
         self.collectionDuration.set({ collector: name }, (this.clock() - t0) / 1000);
@@ -250,6 +251,10 @@ export class Scheduler {
       }
       await Promise.all(jobs);
       await snapshot.publish(sections, SECTION_ORDER, this.clock());
+      for (const [name, at] of succeeded) {
+        self.lastSuccess.set({ collector: name }, Math.floor(at / 1000));
+        this.lastSuccess.set(name, at);
+      }
     } finally {
       clearTimeout(deadline);
     }

@@ -235,3 +235,40 @@ test('with SENTRY_EXPORTER_LEGACY_METRICS=false the whole /metrics exposition pa
     await run.close();
   }
 });
+
+test('/healthz turns ready only once the first cycle is published: never ahead of /metrics', async () => {
+  const sim = await startSimulator({
+    seed: 31,
+    projects: 120,
+    environmentsPerProject: 3,
+    issuesPerProject: 12,
+  });
+  const { exporter } = await startExporterAgainst(sim, {
+    SENTRY_POLL_INTERVAL: '3600',
+    SENTRY_API_RATE: '200',
+  });
+  try {
+    // The exposition is rendered in slices that yield to the event loop: check readiness between them.
+    let checks = 0;
+    let done = false;
+    const cycle = exporter.scheduler.runCycle().finally(() => (done = true));
+    while (!done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      checks++;
+      if (!exporter.scheduler.readiness().ready) continue;
+      const rows = parseExposition((await exporter.snapshot.scrape(false)).body.toString());
+      assert.ok(
+        rows.some((r) => r.name === 'sentry_issues_bucket') &&
+          rows.some((r) => r.name === 'sentry_events_total'),
+        `ready after ${checks} checks while /metrics had no Sentry data yet`,
+      );
+      break;
+    }
+    await cycle;
+    assert.ok(checks > 10, `only ${checks} readiness checks during the cycle`);
+    assert.equal(exporter.scheduler.readiness().ready, true);
+  } finally {
+    await exporter.stop();
+    await sim.close();
+  }
+});
