@@ -9,6 +9,7 @@ import type { GroundTruth, SentrySimulator } from '../../src/sim/index.js';
 import { haveOpenssl, makePki } from '../http/certs.js';
 import type { TestPki } from '../http/certs.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
+import { expectedNumbers } from '../helpers/truth.js';
 import { startPrometheus } from '../helpers/prometheus.js';
 import type { RunningPrometheus } from '../helpers/prometheus.js';
 
@@ -103,22 +104,16 @@ test(
 );
 
 test('the numbers scraped over mTLS equal the ground truth', { skip }, async () => {
-  const rows = await prom.query('sentry_issues_bucket{job="mtls"}');
-  const actual = new Map(
-    rows.map((r) => [`${r.labels.project_slug}/${r.labels.environment}/${r.labels.le}`, r.value]),
-  );
-  const expected = new Map<string, number>();
-  for (const w of truth.issueWindows) {
-    expected.set(`${w.project}/${w.environment}/1h`, w.h1);
-    expected.set(`${w.project}/${w.environment}/24h`, w.h24);
-    expected.set(`${w.project}/${w.environment}/+Inf`, w.d14);
-  }
-  assert.deepEqual(actual, expected);
-  const events = await prom.query('sentry_events_total{job="mtls",stat="received"}');
+  const key = (r: { labels: Record<string, string> }, ...names: string[]) =>
+    names.map((n) => r.labels[n]).join('/');
+  const expected = expectedNumbers(truth);
+  const buckets = await prom.query('sentry_issues_bucket{job="mtls"}');
   assert.deepEqual(
-    new Map(events.map((r) => [r.labels.project_slug ?? '', r.value])),
-    new Map(truth.events.map((e) => [e.project, e.received])),
+    new Map(buckets.map((r) => [key(r, 'project_slug', 'environment', 'le'), r.value])),
+    expected.buckets,
   );
+  const events = await prom.query('sentry_events_total{job="mtls"}');
+  assert.deepEqual(new Map(events.map((r) => [key(r, 'project_slug', 'stat'), r.value])), expected.events);
 });
 
 test(

@@ -5,6 +5,7 @@ import { startSimulator } from '../../src/sim/index.js';
 import type { GroundTruth, SentrySimulator } from '../../src/sim/index.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
 import { startPrometheus } from '../helpers/prometheus.js';
+import { expectedNumbers } from '../helpers/truth.js';
 import type { RunningPrometheus } from '../helpers/prometheus.js';
 
 /**
@@ -74,12 +75,7 @@ test('every bucket of every project and environment equals the ground truth, the
   const actual = new Map(
     rows.map((r) => [`${r.labels.project_slug}/${r.labels.environment}/${r.labels.le}`, r.value]),
   );
-  const expected = new Map<string, number>();
-  for (const w of truth.issueWindows) {
-    expected.set(`${w.project}/${w.environment}/1h`, w.h1);
-    expected.set(`${w.project}/${w.environment}/24h`, w.h24);
-    expected.set(`${w.project}/${w.environment}/+Inf`, w.d14);
-  }
+  const expected = expectedNumbers(truth).buckets;
   assert.deepEqual(actual, expected);
   assert.ok(
     truth.issueWindows.some((w) => w.environment === 'None'),
