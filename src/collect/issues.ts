@@ -211,6 +211,7 @@ export class IssueCollector {
     signal: AbortSignal,
   ): Promise<Array<string | null>> {
     const next = new Map<string, CachedRelease>();
+    const vanished: string[] = [];
     const result = await allOrNothing(items, signal, async ({ issue, environment }, linked) => {
       const cacheKey = `${issue.id}\u0000${environment ?? ''}`;
       const cached = this.releases.get(cacheKey);
@@ -218,13 +219,28 @@ export class IssueCollector {
         next.set(cacheKey, cached);
         return cached.release;
       }
-      const release = await this.opts.api.getCurrentRelease(issue.id, environment ?? undefined, {
-        signal: linked,
-        project: issue.projectSlug,
-      });
+      let release: string | null;
+      try {
+        release = await this.opts.api.getCurrentRelease(issue.id, environment ?? undefined, {
+          signal: linked,
+          project: issue.projectSlug,
+        });
+      } catch (err) {
+        // Deleted or merged in Sentry since the listing: no release this cycle (not cached), not a failure.
+        if (!(err instanceof SentryApiError && err.status === 404)) throw err;
+        vanished.push(issue.id);
+        return null;
+      }
       next.set(cacheKey, { release, fetchedAt: now });
       return release;
     });
+    if (vanished.length > 0) {
+      const ids = [...new Set(vanished)];
+      this.opts.logger.info(
+        { issues: ids.slice(0, 10), count: ids.length },
+        'issues gone between listing and release lookup (deleted or merged in Sentry); their release is None this cycle',
+      );
+    }
     // Issues that left the last-hour window drop out of the cache.
     this.releases = next;
     return result;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { startSimulator } from '../../src/sim/index.js';
 import type { SimOptions } from '../../src/sim/index.js';
@@ -269,6 +271,63 @@ test('/healthz turns ready only once the first cycle is published: never ahead o
     assert.equal(exporter.scheduler.readiness().ready, true);
   } finally {
     await exporter.stop();
+    await sim.close();
+  }
+});
+
+test('an issue gone between listing and release lookup (404) gets release None, not a failed collector', async () => {
+  const sim = await startSimulator({ seed: 9, projects: 6, environmentsPerProject: 2, issuesPerProject: 30 });
+  const truth = sim.truth();
+  const gone = truth.openIssues.find((i) => i.release !== null);
+  assert.ok(gone, 'the simulator has an open issue with a release');
+  // A real server in front of the simulator that answers like Sentry for an issue deleted meanwhile.
+  let deleted = true;
+  const proxy = createServer((req, res) => {
+    if (deleted && req.url?.startsWith(`/api/0/issues/${gone.issueId}/current-release/`)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ detail: 'The requested resource does not exist' }));
+      return;
+    }
+    void fetch(new URL(req.url ?? '/', sim.url), {
+      headers: { authorization: req.headers.authorization ?? '' },
+    })
+      .then(async (upstream) => {
+        res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+        res.end(Buffer.from(await upstream.arrayBuffer()));
+      })
+      .catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as AddressInfo;
+  const { exporter, logs } = await startExporterAgainst(sim, {
+    SENTRY_BASE_URL: `http://127.0.0.1:${port}/api/0/`,
+    SENTRY_POLL_INTERVAL: '3600',
+    SENTRY_API_RATE: '50',
+  });
+  const releaseOf = (text: string) =>
+    parseExposition(text).find(
+      (r) =>
+        r.name === 'sentry_open_issue_events' &&
+        r.labels.issue_id === gone.issueId &&
+        r.labels.environment === gone.environment,
+    )?.labels.release;
+  try {
+    const first = await exporter.scheduler.runCycle();
+    assert.deepEqual(first.failed, []);
+    const text = exporter.snapshot.sentryText;
+    assert.equal(releaseOf(text), 'None');
+    const expected = expectedNumbers(truth);
+    assert.deepEqual(exportedNumbers(text).buckets, expected.buckets);
+    assert.deepEqual(exportedNumbers(text).open, expected.open);
+    assert.match(logs(), /issues gone between listing and release lookup.*"count":1|"count":1.*issues gone/);
+    // The 404 is not cached: once Sentry answers again, the release is back.
+    deleted = false;
+    const second = await exporter.scheduler.runCycle();
+    assert.deepEqual(second.failed, []);
+    assert.equal(releaseOf(exporter.snapshot.sentryText), gone.release);
+  } finally {
+    await exporter.stop();
+    await new Promise((resolve) => proxy.close(resolve));
     await sim.close();
   }
 });
