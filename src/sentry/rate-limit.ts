@@ -17,6 +17,9 @@ export const RATE_LIMIT_HEADERS = {
   concurrentRemaining: 'x-sentry-rate-limit-concurrentremaining',
 } as const;
 
+/** The abort reason of a wait cut short by a wake-up: a constant, so waking allocates no DOMException. */
+const WOKEN = Symbol('woken');
+
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
 /** The rate-limit facts one response carried; absent headers stay `undefined`. */
@@ -120,6 +123,7 @@ class EndpointState {
   /** Admitted by `acquire` but not yet started. */
   reserved = 0;
   concurrencyCap = Number.POSITIVE_INFINITY;
+  /** Requests waiting for budget or a concurrency slot, in arrival order; a wake-up goes to the first. */
   readonly waiters = new Set<() => void>();
   lastRemaining: number | undefined;
   lastLimit: number | undefined;
@@ -150,6 +154,7 @@ export class RateLimitState {
   readonly #margin: number;
   readonly #maxHold: number;
   readonly #now: () => number;
+  #waits = 0;
 
   constructor(options: RateLimitOptions = {}) {
     this.#margin = options.safetyMarginMs ?? 75;
@@ -209,6 +214,8 @@ export class RateLimitState {
         continue;
       }
       s.reserved++;
+      // One wake-up per freed slot: if room is left after this reservation, pass it on to the next waiter.
+      if (this.holdMs(endpoint) === 0 && s.inflight + s.reserved < s.concurrencyCap) this.#wake(s);
       return { endpoint, state: 'reserved', inflightAtStart: 0, seq: 0 };
     }
   }
@@ -287,16 +294,31 @@ export class RateLimitState {
     }
   }
 
+  /**
+   * Wakes the longest-waiting request only (and takes it off the list, so a second wake-up in the same tick
+   * reaches the next one). Waking every waiter on each finished request would cost O(waiters) per request:
+   * with a thousand release lookups queued behind a concurrency cap of 25, that is a million wake-ups per
+   * cycle, and the event loop (hence /metrics) stalls for hundreds of milliseconds.
+   */
   #wake(s: EndpointState): void {
-    for (const w of [...s.waiters]) w();
+    for (const w of s.waiters) {
+      s.waiters.delete(w);
+      w();
+      return;
+    }
   }
 
-  /** Waits for a wake-up on the endpoint (a request finished) or for `ms`, whichever comes first. */
+  /** Waits for a wake-up on the endpoint (a slot came free) or for `ms`, whichever comes first. */
   async #waitFor(s: EndpointState, ms: number | undefined, signal?: AbortSignal): Promise<void> {
+    this.#waits++;
     const inner = new AbortController();
-    const onWake = () => inner.abort();
+    let woken = false;
+    const onWake = () => {
+      woken = true;
+      inner.abort(WOKEN);
+    };
     s.waiters.add(onWake);
-    const onAbort = () => inner.abort();
+    const onAbort = () => inner.abort(WOKEN);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await sleep(ms ?? this.#maxHold, inner.signal).catch(() => undefined);
@@ -304,7 +326,14 @@ export class RateLimitState {
       s.waiters.delete(onWake);
       signal?.removeEventListener('abort', onAbort);
     }
+    // A wake-up meant for a request that is leaving (aborted) goes to the next one.
+    if (woken && signal?.aborted) this.#wake(s);
     signal?.throwIfAborted();
+  }
+
+  /** How many times a request went to wait (for budget, a slot, or again after a wake-up): the cost of holding. */
+  get waits(): number {
+    return this.#waits;
   }
 
   /** Known state per endpoint (only endpoints that sent rate-limit headers). */

@@ -74,6 +74,43 @@ test('RateLimitState: Remaining 0 holds one endpoint until Reset, not the others
   );
 });
 
+test('a thousand requests behind a concurrency cap of 4: each freed slot wakes one waiter, in arrival order', async () => {
+  const state = new RateLimitState();
+  const first = await state.acquire('/issues/');
+  assert.equal(state.begin(first), true);
+  const headers = { ...rateLimitHeaders(100_000, 99_999, Math.floor(Date.now() / 1000) + 3600) };
+  headers['x-sentry-rate-limit-concurrentlimit'] = '4';
+  headers['x-sentry-rate-limit-concurrentremaining'] = '3';
+  state.release(first, { status: 200, headers: readRateLimitHeaders(headers), receivedAtMs: Date.now() });
+
+  const n = 1000;
+  const order: number[] = [];
+  let inflight = 0;
+  let maxInflight = 0;
+  const waitsBefore = state.waits;
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const slot = await state.acquire('/issues/');
+      assert.equal(state.begin(slot), true);
+      order.push(i);
+      maxInflight = Math.max(maxInflight, ++inflight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inflight--;
+      state.release(slot);
+    }),
+  );
+  assert.equal(order.length, n);
+  assert.equal(maxInflight, 4);
+  assert.deepEqual(
+    order,
+    [...order].sort((a, b) => a - b),
+    'waiters are served in arrival order',
+  );
+  // Waking every waiter on each release would make this ~n²/8 (about 125,000) waits.
+  const waits = state.waits - waitsBefore;
+  assert.ok(waits <= n, `${waits} waits for ${n} requests`);
+});
+
 test('Remaining 0 on a success holds further requests to that endpoint until Reset; others go on', async () => {
   let reset = 0;
   let early429 = 0;
