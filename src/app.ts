@@ -43,7 +43,8 @@ export async function startExporter(config: ExporterConfig, logger: Logger): Pro
   });
   const http = await createHttpServer({
     config: config.http,
-    logger: logger.child({ component: 'http' }),
+    // The HTTP server's own child logger adds `component: "http"` (a second child would write the key twice).
+    logger,
     version: VERSION,
     scrape: (acceptGzip) => snapshot.scrape(acceptGzip),
     readiness: () => scheduler.readiness(),

@@ -61,17 +61,27 @@ export interface LogRecord {
   [key: string]: unknown;
 }
 
-/** pino's JSON lines, parsed; a line that is not JSON fails the test (it would break log shippers). */
+/**
+ * pino's JSON lines, parsed; a line that is not JSON, or that writes one of pino's own keys twice (as nested
+ * child loggers with the same binding do), fails the test: either would trip up log shippers.
+ */
 export function logRecords(text: string): LogRecord[] {
   return text
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => {
+      let record: LogRecord;
       try {
-        return JSON.parse(l) as LogRecord;
+        record = JSON.parse(l) as LogRecord;
       } catch {
         throw new Error(`log line is not JSON: ${l.slice(0, 200)}`);
       }
+      for (const key of ['level', 'time', 'msg', 'component', 'service']) {
+        if ((l.match(new RegExp(`"${key}":`, 'g')) ?? []).length > 1) {
+          throw new Error(`log line has "${key}" twice: ${l.slice(0, 200)}`);
+        }
+      }
+      return record;
     });
 }
 
