@@ -211,7 +211,7 @@ export class IssueCollector {
     signal: AbortSignal,
   ): Promise<Array<string | null>> {
     const next = new Map<string, CachedRelease>();
-    const vanished: string[] = [];
+    const vanished = new Set<string>();
     const result = await allOrNothing(items, signal, async ({ issue, environment }, linked) => {
       const cacheKey = `${issue.id}\u0000${environment ?? ''}`;
       const cached = this.releases.get(cacheKey);
@@ -228,16 +228,15 @@ export class IssueCollector {
       } catch (err) {
         // Deleted or merged in Sentry since the listing: no release this cycle (not cached), not a failure.
         if (!(err instanceof SentryApiError && err.status === 404)) throw err;
-        vanished.push(issue.id);
+        vanished.add(issue.id);
         return null;
       }
       next.set(cacheKey, { release, fetchedAt: now });
       return release;
     });
-    if (vanished.length > 0) {
-      const ids = [...new Set(vanished)];
+    if (vanished.size > 0) {
       this.opts.logger.info(
-        { issues: ids.slice(0, 10), count: ids.length },
+        { issues: [...vanished].slice(0, 10), count: vanished.size },
         'issues gone between listing and release lookup (deleted or merged in Sentry); their release is None this cycle',
       );
     }
