@@ -96,33 +96,38 @@ export interface ChildExporter {
 }
 
 /**
- * Starts the exporter as its own process, exactly as a user runs it (`node --import tsx src/main.ts`), on a
- * free loopback port, and waits until /livez answers.
+ * Starts the exporter as its own process, exactly as a user runs it (`node --import tsx src/main.ts`), on
+ * 127.0.0.1 (port 0 unless `env` names one), collecting everything it writes.
  */
-export async function spawnExporterChild(env: NodeJS.ProcessEnv): Promise<ChildExporter> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export function startExporterProcess(
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Pick<ChildExporter, 'child' | 'output' | 'exited'> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      SENTRY_EXPORTER_HOST: '127.0.0.1',
-      SENTRY_EXPORTER_PORT: String(port),
-      ...env,
-    },
+    env: { PATH: process.env.PATH, SENTRY_EXPORTER_HOST: '127.0.0.1', SENTRY_EXPORTER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, output: () => output, exited };
+}
+
+/** `startExporterProcess` on a free loopback port, once /livez answers. */
+export async function spawnExporterChild(env: NodeJS.ProcessEnv): Promise<ChildExporter> {
+  const port = await freePort();
+  const { child, output, exited } = startExporterProcess({ SENTRY_EXPORTER_PORT: String(port), ...env });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(
       'the exporter child to answer /livez',
       async () => {
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output}`);
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output()}`);
         return (await fetch(`${url}/livez`)).ok;
       },
       20_000,
@@ -134,7 +139,7 @@ export async function spawnExporterChild(env: NodeJS.ProcessEnv): Promise<ChildE
   return {
     url,
     child,
-    output: () => output,
+    output,
     exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

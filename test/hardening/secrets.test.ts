@@ -7,7 +7,6 @@
  * at start.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -20,7 +19,7 @@ import bcrypt from 'bcryptjs';
 import { startSimulator } from '../../src/sim/index.js';
 import { parseExposition } from '../helpers/exporter.js';
 import type { LogRecord } from './helpers.js';
-import { logRecords, ROOT, spawnExporterChild, valueOf, waitUntil } from './helpers.js';
+import { logRecords, spawnExporterChild, startExporterProcess, valueOf, waitUntil } from './helpers.js';
 
 // Distinctive values: none of them (nor any 10-character piece of them) can occur in output by chance.
 const TOKEN = 'tokQ7vX2mLw9Rz4TnK8bY6hJ3pD5sF1gC0aE';
@@ -330,26 +329,18 @@ for (const { level, tokenFrom } of RUNS) {
 }
 
 /** Runs the exporter to its exit (configuration errors end it at once); resolves to status and output. */
-function runToExit(
+async function runToExit(
   env: NodeJS.ProcessEnv,
   args: string[] = [],
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, SENTRY_EXPORTER_HOST: '127.0.0.1', SENTRY_EXPORTER_PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  const { child, output, exited } = startExporterProcess(env, args);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  try {
+    const { code } = await exited;
+    return { code, output: output() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 test('configuration errors at start (exit 2) name the problem, never the secrets', async () => {
