@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/demo.ts', 'src/sim/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'sim/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   prettier,

@@ -1,7 +1,7 @@
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import type { SimOptions } from '../src/sim/index.js';
+import type { SimOptions } from '../sim/index.js';
 import { freePort } from '../test/helpers/prometheus.js';
 
 export { freePort };

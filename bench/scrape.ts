@@ -11,7 +11,7 @@
  */
 import { createServer } from 'node:http';
 import autocannon from 'autocannon';
-import { startSimulator } from '../src/sim/index.js';
+import { startSimulator } from '../sim/index.js';
 import {
   benchExporterEnv,
   benchOrgSize,

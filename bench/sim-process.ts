@@ -3,8 +3,8 @@
  * never delays the benchmark that times scrapes. It exits once closed and disconnected, or when the benchmark
  * goes away.
  */
-import { startSimulator } from '../src/sim/index.js';
-import type { SentrySimulator, SimOptions } from '../src/sim/index.js';
+import { startSimulator } from '../sim/index.js';
+import type { SentrySimulator, SimOptions } from '../sim/index.js';
 import type { SimProcessReply, SimProcessRequest } from './lib.js';
 
 let sim: SentrySimulator | undefined;

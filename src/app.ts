@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Scheduler } from './collect/scheduler.js';
+import { Scheduler } from './pipeline/scheduler.js';
 import type { ExporterConfig } from './config/types.js';
 import { createHttpServer } from './http/server.js';
 import { SelfMetrics } from './metrics/self-metrics.js';

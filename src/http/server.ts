@@ -17,8 +17,8 @@ import type {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { acceptsGzip } from './accept-encoding.js';
-import { BcryptUsers } from './bcrypt-users.js';
-import { DEFAULT_CERT_RELOAD_INTERVAL_MS, watchCertificates } from './certificate-reloader.js';
+import { BcryptUsers } from './toolkit/bcrypt-users.js';
+import { DEFAULT_CERT_RELOAD_INTERVAL_MS, watchCertificates } from './toolkit/certificate-reloader.js';
 import type { HttpDeps } from './deps.js';
 import { ConnectionDrain } from './drain.js';
 import { createHttpLogger } from './http-logger.js';
@@ -26,10 +26,10 @@ import { renderLandingPage } from './landing-page.js';
 import type { ServerLimits } from './limits.js';
 import { resolveLimits } from './limits.js';
 import { StaticCredentials } from './static-credentials.js';
-import { clientCertificateRejection, tlsServerOptions } from './tls-options.js';
-import { TokenBucket } from './token-bucket.js';
-import type { WebConfig } from './web-config.js';
-import { loadWebConfig } from './web-config.js';
+import { clientCertificateRejection, tlsServerOptions } from './toolkit/tls-options.js';
+import { TokenBucket } from './toolkit/token-bucket.js';
+import type { WebConfig } from './toolkit/web-config.js';
+import { loadWebConfig } from './toolkit/web-config.js';
 
 /** Content type of the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

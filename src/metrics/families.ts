@@ -1,4 +1,4 @@
-import type { EventTotalsRow, IssueData, OpenIssueRow, RateLimitRow } from '../collect/model.js';
+import type { EventTotalsRow, IssueData, OpenIssueRow, RateLimitRow } from '../collectors/model.js';
 import { NO_ENVIRONMENT, pyBool, pyDate, pyStr } from './compat.js';
 import type { Family, Sample } from './exposition.js';
 

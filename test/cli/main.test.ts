@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { listSettings } from '../../src/config/schema.js';
-import { startSimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
 import { freePort } from '../helpers/prometheus.js';
 
 const MAIN = ['--import', 'tsx', 'src/main.ts'];

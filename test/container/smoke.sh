@@ -44,7 +44,7 @@ trap cleanup EXIT
 
 (( EUID == 0 )) || die "run as root (podman builds here need it)"
 [[ -f $repo/src/main.ts ]] || die "src/main.ts does not exist yet"
-[[ -f $repo/src/sim/main.ts ]] || die "src/sim/main.ts (the simulator) does not exist yet"
+[[ -f $repo/sim/main.ts ]] || die "sim/main.ts (the simulator) does not exist yet"
 
 log "making the local node:20-bookworm-slim base"
 "$tools/container/make-node-base.sh" >/dev/null
@@ -57,7 +57,7 @@ log "built in $((SECONDS - start)) s; size $("${podman[@]}" image inspect --form
 
 log "starting the simulator on 127.0.0.1:$sim_port"
 # node itself (not npx) so that $sim_pid is the simulator and killing it leaves nothing behind.
-(cd "$repo" && exec node --import tsx src/sim/main.ts --port "$sim_port") >"$workdir/sim.log" 2>&1 &
+(cd "$repo" && exec node --import tsx sim/main.ts --port "$sim_port") >"$workdir/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do
   grep -qiE 'token' "$workdir/sim.log" 2>/dev/null && break

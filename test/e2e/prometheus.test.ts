@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Exporter } from '../../src/app.js';
-import { startSimulator } from '../../src/sim/index.js';
-import type { GroundTruth, SentrySimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
+import type { GroundTruth, SentrySimulator } from '../../sim/index.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
 import { startPrometheus } from '../helpers/prometheus.js';
 import { expectedNumbers } from '../helpers/truth.js';

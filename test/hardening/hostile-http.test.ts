@@ -4,7 +4,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { startSimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
 import { delay, selfValue } from './helpers.js';
 

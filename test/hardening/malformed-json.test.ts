@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startSimulator } from '../../src/sim/index.js';
-import type { Faults } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
+import type { Faults } from '../../sim/index.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
 import { logRecords, selfValue } from './helpers.js';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { startSimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
 import { parseExposition } from '../helpers/exporter.js';
 import type { LogRecord } from './helpers.js';
 import { logRecords, spawnExporterChild, startExporterProcess, valueOf, waitUntil } from './helpers.js';

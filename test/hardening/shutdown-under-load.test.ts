@@ -17,7 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import { ScrapeBody } from '../../src/http/deps.js';
 import { DEFAULT_DRAIN_LIMIT_MS } from '../../src/http/drain.js';
 import { createHttpServer } from '../../src/http/server.js';
-import { startSimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
 import { makeDeps } from '../http/helpers.js';
 import { delay, spawnExporterChild, waitUntil } from './helpers.js';
 

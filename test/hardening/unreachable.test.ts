@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startSimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
 import { delay, logRecords, scrapeRows, valueOf, waitUntil } from './helpers.js';

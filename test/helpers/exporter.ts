@@ -5,7 +5,7 @@ import { startExporter } from '../../src/app.js';
 import type { Exporter } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { REDACT_PATHS } from '../../src/log.js';
-import type { SentrySimulator } from '../../src/sim/index.js';
+import type { SentrySimulator } from '../../sim/index.js';
 
 /** A pino logger that writes JSON lines into memory, with the production redaction. */
 export function memoryLogger(level = 'info'): { logger: Logger; lines: () => string } {

@@ -1,4 +1,4 @@
-import type { GroundTruth } from '../../src/sim/index.js';
+import type { GroundTruth } from '../../sim/index.js';
 import { parseExposition } from './exporter.js';
 
 /** The Sentry families of an exposition, keyed so they can be compared with the ground truth. */

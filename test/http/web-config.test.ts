@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { parseGoDuration } from '../../src/http/go-duration.js';
+import { parseGoDuration } from '../../src/http/toolkit/go-duration.js';
 import { createHttpServer } from '../../src/http/server.js';
 import type { HttpServer } from '../../src/http/server.js';
-import { loadWebConfig, WebConfigError } from '../../src/http/web-config.js';
+import { loadWebConfig, WebConfigError } from '../../src/http/toolkit/web-config.js';
 import { basic, makeDeps, request } from './helpers.js';
 
 let dir: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { IssueData } from '../../src/collect/model.js';
+import type { IssueData } from '../../src/collectors/model.js';
 import { renderFamilies, renderFamiliesSliced } from '../../src/metrics/exposition.js';
 import { eventFamilies, issueWindowFamilies, rateLimitFamilies } from '../../src/metrics/families.js';
 import type { FamilyOptions } from '../../src/metrics/families.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ENDPOINTS } from '../../src/sentry/client.js';
-import { startSimulator, type SentrySimulator } from '../../src/sim/index.js';
+import { startSimulator, type SentrySimulator } from '../../sim/index.js';
 import type { SentryClient } from '../../src/sentry/client.js';
 import type { SentryProject } from '../../src/sentry/types.js';
 import { declaredQueryParams, loadSpec } from '../sim/openapi.js';

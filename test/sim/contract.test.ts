@@ -4,8 +4,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACCEPTED_QUERY_PARAMS, startSimulator } from '../../src/sim/index.js';
-import type { SentrySimulator } from '../../src/sim/index.js';
+import { ACCEPTED_QUERY_PARAMS, startSimulator } from '../../sim/index.js';
+import type { SentrySimulator } from '../../sim/index.js';
 import { get, getAll } from './helpers.js';
 import type { Query } from './helpers.js';
 import { declaredQueryParams, describeErrors, loadSpec, responseValidator } from './openapi.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
 import { get, getAll } from './helpers.js';
 
 const NOW = Date.UTC(2025, 5, 17, 12, 34, 56);

@@ -1,5 +1,5 @@
 /** Small HTTP helpers for the simulator tests: authenticated GETs and following `Link` pagination. */
-import type { SentrySimulator } from '../../src/sim/index.js';
+import type { SentrySimulator } from '../../sim/index.js';
 
 export interface Reply {
   status: number;

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSimulator } from '../../src/sim/index.js';
-import type { SentrySimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
+import type { SentrySimulator } from '../../sim/index.js';
 import { get, getAll } from './helpers.js';
 import type { Query } from './helpers.js';
 

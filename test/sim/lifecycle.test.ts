@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from 'undici';
-import { startSimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
 import { get } from './helpers.js';
 
 test('stop() refuses connections; start() listens again on the same port with the same data', async () => {

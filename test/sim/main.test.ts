@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../src/sim/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../sim/main.ts', import.meta.url));
 
 test('the CLI starts a simulator from flags, prints url/org/token and stops on SIGTERM', async () => {
   const child = spawn(

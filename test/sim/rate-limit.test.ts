@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulator } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
 import { buildUrl, fetchUrl, get } from './helpers.js';
 
 /** Waits until the next whole second has just begun, so a burst stays inside one window. */

@@ -2,10 +2,10 @@
  * `npm run demo`: the exporter against the built-in Sentry simulator, so a newcomer sees real metrics
  * without a Sentry account. Everything listens on 127.0.0.1; Ctrl-C stops both.
  */
-import { startExporter } from './app.js';
-import { loadConfig } from './config/load.js';
-import { createLogger } from './log.js';
-import { startSimulator } from './sim/index.js';
+import { startExporter } from '../src/app.js';
+import { loadConfig } from '../src/config/load.js';
+import { createLogger } from '../src/log.js';
+import { startSimulator } from './index.js';
 
 const port = Number(process.env.SENTRY_EXPORTER_PORT ?? 9790);
 const sim = await startSimulator({ projects: 12, environmentsPerProject: 2, issuesPerProject: 40 });

@@ -1,7 +1,7 @@
 /**
  * Runs a Sentry simulator from the command line, e.g. to point a locally running exporter at it:
  *
- *   npx tsx src/sim/main.ts --port 9000 --projects 50 --rate-limit 20
+ *   npx tsx sim/main.ts --port 9000 --projects 50 --rate-limit 20
  *
  * `--rate-limit 0` turns rate limiting off; `--self-hosted` drops the rate-limit headers like self-hosted Sentry.
  */

@@ -9,11 +9,11 @@ import type { CollectorName, SelfMetrics } from '../metrics/self-metrics.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { SentryApi } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
-import { collectEventTotals } from './events.js';
-import { IssueCollector } from './issues.js';
-import { MetadataCollector } from './metadata.js';
-import type { ProjectInfo } from './model.js';
-import { RateLimitCollector } from './rate-limits.js';
+import { collectEventTotals } from '../collectors/events.js';
+import { IssueCollector } from '../collectors/issues.js';
+import { MetadataCollector } from '../collectors/metadata.js';
+import type { ProjectInfo } from '../collectors/model.js';
+import { RateLimitCollector } from '../collectors/rate-limits.js';
 
 /** Cumulative request counts of the Sentry client, read before and after a cycle. */
 export interface ClientStats {

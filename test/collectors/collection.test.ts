@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { startSimulator } from '../../src/sim/index.js';
-import type { SimOptions } from '../../src/sim/index.js';
+import { startSimulator } from '../../sim/index.js';
+import type { SimOptions } from '../../sim/index.js';
 import { parseExposition, startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
 
