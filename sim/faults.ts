@@ -133,6 +133,7 @@ export function wrongType(endpoint: string, body: unknown): unknown {
     case '/organizations/{org}/stats_v2/':
       return { ...(body as Record<string, unknown>), groups: 'none' };
     case '/issues/{issue_id}/current-release/':
+    case '/organizations/{org}/issues/{issue_id}/current-release/':
       return { currentRelease: 42 };
     default:
       return { unexpected: true };

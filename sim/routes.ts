@@ -278,15 +278,33 @@ const statsRoute: Route = {
   },
 };
 
+function currentRelease(ctx: RouteContext, issueId: string | undefined): RouteResult {
+  const issue = ctx.data.issuesById.get(issueId ?? '');
+  if (!issue) throw new HttpError(404, NOT_FOUND);
+  const environment = ctx.query.get('environment') || undefined;
+  return { status: 200, body: currentReleaseJson(issue, environment) };
+}
+
+/**
+ * GroupCurrentReleaseEndpoint answers on an organization URL and on a deprecated one without the
+ * organization (src/sentry/api/urls.py, create_group_urls); the exporter uses the former.
+ */
+const orgCurrentReleaseRoute: Route = {
+  template: '/organizations/{org}/issues/{issue_id}/current-release/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/issues\/([^/]+)\/current-release\/$/,
+  queryParams: ['environment'],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    return currentRelease(ctx, ctx.params[1]);
+  },
+};
+
 const currentReleaseRoute: Route = {
   template: '/issues/{issue_id}/current-release/',
   pattern: /^\/api\/0\/issues\/([^/]+)\/current-release\/$/,
   queryParams: ['environment'],
   handle(ctx) {
-    const issue = ctx.data.issuesById.get(ctx.params[0] ?? '');
-    if (!issue) throw new HttpError(404, NOT_FOUND);
-    const environment = ctx.query.get('environment') || undefined;
-    return { status: 200, body: currentReleaseJson(issue, environment) };
+    return currentRelease(ctx, ctx.params[0]);
   },
 };
 
@@ -297,6 +315,7 @@ export const ROUTES: readonly Route[] = [
   projectKeysRoute,
   orgKeysRoute,
   statsRoute,
+  orgCurrentReleaseRoute,
   currentReleaseRoute,
 ];
 

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { Scheduler } from './pipeline/scheduler.js';
+import { createCollectors } from './collectors/index.js';
 import type { ExporterConfig } from './config/types.js';
 import { createHttpServer } from './http/server.js';
 import { SelfMetrics } from './metrics/self-metrics.js';
 import { Snapshot } from './metrics/snapshot.js';
+import { Scheduler } from './pipeline/scheduler.js';
 import { createSentryClient } from './sentry/client.js';
 import { VERSION } from './version.js';
 
@@ -17,12 +18,11 @@ export interface Exporter {
 }
 
 /**
- * Wires the parts in the one direction data flows: config -> scheduler -> Sentry client -> collectors ->
- * snapshot -> HTTP. The HTTP server only reads the snapshot; it never reaches Sentry.
+ * Wires the parts in the one direction data flows: config -> Sentry client -> collectors -> metrics ->
+ * pipeline -> HTTP. The HTTP server only reads the snapshot; it never reaches Sentry.
  */
 export async function startExporter(config: ExporterConfig, logger: Logger): Promise<Exporter> {
   const self = new SelfMetrics({ pollInterval: config.schedule.pollInterval, version: VERSION });
-  const snapshot = new Snapshot(self);
   const client = createSentryClient({
     baseUrl: config.sentry.baseUrl,
     token: config.sentry.token,
@@ -34,9 +34,15 @@ export async function startExporter(config: ExporterConfig, logger: Logger): Pro
     logger: logger.child({ component: 'sentry' }),
     onRequest: (o) => self.observeRequest(o),
   });
+  const collectors = createCollectors(config, client, logger.child({ component: 'collect' }));
+  const snapshot = new Snapshot(
+    self,
+    collectors.metrics.map((c) => c.name),
+  );
   const scheduler = new Scheduler({
-    api: client,
-    config,
+    collectors,
+    schedule: { ...config.schedule, legacy: config.scrape.legacyMetrics },
+    requestStats: () => client.stats(),
     logger: logger.child({ component: 'collect' }),
     self,
     snapshot,

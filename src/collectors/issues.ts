@@ -3,14 +3,53 @@ import type { IssueQuery, SentryApi } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
 import type { SentryIssue } from '../sentry/types.js';
 import { allOrNothing } from './all-or-nothing.js';
-import type { IssueData, IssueWindowRow, OpenIssueRow, ProjectInfo } from './model.js';
+import { refreshedEvery } from './collector.js';
+import type { CollectContext, Collector, Family, ProjectInfo, RenderContext, Sample } from './collector.js';
+import { NO_ENVIRONMENT, pyBool, pyDate, pyStr } from './compat.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/** Sum of event counts of unresolved issues first seen within each window, per project and environment. */
+export interface IssueWindowRow {
+  project: string;
+  /** `null` for a project without environments. */
+  environment: string | null;
+  h1: number;
+  h24: number;
+  d14: number;
+}
+
+/** An unresolved issue first seen within the last hour, in one environment. */
+export interface OpenIssueRow {
+  issueId: string;
+  project: string;
+  environment: string | null;
+  count: number;
+  logger: string | null;
+  level: string;
+  status: string;
+  platform: string | null;
+  release: string | null;
+  isUnhandled: boolean;
+  /** ISO timestamps; `null` when Sentry sent none. */
+  firstSeen: string | null;
+  lastSeen: string | null;
+}
+
+export interface IssueData {
+  windows: IssueWindowRow[];
+  /** Newest first, already capped at SENTRY_OPEN_ISSUES_MAX. */
+  openIssues: OpenIssueRow[];
+  /** How many open-issue series the cap dropped this run. */
+  openIssuesDropped: number;
+}
+
 export interface IssueCollectorOptions {
   api: SentryApi;
   logger: Logger;
+  /** SENTRY_POLL_INTERVAL, seconds. */
+  interval: number;
   /** Which windows are exported; the query asks only as far back as the widest one needs. */
   windows: { h1: boolean; h24: boolean; d14: boolean };
   /** Whether open issues (sentry_open_issue_events) are exported. */
@@ -48,15 +87,34 @@ function isMultiProjectRefusal(err: unknown): boolean {
  * Without the global-views feature (Sentry plans below Business) multi-project queries are refused; the
  * collector then asks per project and environment, from then on.
  */
-export class IssueCollector {
+export class IssueCollector implements Collector<IssueData> {
+  readonly name = 'issues';
+  readonly interval: number;
   private perProject = false;
   private releases = new Map<string, CachedRelease>();
 
-  constructor(private readonly opts: IssueCollectorOptions) {}
+  constructor(private readonly opts: IssueCollectorOptions) {
+    this.interval = opts.interval;
+  }
 
-  async collect(projects: readonly ProjectInfo[], now: number, signal: AbortSignal): Promise<IssueData> {
+  async collect({ projects, now, signal }: CollectContext): Promise<IssueData> {
     const perEnvironment = await this.fetchIssues(projects, signal);
     return this.summarize(projects, perEnvironment, now, signal);
+  }
+
+  render(data: IssueData, ctx: RenderContext): Family[] {
+    return [
+      ...issueWindowFamilies(data.windows, this.opts.windows, ctx.legacy, this.interval),
+      openIssueFamily(data.openIssues, ctx, this.interval),
+      {
+        name: 'sentry_exporter_open_issue_series_dropped',
+        type: 'gauge',
+        help: `sentry_open_issue_events series left out by SENTRY_OPEN_ISSUES_MAX in the last run. ${refreshedEvery(this.interval)}`,
+        samples: [
+          { name: 'sentry_exporter_open_issue_series_dropped', labels: [], value: data.openIssuesDropped },
+        ],
+      },
+    ];
   }
 
   private widestWindow(): string {
@@ -244,4 +302,105 @@ export class IssueCollector {
     this.releases = next;
     return result;
   }
+}
+
+function envLabel(environment: string | null): string {
+  return environment ?? NO_ENVIRONMENT;
+}
+
+/**
+ * Legacy mode (the default) writes the Python exporter's `sentry_issues`: a gauge histogram with the
+ * non-numeric `le` values "1h", "24h" and "+Inf" (14 days), which prom-client cannot express. Strict mode
+ * writes the same numbers as `sentry_unresolved_issue_events{window}`, which passes `promtool check metrics`.
+ */
+function issueWindowFamilies(
+  windows: readonly IssueWindowRow[],
+  enabledWindows: IssueCollectorOptions['windows'],
+  legacy: boolean,
+  interval: number,
+): Family[] {
+  const enabled: Array<[le: string, window: string, pick: (r: IssueWindowRow) => number]> = [];
+  if (enabledWindows.h1) enabled.push(['1h', '1h', (r) => r.h1]);
+  if (enabledWindows.h24) enabled.push(['24h', '24h', (r) => r.h24]);
+  if (enabledWindows.d14) enabled.push(['+Inf', '14d', (r) => r.d14]);
+  if (enabled.length === 0) return [];
+
+  const samples: Sample[] = [];
+  if (legacy) {
+    // A gauge histogram as Python's prometheus_client writes one in the 0.0.4 text format: buckets, then
+    // _gcount (the last bucket) and _gsum (the sum of the enabled buckets).
+    for (const row of windows) {
+      const base = [
+        ['project_slug', row.project],
+        ['environment', envLabel(row.environment)],
+      ] as const;
+      let sum = 0;
+      let last = 0;
+      for (const [le, , pick] of enabled) {
+        const value = pick(row);
+        sum += value;
+        last = value;
+        samples.push({ name: 'sentry_issues_bucket', labels: [...base, ['le', le]], value });
+      }
+      samples.push({ name: 'sentry_issues_gcount', labels: base, value: last });
+      samples.push({ name: 'sentry_issues_gsum', labels: base, value: sum });
+    }
+    return [
+      {
+        name: 'sentry_issues',
+        type: 'histogram',
+        help: `Number of events of open issues (aka is:unresolved) per project and environment, first seen within 1h, 24h and 14d (le="+Inf"). ${refreshedEvery(interval)}`,
+        samples,
+      },
+    ];
+  }
+  for (const row of windows) {
+    for (const [, window, pick] of enabled) {
+      samples.push({
+        name: 'sentry_unresolved_issue_events',
+        labels: [
+          ['project_slug', row.project],
+          ['environment', envLabel(row.environment)],
+          ['window', window],
+        ],
+        value: pick(row),
+      });
+    }
+  }
+  return [
+    {
+      name: 'sentry_unresolved_issue_events',
+      type: 'gauge',
+      help: `Events of unresolved issues per project and environment, first seen within the window (1h, 24h, 14d). ${refreshedEvery(interval)}`,
+      samples,
+    },
+  ];
+}
+
+function openIssueFamily(rows: readonly OpenIssueRow[], ctx: RenderContext, interval: number): Family {
+  const [unhandled, first, last] = ctx.legacy
+    ? ['isUnhandled', 'firstSeen', 'lastSeen']
+    : ['is_unhandled', 'first_seen', 'last_seen'];
+  return {
+    name: 'sentry_open_issue_events',
+    type: 'gauge',
+    help: `Events of each open issue (aka is:unresolved) first seen within the last hour. ${refreshedEvery(interval)}`,
+    samples: rows.map((r) => ({
+      name: 'sentry_open_issue_events',
+      labels: [
+        ['issue_id', r.issueId],
+        ['logger', pyStr(r.logger)],
+        ['level', r.level],
+        ['status', r.status],
+        ['platform', pyStr(r.platform)],
+        ['project_slug', r.project],
+        ['environment', envLabel(r.environment)],
+        ['release', pyStr(r.release)],
+        [unhandled, pyBool(r.isUnhandled)],
+        [first, pyDate(r.firstSeen, ctx.now)],
+        [last, pyDate(r.lastSeen, ctx.now)],
+      ],
+      value: r.count,
+    })),
+  };
 }

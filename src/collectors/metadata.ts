@@ -1,24 +1,37 @@
 import type { Logger } from 'pino';
 import type { SentryApi } from '../sentry/api.js';
 import { allOrNothing } from './all-or-nothing.js';
-import type { ProjectInfo } from './model.js';
+import type { CollectContext, Collector, Family, ProjectInfo } from './collector.js';
+
+export interface MetadataCollectorOptions {
+  api: SentryApi;
+  logger: Logger;
+  /** SENTRY_EXPORTER_PROJECTS; empty: every project the token can see. */
+  selectedSlugs: readonly string[];
+  /** SENTRY_METADATA_INTERVAL, seconds. */
+  interval: number;
+}
 
 /**
  * The project list and each project's environments: what every other collector splits its series by.
- * It changes rarely, so the scheduler refreshes it on SENTRY_METADATA_INTERVAL, not every cycle.
+ * It changes rarely, so it is refreshed every SENTRY_METADATA_INTERVAL, not every cycle, and it exports
+ * no family of its own.
  *
- * The organization projects list already carries each project's environments, so a refresh costs one
- * request per 100 projects; only a server that omits the field (older self-hosted Sentry) is asked per
- * project.
+ * The organization projects list already carries each project's environments (hidden ones left out), so
+ * a refresh costs one request per 100 projects; only a server that omits the field is asked per project.
  */
-export class MetadataCollector {
+export class MetadataCollector implements Collector<ProjectInfo[]> {
+  readonly name = 'metadata';
+  readonly interval: number;
   /** Slugs from SENTRY_EXPORTER_PROJECTS already reported as missing (logged once each). */
   private readonly reportedMissing = new Set<string>();
 
-  constructor(private readonly deps: { api: SentryApi; logger: Logger; selectedSlugs: readonly string[] }) {}
+  constructor(private readonly opts: MetadataCollectorOptions) {
+    this.interval = opts.interval;
+  }
 
-  async collect(signal: AbortSignal): Promise<ProjectInfo[]> {
-    const { api, selectedSlugs, logger } = this.deps;
+  async collect({ signal }: CollectContext): Promise<ProjectInfo[]> {
+    const { api, selectedSlugs, logger } = this.opts;
     const all = await api.listProjects({ signal });
     const wanted = new Set(selectedSlugs);
     const chosen = wanted.size === 0 ? all : all.filter((p) => wanted.has(p.slug));
@@ -43,5 +56,9 @@ export class MetadataCollector {
       return { id: p.id, slug: p.slug, environments: [...new Set(environments)].sort() };
     });
     return projects.sort((a, b) => a.slug.localeCompare(b.slug));
+  }
+
+  render(): Family[] {
+    return [];
   }
 }

@@ -3,19 +3,31 @@ import type { SentryApi } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
 import type { SentryProjectKey } from '../sentry/types.js';
 import { allOrNothing } from './all-or-nothing.js';
-import type { ProjectInfo, RateLimitRow } from './model.js';
+import { refreshedEvery } from './collector.js';
+import type { CollectContext, Collector, Family, RenderContext } from './collector.js';
+
+/** The first active client key's rate limit, in events per second (0 when it has none). */
+export interface RateLimitRow {
+  project: string;
+  eventsPerSecond: number;
+}
 
 /**
- * Each project's first active client key's rate limit, in events per second. The organization keys list
- * answers for every project in one paginated request; a server without it (404, older self-hosted
- * Sentry) is asked per project from then on.
+ * Each project's first active client key's rate limit, in events per second. Keys change rarely, so they
+ * are refreshed every SENTRY_METADATA_INTERVAL. The organization keys list answers for every project in one
+ * paginated request; a server without it (404: Sentry releases before December 2025) is asked per project
+ * from then on.
  */
-export class RateLimitCollector {
+export class RateLimitCollector implements Collector<RateLimitRow[]> {
+  readonly name = 'rate_limits';
   private perProject = false;
 
-  constructor(private readonly deps: { api: SentryApi; logger: Logger }) {}
+  constructor(
+    private readonly deps: { api: SentryApi; logger: Logger },
+    readonly interval: number,
+  ) {}
 
-  async collect(projects: readonly ProjectInfo[], signal: AbortSignal): Promise<RateLimitRow[]> {
+  async collect({ projects, signal }: CollectContext): Promise<RateLimitRow[]> {
     const keysByProject = new Map<string, SentryProjectKey[]>();
     if (!this.perProject) {
       try {
@@ -45,6 +57,18 @@ export class RateLimitCollector {
       project: p.slug,
       eventsPerSecond: eventsPerSecond(keysByProject.get(p.id) ?? []),
     }));
+  }
+
+  render(rows: RateLimitRow[], ctx: RenderContext): Family[] {
+    const name = ctx.legacy ? 'sentry_rate_limit_events_sec' : 'sentry_rate_limit_events_per_second';
+    return [
+      {
+        name,
+        type: 'gauge',
+        help: `Rate limit of the project's first active client key in events per second (0: none). ${refreshedEvery(this.interval)}`,
+        samples: rows.map((r) => ({ name, labels: [['project_slug', r.project]], value: r.eventsPerSecond })),
+      },
+    ];
   }
 }
 

@@ -263,8 +263,14 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
   app.get('/healthz', async (_req, reply) => {
     const r = deps.readiness();
     void reply.header('cache-control', 'no-store');
-    if (r.ready) return reply.code(200).send({ status: 'ok', lastSuccess: r.lastSuccess ?? null });
-    return reply.code(503).send({ status: 'unavailable', reason: r.reason ?? 'not ready' });
+    if (r.ready) {
+      return reply
+        .code(200)
+        .send({ status: 'ok', lastSuccess: r.lastSuccess ?? null, collectors: r.collectors });
+    }
+    return reply
+      .code(503)
+      .send({ status: 'unavailable', reason: r.reason ?? 'not ready', collectors: r.collectors });
   });
   app.get('/livez', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 

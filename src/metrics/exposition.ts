@@ -1,25 +1,11 @@
+import type { Family, Sample } from '../collectors/collector.js';
+
 /**
  * A small writer for the Prometheus text format 0.0.4. The Sentry families are written here rather than
  * through prom-client because the Python exporter's `sentry_issues` is a gauge histogram with
  * non-numeric `le` values ("1h", "24h"), which prom-client cannot express, and because rendering plain
  * rows straight to text once per cycle is cheaper than building registries.
  */
-
-export type MetricType = 'gauge' | 'counter' | 'histogram' | 'untyped';
-
-export interface Sample {
-  /** Full sample name, e.g. `sentry_issues_bucket`. */
-  name: string;
-  labels: ReadonlyArray<readonly [string, string]>;
-  value: number;
-}
-
-export interface Family {
-  name: string;
-  help: string;
-  type: MetricType;
-  samples: Sample[];
-}
 
 const NEEDS_ESCAPE = /[\\\n"]/;
 

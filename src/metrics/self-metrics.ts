@@ -1,8 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestObservation } from '../sentry/api.js';
-
-/** Collector names, as they appear in the `collector` label. */
-export type CollectorName = 'metadata' | 'issues' | 'events' | 'rate_limits';
+import type { RequestObservation } from '../sentry/request.js';
 
 /**
  * prom-client's default Node.js gauges whose names end in `_total`, which `promtool check metrics`
@@ -24,13 +21,14 @@ export class SelfMetrics {
   readonly up: Gauge;
   readonly collectionDuration: Gauge<'collector'>;
   readonly lastSuccess: Gauge<'collector'>;
+  readonly collectorInterval: Gauge<'collector'>;
   readonly collectionErrors: Counter<'collector'>;
   readonly cycleDuration: Gauge;
   readonly cycles: Counter<'result'>;
   readonly cyclesSkipped: Counter;
   readonly apiRequests: Counter<'endpoint' | 'code'>;
-  readonly rateLimitRemaining: Gauge;
-  readonly openIssuesDropped: Gauge;
+  /** Registered at the first Sentry answer that carries the header: until then there is nothing to say. */
+  private rateLimitRemaining: Gauge | undefined;
   readonly authFailures: Counter;
 
   constructor(opts: { pollInterval: number; version: string }) {
@@ -47,7 +45,7 @@ export class SelfMetrics {
     }).set({ version: opts.version }, 1);
     this.up = new Gauge({
       name: 'sentry_exporter_up',
-      help: `1 when the last collection cycle succeeded for every collector, else 0. ${every}`,
+      help: `1 when the last run of every collector succeeded, else 0. ${every}`,
       registers,
     });
     this.collectionDuration = new Gauge({
@@ -59,6 +57,12 @@ export class SelfMetrics {
     this.lastSuccess = new Gauge({
       name: 'sentry_exporter_last_success_timestamp_seconds',
       help: `Unix time of the collector's last successful run (its values are from then). ${every}`,
+      labelNames: ['collector'],
+      registers,
+    });
+    this.collectorInterval = new Gauge({
+      name: 'sentry_exporter_collector_interval_seconds',
+      help: 'Seconds between runs of the collector: how often its data is refreshed.',
       labelNames: ['collector'],
       registers,
     });
@@ -81,7 +85,7 @@ export class SelfMetrics {
     });
     this.cyclesSkipped = new Counter({
       name: 'sentry_exporter_cycles_skipped_total',
-      help: 'Collection cycles skipped because the previous one was still running.',
+      help: "Collector runs skipped because the collector's previous run was still going.",
       registers,
     });
     this.apiRequests = new Counter({
@@ -90,24 +94,11 @@ export class SelfMetrics {
       labelNames: ['endpoint', 'code'],
       registers,
     });
-    this.rateLimitRemaining = new Gauge({
-      name: 'sentry_exporter_api_rate_limit_remaining',
-      help: 'X-Sentry-Rate-Limit-Remaining of the last Sentry answer that carried it.',
-      registers,
-    });
-    this.openIssuesDropped = new Gauge({
-      name: 'sentry_exporter_open_issue_series_dropped',
-      help: `sentry_open_issue_events series left out by SENTRY_OPEN_ISSUES_MAX in the last cycle. ${every}`,
-      registers,
-    });
     this.authFailures = new Counter({
       name: 'sentry_exporter_auth_failures_total',
       help: 'Requests to the exporter rejected for missing or wrong credentials.',
       registers,
     });
-    for (const collector of ['metadata', 'issues', 'events', 'rate_limits'] satisfies CollectorName[]) {
-      this.collectionErrors.inc({ collector }, 0);
-    }
     this.cyclesSkipped.inc(0);
     this.authFailures.inc(0);
   }
@@ -115,7 +106,15 @@ export class SelfMetrics {
   /** Feeds the Sentry client's per-request reports into the counters. */
   observeRequest(o: RequestObservation): void {
     this.apiRequests.inc({ endpoint: o.endpoint, code: o.status === undefined ? 'error' : String(o.status) });
-    if (o.rateLimitRemaining !== undefined) this.rateLimitRemaining.set(o.rateLimitRemaining);
+    if (o.rateLimitRemaining === undefined) return;
+    // Self-hosted Sentry sends no rate-limit headers: the gauge stays absent rather than reading 0, which
+    // would look like a used-up budget.
+    this.rateLimitRemaining ??= new Gauge({
+      name: 'sentry_exporter_api_rate_limit_remaining',
+      help: 'X-Sentry-Rate-Limit-Remaining of the last Sentry answer that carried it (absent until one did).',
+      registers: [this.registry],
+    });
+    this.rateLimitRemaining.set(o.rateLimitRemaining);
   }
 
   render(): Promise<string> {

@@ -1,28 +1,32 @@
-import { setMaxListeners } from 'node:events';
+/**
+ * The pipeline: runs each collector when it is due, renders what it collected and publishes it to the
+ * snapshot at once, and knows from that whether the exporter is ready. Nothing here calls Sentry directly
+ * and nothing here serves HTTP.
+ */
 import type { Logger } from 'pino';
-import type { ExporterConfig } from '../config/types.js';
-import type { Readiness } from '../http/deps.js';
-import { eventFamilies, issueWindowFamilies, rateLimitFamilies } from '../metrics/families.js';
-import type { FamilyOptions } from '../metrics/families.js';
+import type { CollectorSet } from '../collectors/index.js';
+import type { Collector, ProjectInfo } from '../collectors/collector.js';
 import { renderFamiliesSliced } from '../metrics/exposition.js';
-import type { CollectorName, SelfMetrics } from '../metrics/self-metrics.js';
+import type { SelfMetrics } from '../metrics/self-metrics.js';
 import type { Snapshot } from '../metrics/snapshot.js';
-import type { SentryApi } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
-import { collectEventTotals } from '../collectors/events.js';
-import { IssueCollector } from '../collectors/issues.js';
-import { MetadataCollector } from '../collectors/metadata.js';
-import type { ProjectInfo } from '../collectors/model.js';
-import { RateLimitCollector } from '../collectors/rate-limits.js';
 
-/** Cumulative request counts of the Sentry client, read before and after a cycle. */
-export interface ClientStats {
-  stats(): { requests: number; rateLimited: number; errors: number };
+export interface ScheduleOptions {
+  /** SENTRY_POLL_INTERVAL, seconds: the cadence that readiness is measured against. */
+  pollInterval: number;
+  /** SENTRY_READY_MAX_AGE, seconds. */
+  readyMaxAge: number;
+  /** SENTRY_CYCLE_DEADLINE, seconds: a collector run still going after this is abandoned. */
+  cycleDeadline: number;
+  /** SENTRY_EXPORTER_LEGACY_METRICS. */
+  legacy: boolean;
 }
 
 export interface SchedulerDeps {
-  api: SentryApi & ClientStats;
-  config: ExporterConfig;
+  collectors: CollectorSet;
+  schedule: ScheduleOptions;
+  /** Cumulative Sentry request counts, read before and after a cycle for its log line. */
+  requestStats: () => { requests: number; rateLimited: number };
   logger: Logger;
   self: SelfMetrics;
   snapshot: Snapshot;
@@ -33,304 +37,386 @@ export interface SchedulerDeps {
 export interface CycleReport {
   cycle: number;
   durationMs: number;
+  /** Sentry requests made while the cycle ran. */
   requests: number;
   rateLimited: number;
   /** Collectors that ran and failed this cycle. */
-  failed: CollectorName[];
+  failed: string[];
   /** Collectors that ran (a collector whose data is not due does not run). */
-  ran: CollectorName[];
+  ran: string[];
 }
 
-/** Order of the sections in the exposition. */
-const SECTION_ORDER = ['issues', 'events', 'rate_limits'] as const;
+/** A collector as /healthz reports it. */
+export interface CollectorHealth {
+  /** Unix seconds of its last successful run, when there was one. */
+  lastSuccess?: number;
+  /** Its last run failed: the error, with endpoint, status and what to do. */
+  error?: string;
+}
 
-/** How long shutdown waits for a running cycle before abandoning it. */
+/** What /healthz reports. */
+export interface Readiness {
+  ready: boolean;
+  /** Short reason when not ready, e.g. `the project list has not been read yet`. */
+  reason?: string;
+  /** Unix seconds of the oldest fresh collector's last success, when ready. */
+  lastSuccess?: number;
+  /** Every collector, failing ones with their last error. */
+  collectors: Record<string, CollectorHealth>;
+}
+
+/** How long shutdown waits for running collectors before abandoning them. */
 const SHUTDOWN_GRACE_MS = 3000;
+/** First retry delay of a collector that has never succeeded; doubled per failure up to its interval. */
+const FIRST_RETRY_MS = 2000;
+
+interface CollectorState {
+  collector: Collector;
+  running: Promise<boolean> | undefined;
+  abort: AbortController | undefined;
+  lastStart: number | undefined;
+  lastEnd: number | undefined;
+  /** When its data was last published. */
+  lastSuccess: number | undefined;
+  lastRunOk: boolean | undefined;
+  /** Failures since the last success. */
+  failures: number;
+  lastError: string | undefined;
+  /** When it is due again after a success (start-aligned: start + k × interval). */
+  nextDue: number;
+}
 
 /**
- * Runs a collection cycle at start and then every SENTRY_POLL_INTERVAL seconds. A cycle builds every
- * due collector's families and publishes them to the snapshot at once; a tick that comes while a cycle
- * still runs is skipped and counted, never queued. A collector that fails keeps its last good values.
+ * Each collector runs on its own interval: the metadata collector (the project list) first, the others once
+ * a project list is known. A collector publishes its section as soon as its run is done, so a slow one
+ * never holds back the others, and a run is never started while the collector's previous run still goes:
+ * the tick is skipped and counted. A collector that fails keeps its last good values; one that has never
+ * succeeded is retried sooner (2 s, 4 s, ... up to its interval).
  */
 export class Scheduler {
   private readonly clock: () => number;
-  private readonly metadata: MetadataCollector;
-  private readonly issues: IssueCollector;
-  private readonly rateLimits: RateLimitCollector;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<CycleReport> | undefined;
-  private runningAbort: AbortController | undefined;
-  private cycleCount = 0;
+  private readonly metadata: CollectorState;
+  private readonly metrics: CollectorState[];
   private projects: ProjectInfo[] | undefined;
-  private readonly lastSuccess = new Map<CollectorName, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private stopped = false;
+  private cycleCount = 0;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.clock = deps.clock ?? Date.now;
-    const { api, logger, config } = deps;
-    this.metadata = new MetadataCollector({ api, logger, selectedSlugs: config.sentry.projects });
-    this.issues = new IssueCollector({
-      api,
-      logger,
-      windows: { h1: config.scrape.issues1h, h24: config.scrape.issues24h, d14: config.scrape.issues14d },
-      openIssues: true,
-      openIssuesMax: config.scrape.openIssuesMax,
-      releaseTtlMs: config.schedule.metadataInterval * 1000,
-      restrictedSelection: config.sentry.projects.length > 0,
+    const state = (collector: Collector): CollectorState => ({
+      collector,
+      running: undefined,
+      abort: undefined,
+      lastStart: undefined,
+      lastEnd: undefined,
+      lastSuccess: undefined,
+      lastRunOk: undefined,
+      failures: 0,
+      lastError: undefined,
+      nextDue: 0,
     });
-    this.rateLimits = new RateLimitCollector({ api, logger });
+    this.metadata = state(deps.collectors.metadata);
+    this.metrics = deps.collectors.metrics.map(state);
+    for (const { collector } of this.all()) {
+      deps.self.collectorInterval.set({ collector: collector.name }, collector.interval);
+      deps.self.collectionErrors.inc({ collector: collector.name }, 0);
+    }
   }
 
-  /** The collectors this configuration exports (metadata always runs: the others depend on it). */
-  enabledCollectors(): CollectorName[] {
-    const { scrape } = this.deps.config;
-    const names: CollectorName[] = ['metadata'];
-    if (scrape.issueMetrics) names.push('issues');
-    if (scrape.eventMetrics) names.push('events');
-    if (scrape.rateLimitMetrics) names.push('rate_limits');
-    return names;
+  /** The collectors this configuration runs, the metadata collector first. */
+  collectorNames(): string[] {
+    return this.all().map((s) => s.collector.name);
   }
 
   start(): void {
-    if (this.timer !== undefined || this.stopped) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.deps.config.schedule.pollInterval * 1000);
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.arm(0);
   }
 
-  /** Stops the schedule; waits a little for a running cycle to finish, then abandons it. */
+  /** Stops the schedule; waits a little for running collectors to finish, then abandons them. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const running = this.running;
-    if (running === undefined) return;
-    const grace = new Promise<'timeout'>((resolve) =>
-      setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref(),
-    );
-    if (
-      (await Promise.race([
-        running.then(
-          () => 'done' as const,
-          () => 'done' as const,
-        ),
-        grace,
-      ])) === 'timeout'
-    ) {
-      this.runningAbort?.abort(new Error('exporter shutting down'));
-      await running.catch(() => undefined);
+    const running = this.all()
+      .map((s) => s.running)
+      .filter((r): r is Promise<boolean> => r !== undefined);
+    if (running.length === 0) return;
+    let grace: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(running).then(() => false),
+      new Promise<boolean>((resolve) => {
+        grace = setTimeout(() => resolve(true), SHUTDOWN_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(grace);
+    if (timedOut) {
+      for (const s of this.all()) s.abort?.abort(new Error('exporter shutting down'));
+      await Promise.all(running);
     }
   }
 
-  private async tick(): Promise<void> {
-    if (this.running !== undefined) {
-      this.deps.self.cyclesSkipped.inc();
-      this.deps.logger.warn(
-        { cycle: this.cycleCount },
-        'previous collection cycle still running; this one is skipped (raise SENTRY_POLL_INTERVAL or SENTRY_API_RATE)',
-      );
-      return;
-    }
-    try {
-      await this.runCycle();
-    } catch (err) {
-      // runCycle reports collector failures itself; anything reaching here is a bug, logged, not thrown
-      // out of a timer callback (which would crash the process while /metrics can still serve).
-      this.deps.logger.error({ err }, 'collection cycle failed unexpectedly');
-    }
-  }
-
-  /** Runs one cycle now (the schedule calls it; tests too). Overlapping calls share the running cycle. */
+  /**
+   * Runs one cycle now, as if a poll tick had come (the schedule's own cycles run only what is due; tests
+   * call this): the metadata collector when it is due or has never succeeded, then every collector that
+   * refreshes each poll interval, and the slower ones (client keys, release health) when they are due. A
+   * collector already running is waited for, not started twice.
+   */
   runCycle(): Promise<CycleReport> {
-    if (this.running !== undefined) return this.running;
-    const abort = new AbortController();
-    // Every request of the cycle listens to this signal, so there can be hundreds at once.
-    setMaxListeners(0, abort.signal);
-    this.runningAbort = abort;
-    this.running = this.cycle(abort).finally(() => {
-      this.running = undefined;
-      this.runningAbort = undefined;
-    });
-    return this.running;
+    return this.cycle(true);
   }
 
-  private async cycle(abort: AbortController): Promise<CycleReport> {
-    const { self, logger, config, snapshot, api } = this.deps;
+  private all(): CollectorState[] {
+    return [this.metadata, ...this.metrics];
+  }
+
+  /** Sets the one timer to the next due time, at least `minDelayMs` from now. */
+  private arm(minDelayMs = 0): void {
+    if (this.stopped || !this.started) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const next = Math.min(...this.all().map((s) => this.dueAt(s)));
+    if (!Number.isFinite(next)) return; // everything is running; the end of a run re-arms
+    const delay = Math.max(minDelayMs, next - this.clock());
+    // setTimeout fires after at most ~24.8 days; a longer wait is simply re-armed then.
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.cycle(false).catch((err: unknown) => {
+          // cycle() reports collector failures itself; anything reaching here is a bug, logged, not thrown
+          // out of a timer callback (which would crash the process while /metrics can still serve).
+          this.deps.logger.error({ error: errorForLog(err) }, 'collection cycle failed unexpectedly');
+        });
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
+  }
+
+  /** When the collector should run next (ms), Infinity while it runs or waits for the project list. */
+  private dueAt(s: CollectorState): number {
+    if (s.running !== undefined) return Number.POSITIVE_INFINITY;
+    if (s !== this.metadata && this.projects === undefined) return Number.POSITIVE_INFINITY;
+    if (s.lastStart === undefined) return 0;
+    if (s.lastSuccess === undefined) return (s.lastEnd ?? s.lastStart) + retryDelayMs(s);
+    return s.nextDue;
+  }
+
+  private async cycle(force: boolean): Promise<CycleReport> {
+    const { self, logger } = this.deps;
     const cycle = ++this.cycleCount;
     const started = this.clock();
-    const before = api.stats();
-    const deadline = setTimeout(
-      () => abort.abort(new Error(`cycle deadline of ${config.schedule.cycleDeadline}s passed`)),
-      config.schedule.cycleDeadline * 1000,
-    );
-    const signal = abort.signal;
-    const ran: CollectorName[] = [];
-    const failed: CollectorName[] = [];
-    const sections = new Map<string, string>();
-    // Success counts for readiness only once the values are published: /healthz never runs ahead of /metrics.
-    const succeeded = new Map<CollectorName, number>();
-
-    const run = async <T>(name: CollectorName, work: () => Promise<T>): Promise<T | undefined> => {
-      ran.push(name);
-      const t0 = this.clock();
-      try {
-        const result = await work();
-        const t1 = this.clock();
-        self.collectionDuration.set({ collector: name }, (t1 - t0) / 1000);
-        succeeded.set(name, t1);
-        return result;
-      } catch (err) {
-        self.collectionDuration.set({ collector: name }, (this.clock() - t0) / 1000);
-        self.collectionErrors.inc({ collector: name });
-        failed.push(name);
-        // Logged once per collector and cycle; the collector's last good values stay published.
-        logger.error(
-          {
-            cycle,
-            collector: name,
-            err: describe(err, signal),
-          },
-          'collector failed; keeping its last good values',
-        );
-        return undefined;
-      }
+    const before = this.deps.requestStats();
+    const ran: string[] = [];
+    const failed: string[] = [];
+    const track = async (s: CollectorState, run: Promise<boolean>): Promise<void> => {
+      ran.push(s.collector.name);
+      if (!(await run)) failed.push(s.collector.name);
     };
 
-    try {
-      const metadataInterval = config.schedule.metadataInterval * 1000;
-      if (this.projects === undefined || this.isDue('metadata', metadataInterval)) {
-        const projects = await run('metadata', () => this.metadata.collect(signal));
-        if (projects !== undefined) this.projects = projects;
-      }
-      const projects = this.projects;
-      const familyOptions: FamilyOptions = {
-        legacy: config.scrape.legacyMetrics,
-        buckets: { h1: config.scrape.issues1h, h24: config.scrape.issues24h, d14: config.scrape.issues14d },
-        pollInterval: config.schedule.pollInterval,
-        now: new Date(this.clock()),
-      };
-      const noProjects = (): Promise<never> =>
-        Promise.reject(new Error('no project list yet: the metadata collector has not succeeded'));
+    const forced = (s: CollectorState): boolean =>
+      force && s.collector.interval <= this.deps.schedule.pollInterval;
+    const metadataDue =
+      this.projects === undefined || this.dueAt(this.metadata) <= started || forced(this.metadata);
+    if (this.metadata.running !== undefined) await track(this.metadata, this.metadata.running);
+    else if (metadataDue) await track(this.metadata, this.run(this.metadata, cycle));
 
-      const jobs: Array<Promise<unknown>> = [];
-      if (config.scrape.issueMetrics) {
-        jobs.push(
-          run('issues', () =>
-            projects ? this.issues.collect(projects, this.clock(), signal) : noProjects(),
-          ).then(async (data) => {
-            if (data === undefined) return;
-            self.openIssuesDropped.set(data.openIssuesDropped);
-            sections.set('issues', await renderFamiliesSliced(issueWindowFamilies(data, familyOptions)));
-          }),
-        );
+    const now = this.clock();
+    const jobs: Array<Promise<void>> = [];
+    for (const s of this.metrics) {
+      if (this.projects === undefined) break;
+      const due = this.dueAt(s) <= now || forced(s);
+      if (s.running !== undefined) {
+        if (force) jobs.push(track(s, s.running));
+      } else if (due) {
+        jobs.push(track(s, this.run(s, cycle)));
       }
-      if (config.scrape.eventMetrics) {
-        jobs.push(
-          run('events', () =>
-            projects ? collectEventTotals(api, projects, new Date(this.clock()), signal) : noProjects(),
-          ).then(async (rows) => {
-            if (rows !== undefined) {
-              sections.set('events', await renderFamiliesSliced(eventFamilies(rows, familyOptions)));
-            }
-          }),
-        );
-      }
-      // Client-key rate limits change rarely: refreshed with the metadata, or when the project list did.
-      if (
-        config.scrape.rateLimitMetrics &&
-        (this.isDue('rate_limits', metadataInterval) || ran.includes('metadata'))
-      ) {
-        jobs.push(
-          run('rate_limits', () =>
-            projects ? this.rateLimits.collect(projects, signal) : noProjects(),
-          ).then(async (rows) => {
-            if (rows !== undefined) {
-              sections.set('rate_limits', await renderFamiliesSliced(rateLimitFamilies(rows, familyOptions)));
-            }
-          }),
-        );
-      }
-      await Promise.all(jobs);
-      await snapshot.publish(sections, SECTION_ORDER, this.clock());
-      for (const [name, at] of succeeded) {
-        self.lastSuccess.set({ collector: name }, Math.floor(at / 1000));
-        this.lastSuccess.set(name, at);
-      }
-    } finally {
-      clearTimeout(deadline);
     }
+    await Promise.all(jobs);
 
-    const finished = this.clock();
-    const after = api.stats();
+    const after = this.deps.requestStats();
     const report: CycleReport = {
       cycle,
-      durationMs: finished - started,
+      durationMs: this.clock() - started,
       requests: after.requests - before.requests,
       rateLimited: after.rateLimited - before.rateLimited,
       failed,
       ran,
     };
-    self.cycleDuration.set(report.durationMs / 1000);
-    self.up.set(failed.length === 0 ? 1 : 0);
-    self.cycles.inc({
-      result: failed.length === 0 ? 'success' : failed.length < ran.length ? 'partial' : 'failure',
-    });
-    logger.info(
-      {
-        cycle,
-        durationMs: report.durationMs,
-        requests: report.requests,
-        rateLimited: report.rateLimited,
-        failed,
-      },
-      failed.length === 0 ? 'collection cycle done' : 'collection cycle done with errors',
-    );
+    if (ran.length > 0) {
+      self.cycleDuration.set(report.durationMs / 1000);
+      self.cycles.inc({
+        result: failed.length === 0 ? 'success' : failed.length < ran.length ? 'partial' : 'failure',
+      });
+      logger.info(
+        {
+          cycle,
+          durationMs: report.durationMs,
+          requests: report.requests,
+          rateLimited: report.rateLimited,
+          ran,
+          failed,
+        },
+        failed.length === 0 ? 'collection cycle done' : 'collection cycle done with errors',
+      );
+    }
+    this.arm();
     return report;
   }
 
-  private isDue(name: CollectorName, intervalMs: number): boolean {
-    const last = this.lastSuccess.get(name);
-    return last === undefined || this.clock() - last >= intervalMs;
+  /** Starts a run of the collector; resolves to whether it succeeded (it never rejects). */
+  private run(s: CollectorState, cycle: number): Promise<boolean> {
+    const run = this.execute(s, cycle).finally(() => {
+      s.running = undefined;
+      s.abort = undefined;
+      this.arm();
+    });
+    s.running = run;
+    return run;
+  }
+
+  private async execute(s: CollectorState, cycle: number): Promise<boolean> {
+    const { self, logger, snapshot, schedule } = this.deps;
+    const { collector } = s;
+    const abort = new AbortController();
+    s.abort = abort;
+    const deadline = setTimeout(
+      () => abort.abort(new Error(`cycle deadline of ${schedule.cycleDeadline}s passed`)),
+      schedule.cycleDeadline * 1000,
+    );
+    const start = this.clock();
+    s.lastStart = start;
+    try {
+      const rows = await collector.collect({
+        signal: abort.signal,
+        now: start,
+        projects: this.projects ?? [],
+        logger,
+      });
+      const families = collector.render(rows, { legacy: schedule.legacy, now: new Date(start) });
+      if (families.length > 0)
+        await snapshot.publish(collector.name, await renderFamiliesSliced(families), this.clock());
+      if (s === this.metadata) this.projects = rows as ProjectInfo[];
+      const end = this.clock();
+      // Counted for readiness only once the values are published: /healthz never runs ahead of /metrics.
+      s.lastSuccess = end;
+      s.failures = 0;
+      s.lastError = undefined;
+      s.lastRunOk = true;
+      self.lastSuccess.set({ collector: collector.name }, Math.floor(end / 1000));
+      return true;
+    } catch (err) {
+      s.failures++;
+      s.lastRunOk = false;
+      s.lastError = errorText(err, abort.signal);
+      self.collectionErrors.inc({ collector: collector.name });
+      // Logged once per collector and run.
+      logger.error(
+        { cycle, collector: collector.name, failures: s.failures, error: errorForLog(err, abort.signal) },
+        s.lastSuccess === undefined
+          ? `collector failed; it has no data yet and is retried in ${Math.round(retryDelayMs(s) / 1000)}s`
+          : 'collector failed; keeping its last good values',
+      );
+      return false;
+    } finally {
+      clearTimeout(deadline);
+      const end = this.clock();
+      s.lastEnd = end;
+      self.collectionDuration.set({ collector: collector.name }, (end - start) / 1000);
+      this.scheduleNext(s, start, end);
+      self.up.set(this.all().every((x) => x.lastRunOk === true) ? 1 : 0);
+    }
+  }
+
+  /** Start-aligned: the next tick after the run ended; ticks that passed while it ran are skipped and counted. */
+  private scheduleNext(s: CollectorState, start: number, end: number): void {
+    const intervalMs = s.collector.interval * 1000;
+    const ticks = Math.max(1, Math.ceil((end - start) / intervalMs));
+    s.nextDue = start + ticks * intervalMs;
+    if (ticks > 1) {
+      this.deps.self.cyclesSkipped.inc(ticks - 1);
+      this.deps.logger.warn(
+        { collector: s.collector.name, durationMs: end - start, skipped: ticks - 1 },
+        'a collector run took longer than its interval; the ticks in between were skipped (raise SENTRY_POLL_INTERVAL or SENTRY_API_RATE)',
+      );
+    }
   }
 
   /**
-   * Ready once every exported collector has succeeded, and while each one's last success is recent for
-   * its cadence: SENTRY_READY_MAX_AGE for the per-cycle collectors; metadata and client-key rate limits,
-   * refreshed every SENTRY_METADATA_INTERVAL, get that interval on top. Then every family is fresh.
+   * Ready once the project list has been read and at least one collector has fresh data: one collector
+   * that keeps failing (a token without the scope its endpoint needs, say) does not hold the pod unready;
+   * it shows in sentry_exporter_up, the error counters, and in the `collectors` part of the answer. Fresh:
+   * its last success is younger than SENTRY_READY_MAX_AGE. A collector slower than that (client keys,
+   * release health) counts only for a while after each run; the per-cycle ones carry readiness, so an
+   * unreachable Sentry turns /healthz 503 within SENTRY_READY_MAX_AGE.
    */
   readiness(): Readiness {
-    const { readyMaxAge, metadataInterval } = this.deps.config.schedule;
+    const { readyMaxAge } = this.deps.schedule;
     const now = this.clock();
-    let oldestPerCycle: number | undefined;
-    for (const name of this.enabledCollectors()) {
-      const last = this.lastSuccess.get(name);
-      if (last === undefined) return { ready: false, reason: `no successful ${name} collection yet` };
-      const slow = name === 'metadata' || name === 'rate_limits';
-      const maxAgeMs = (readyMaxAge + (slow ? metadataInterval : 0)) * 1000;
-      if (now - last > maxAgeMs) {
-        return {
-          ready: false,
-          reason: `${name} data is ${Math.round((now - last) / 1000)}s old (max ${maxAgeMs / 1000}s)`,
-          lastSuccess: Math.floor(last / 1000),
-        };
-      }
-      if (!slow && (oldestPerCycle === undefined || last < oldestPerCycle)) oldestPerCycle = last;
+    const collectors: Record<string, CollectorHealth> = {};
+    for (const s of this.all()) {
+      const health: CollectorHealth = {};
+      if (s.lastSuccess !== undefined) health.lastSuccess = Math.floor(s.lastSuccess / 1000);
+      if (s.lastRunOk === false && s.lastError !== undefined) health.error = s.lastError;
+      collectors[s.collector.name] = health;
     }
-    return oldestPerCycle === undefined
-      ? { ready: true }
-      : { ready: true, lastSuccess: Math.floor(oldestPerCycle / 1000) };
+    if (this.metadata.lastSuccess === undefined) {
+      const error = this.metadata.lastError;
+      return {
+        ready: false,
+        reason: `the project list has not been read yet${error === undefined ? '' : `: ${error}`}`,
+        collectors,
+      };
+    }
+    const maxAgeMs = readyMaxAge * 1000;
+    const fresh = this.metrics.filter((s) => s.lastSuccess !== undefined && now - s.lastSuccess <= maxAgeMs);
+    if (this.metrics.length > 0 && fresh.length === 0) {
+      const ages = this.metrics
+        .filter((s) => s.lastSuccess !== undefined)
+        .map(
+          (s) =>
+            `${s.collector.name} data is ${Math.round((now - (s.lastSuccess ?? now)) / 1000)}s old (max ${readyMaxAge}s)`,
+        );
+      return {
+        ready: false,
+        reason: ages.length === 0 ? 'no collector has succeeded yet' : `no fresh data: ${ages.join('; ')}`,
+        collectors,
+      };
+    }
+    const oldest = Math.min(...fresh.map((s) => s.lastSuccess ?? now), this.metadata.lastSuccess);
+    return { ready: true, lastSuccess: Math.floor(oldest / 1000), collectors };
   }
 }
 
+/** A collector that has never succeeded is retried after 2 s, 4 s, 8 s, ... up to its interval. */
+function retryDelayMs(s: CollectorState): number {
+  return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, s.failures - 1), s.collector.interval * 1000);
+}
+
 /**
- * A failure as a log object. When the cycle's signal fired (deadline or shutdown), its reason is added: the
- * client only knows that its call was abandoned, the operator needs to know why.
+ * A failure for the log: Sentry errors with their endpoint, status and detail; others with message and
+ * name. When the run's signal fired (deadline or shutdown), its reason is added: the client only knows that
+ * its call was abandoned, the operator needs to know why.
  */
-function describe(err: unknown, signal: AbortSignal): Record<string, unknown> {
+function errorForLog(err: unknown, signal?: AbortSignal): Record<string, unknown> {
   const base: Record<string, unknown> =
     err instanceof SentryApiError
       ? err.toLog()
-      : { message: err instanceof Error ? err.message : String(err) };
-  if (!signal.aborted) return base;
+      : {
+          message: err instanceof Error ? err.message : String(err),
+          name: err instanceof Error ? err.name : typeof err,
+        };
+  if (signal === undefined || !signal.aborted) return base;
   const reason: unknown = signal.reason;
   return { ...base, aborted: reason instanceof Error ? reason.message : String(reason) };
+}
+
+/** One line for /healthz. */
+function errorText(err: unknown, signal: AbortSignal): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!signal.aborted) return message;
+  const reason: unknown = signal.reason;
+  return `${message} (${reason instanceof Error ? reason.message : String(reason)})`;
 }

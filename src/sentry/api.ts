@@ -1,3 +1,4 @@
+import type { CallOptions } from './request.js';
 import type {
   CurrentReleaseVersion,
   SentryEnvironment,
@@ -7,18 +8,11 @@ import type {
   StatsV2,
 } from './types.js';
 
-/** Per-call options: a signal that abandons the call (cycle deadline, shutdown). */
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Project slug the call is about, carried into errors for context. */
-  project?: string;
-}
-
 /** `GET /organizations/{org}/issues/` parameters. */
 export interface IssueQuery {
   /**
    * Project ids to restrict to. Omitted or empty: every project the token can see (`project=-1`), which
-   * Sentry only allows with the `organizations:global-views` feature.
+   * older Sentry releases allow only with the `organizations:global-views` feature.
    */
   projectIds?: string[];
   /** One environment name; omitted: all environments. */
@@ -34,20 +28,12 @@ export interface IssueQuery {
 export interface EventStatsQuery {
   start: Date;
   end: Date;
-  category: 'error' | 'transaction' | 'attachment' | 'default' | 'security';
+  /** Data categories to filter by (one `category` parameter each); omitted: every category. */
+  categories?: readonly string[];
+  /** Project ids to filter by; omitted: the whole organization. */
+  projectIds?: string[];
   groupBy: Array<'project' | 'outcome' | 'category' | 'reason'>;
   interval?: string;
-}
-
-/** What the client reports about every HTTP exchange with Sentry (for self-metrics). */
-export interface RequestObservation {
-  /** Path template, e.g. `/organizations/{org}/issues/`. */
-  endpoint: string;
-  /** HTTP status, or `undefined` for a network error or timeout. */
-  status: number | undefined;
-  durationMs: number;
-  /** `X-Sentry-Rate-Limit-Remaining` when Sentry sent it. */
-  rateLimitRemaining: number | undefined;
 }
 
 /**
@@ -61,9 +47,9 @@ export interface SentryApi {
   listIssues(query: IssueQuery, opts?: CallOptions): Promise<SentryIssue[]>;
   listProjectKeys(projectSlug: string, opts?: CallOptions): Promise<SentryProjectKey[]>;
   /** `GET /organizations/{org}/project-keys/`: every project's keys in one paginated list. */
-  listOrganizationProjectKeys(opts?: CallOptions): Promise<SentryProjectKey[]>;
+  listOrganizationProjectKeys(opts?: CallOptions): Promise<Array<SentryProjectKey & { projectId: string }>>;
   getEventStats(query: EventStatsQuery, opts?: CallOptions): Promise<StatsV2>;
-  /** `GET /issues/{id}/current-release/?environment=`: the version, or null when there is none. */
+  /** The issue's current release in the environment: the version, or null when there is none. */
   getCurrentRelease(
     issueId: string,
     environment: string | undefined,

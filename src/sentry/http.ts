@@ -62,7 +62,7 @@ export class HttpTransport {
     this.#agent = new Agent({
       connections: Math.max(1, options.connections),
       keepAliveTimeout: 30_000,
-      // Backstops; the AbortController below enforces the overall limit.
+      // Backstops; the AbortSignal in `get` enforces the overall limit.
       headersTimeout: this.#timeoutMs + 1000,
       bodyTimeout: this.#timeoutMs + 1000,
       connect: { timeout: this.#timeoutMs },
@@ -78,20 +78,13 @@ export class HttpTransport {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     if (signal?.aborted) throw new TransportError('aborted', 'request aborted before it was sent', 0);
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.#timeoutMs);
-    const onAbort = () => controller.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
     try {
       const res = await request(url, {
         method: 'GET',
         headers: this.#headers,
         dispatcher: this.#agent,
-        signal: controller.signal,
+        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
       });
       const body = await res.body.text();
       return {
@@ -102,7 +95,7 @@ export class HttpTransport {
         durationMs: elapsed(),
       };
     } catch (err) {
-      if (timedOut) {
+      if (timeout.aborted && !signal?.aborted) {
         throw new TransportError(
           'timeout',
           `no complete answer within ${this.#timeoutMs / 1000}s`,
@@ -116,9 +109,6 @@ export class HttpTransport {
       throw new TransportError('network', `connection failed (${describeCause(err)})`, elapsed(), {
         cause: err,
       });
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -18,7 +18,10 @@ import type {
 
 /** Where a parse happens: carried into every error. */
 export interface ParseContext {
+  /** Path template, e.g. `/organizations/{org}/issues/`. */
   endpoint: string;
+  /** The URL asked, without its query: what messages name. */
+  url?: string | undefined;
   project?: string | undefined;
 }
 
@@ -37,7 +40,7 @@ function describe(value: Json): string {
 function fail(ctx: ParseContext, path: string, expected: string, got: Json): never {
   const where = path === '' ? 'the body' : path;
   throw new SentryApiError(
-    `Unexpected response from Sentry ${ctx.endpoint}: ${where} should be ${expected}, got ${describe(got)}`,
+    `Unexpected response from Sentry ${ctx.url ?? ctx.endpoint}: ${where} should be ${expected}, got ${describe(got)}`,
     { kind: 'parse', endpoint: ctx.endpoint, project: ctx.project },
   );
 }
@@ -117,11 +120,14 @@ export function parseJsonBody(ctx: ParseContext, body: string, contentType: stri
   } catch {
     const what =
       body.trim() === '' ? 'an empty body' : `${body.length} bytes of ${contentType ?? 'unknown type'}`;
-    throw new SentryApiError(`Unexpected response from Sentry ${ctx.endpoint}: expected JSON, got ${what}`, {
-      kind: 'parse',
-      endpoint: ctx.endpoint,
-      project: ctx.project,
-    });
+    throw new SentryApiError(
+      `Unexpected response from Sentry ${ctx.url ?? ctx.endpoint}: expected JSON, got ${what}`,
+      {
+        kind: 'parse',
+        endpoint: ctx.endpoint,
+        project: ctx.project,
+      },
+    );
   }
 }
 
@@ -150,22 +156,12 @@ export function parseProjects(ctx: ParseContext, json: Json): SentryProject[] {
         return e;
       });
     }
-    return {
-      id: id(ctx, o, 'id', p),
-      slug: string(ctx, o, 'slug', p),
-      name: string(ctx, o, 'name', p),
-      platform: nullableString(ctx, o, 'platform', p),
-      environments,
-    };
+    return { id: id(ctx, o, 'id', p), slug: string(ctx, o, 'slug', p), environments };
   });
 }
 
 export function parseEnvironments(ctx: ParseContext, json: Json): SentryEnvironment[] {
-  return list(ctx, json, (o, p) => ({
-    id: id(ctx, o, 'id', p),
-    name: string(ctx, o, 'name', p),
-    isHidden: boolean(ctx, o, 'isHidden', p, false),
-  }));
+  return list(ctx, json, (o, p) => ({ name: string(ctx, o, 'name', p) }));
 }
 
 export function parseIssues(ctx: ParseContext, json: Json): SentryIssue[] {
@@ -173,7 +169,6 @@ export function parseIssues(ctx: ParseContext, json: Json): SentryIssue[] {
     const project = object(ctx, o['project'], `${p}.project`);
     return {
       id: id(ctx, o, 'id', p),
-      projectId: id(ctx, project, 'id', `${p}.project`),
       projectSlug: string(ctx, project, 'slug', `${p}.project`),
       logger: nullableString(ctx, o, 'logger', p),
       level: string(ctx, o, 'level', p),
@@ -187,33 +182,38 @@ export function parseIssues(ctx: ParseContext, json: Json): SentryIssue[] {
   });
 }
 
-export function parseProjectKeys(ctx: ParseContext, json: Json): SentryProjectKey[] {
-  return list(ctx, json, (o, p) => {
-    const rl = o['rateLimit'];
-    let rateLimit: SentryProjectKey['rateLimit'] = null;
-    if (rl !== undefined && rl !== null) {
-      const r = object(ctx, rl, `${p}.rateLimit`);
-      rateLimit = {
-        window: integer(ctx, r, 'window', `${p}.rateLimit`),
-        count: integer(ctx, r, 'count', `${p}.rateLimit`),
-      };
-    }
-    return {
-      id: id(ctx, o, 'id', p),
-      projectId: id(ctx, o, 'projectId', p),
-      isActive: boolean(ctx, o, 'isActive', p),
-      rateLimit,
-      dateCreated: nullableString(ctx, o, 'dateCreated', p),
+function projectKey(ctx: ParseContext, o: JsonObject, p: string): SentryProjectKey {
+  const rl = o['rateLimit'];
+  let rateLimit: SentryProjectKey['rateLimit'] = null;
+  if (rl !== undefined && rl !== null) {
+    const r = object(ctx, rl, `${p}.rateLimit`);
+    rateLimit = {
+      window: integer(ctx, r, 'window', `${p}.rateLimit`),
+      count: integer(ctx, r, 'count', `${p}.rateLimit`),
     };
-  });
+  }
+  return { isActive: boolean(ctx, o, 'isActive', p), rateLimit };
 }
 
+/** A project's keys: the project is known, so `projectId` is not read. */
+export function parseProjectKeys(ctx: ParseContext, json: Json): SentryProjectKey[] {
+  return list(ctx, json, (o, p) => projectKey(ctx, o, p));
+}
+
+/** The organization's keys: each must name its project. */
+export function parseOrganizationProjectKeys(
+  ctx: ParseContext,
+  json: Json,
+): Array<SentryProjectKey & { projectId: string }> {
+  return list(ctx, json, (o, p) => ({ ...projectKey(ctx, o, p), projectId: id(ctx, o, 'projectId', p) }));
+}
+
+/**
+ * Only `groups[].by` and `groups[].totals` are read: grouped by project, Sentry sends no `intervals` and no
+ * `series` (organization_stats_v2.py; snuba/outcomes.py `massage_outcomes_result`), older releases did.
+ */
 export function parseStatsV2(ctx: ParseContext, json: Json): StatsV2 {
   const o = object(ctx, json, '');
-  const intervals = array(ctx, o['intervals'], 'intervals').map((v, i) => {
-    if (typeof v !== 'string') fail(ctx, `intervals[${i}]`, 'a string', v);
-    return v;
-  });
   const groups = array(ctx, o['groups'], 'groups').map((g, i): StatsV2Group => {
     const path = `groups[${i}]`;
     const go = object(ctx, g, path);
@@ -233,7 +233,7 @@ export function parseStatsV2(ctx: ParseContext, json: Json): StatsV2 {
     }
     return { by, totals };
   });
-  return { start: string(ctx, o, 'start', ''), end: string(ctx, o, 'end', ''), intervals, groups };
+  return { groups };
 }
 
 export function parseCurrentRelease(ctx: ParseContext, json: Json): CurrentReleaseVersion {

@@ -6,8 +6,6 @@
  * endpoint never stalls requests to the others. Self-hosted Sentry sends no headers: then nothing here ever
  * holds a request and the queue's configured rate alone applies.
  */
-import { sleep } from './sleep.js';
-
 /** Header names, lower-case as Node delivers them. */
 export const RATE_LIMIT_HEADERS = {
   limit: 'x-sentry-rate-limit-limit',
@@ -16,9 +14,6 @@ export const RATE_LIMIT_HEADERS = {
   concurrentLimit: 'x-sentry-rate-limit-concurrentlimit',
   concurrentRemaining: 'x-sentry-rate-limit-concurrentremaining',
 } as const;
-
-/** The abort reason of a wait cut short by a wake-up: a constant, so waking allocates no DOMException. */
-const WOKEN = Symbol('woken');
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -308,24 +303,29 @@ export class RateLimitState {
     }
   }
 
-  /** Waits for a wake-up on the endpoint (a slot came free) or for `ms`, whichever comes first. */
+  /**
+   * Waits for a wake-up on the endpoint (a slot came free), for `ms`, or for the caller's abort, whichever
+   * comes first. A plain promise and one timer: waking a waiter allocates nothing.
+   */
   async #waitFor(s: EndpointState, ms: number | undefined, signal?: AbortSignal): Promise<void> {
     this.#waits++;
-    const inner = new AbortController();
     let woken = false;
-    const onWake = () => {
-      woken = true;
-      inner.abort(WOKEN);
-    };
-    s.waiters.add(onWake);
-    const onAbort = () => inner.abort(WOKEN);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await sleep(ms ?? this.#maxHold, inner.signal).catch(() => undefined);
-    } finally {
-      s.waiters.delete(onWake);
-      signal?.removeEventListener('abort', onAbort);
-    }
+    let onWake: () => void = () => undefined;
+    let onAbort: () => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      onWake = () => {
+        woken = true;
+        resolve();
+      };
+      onAbort = resolve;
+      timer = setTimeout(resolve, ms ?? this.#maxHold);
+      s.waiters.add(onWake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    clearTimeout(timer);
+    s.waiters.delete(onWake);
+    signal?.removeEventListener('abort', onAbort);
     // A wake-up meant for a request that is leaving (aborted) goes to the next one.
     if (woken && signal?.aborted) this.#wake(s);
     signal?.throwIfAborted();

@@ -6,7 +6,6 @@
  * Retry-After, but one is honoured when a proxy adds it) rather than the exponential backoff, which would
  * be either too short (another 429) or needlessly long.
  */
-import type { RetryConfig } from '../config/types.js';
 import { resetToLocalMs, type RateLimitHeaders } from './rate-limit.js';
 import type { SentryErrorKind } from './errors.js';
 
@@ -21,6 +20,20 @@ export interface RetryDecision {
   waitMs: number;
   /** What the wait was based on, for debug logs. */
   basis?: 'backoff' | 'reset' | 'retry-after';
+}
+
+/** How often and how patiently a failed request is tried again. */
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  tries: number;
+  /** First backoff delay, seconds. */
+  delay: number;
+  /** Longest backoff delay, seconds. */
+  maxDelay: number;
+  /** Multiplier between attempts. */
+  backoff: number;
+  /** Up to this many seconds of random extra delay per retry. */
+  jitter: number;
 }
 
 export interface RetryPolicyOptions {
@@ -45,13 +58,13 @@ export function isRetryable(outcome: AttemptOutcome): boolean {
 }
 
 export class RetryPolicy {
-  readonly config: RetryConfig;
+  readonly config: RetryOptions;
   readonly #margin: number;
   readonly #maxHold: number;
   readonly #random: () => number;
   readonly #now: () => number;
 
-  constructor(config: RetryConfig, options: RetryPolicyOptions = {}) {
+  constructor(config: RetryOptions, options: RetryPolicyOptions = {}) {
     if (!(config.tries >= 1)) throw new RangeError('retry tries must be >= 1');
     this.config = config;
     this.#margin = options.safetyMarginMs ?? 75;

@@ -10,8 +10,6 @@ export interface SentryProject {
   /** Sentry sends ids as strings. */
   id: string;
   slug: string;
-  name: string;
-  platform: string | null;
   /**
    * Environment names of the project, as the project summary lists them. `undefined` when the server does
    * not send the field (older self-hosted Sentry); the collectors then ask the project environments endpoint.
@@ -19,18 +17,15 @@ export interface SentryProject {
   environments: string[] | undefined;
 }
 
-/** An entry of `GET /projects/{org}/{project}/environments/`. */
+/** An entry of `GET /projects/{org}/{project}/environments/` (visible environments only, the default). */
 export interface SentryEnvironment {
-  id: string;
   name: string;
-  isHidden: boolean;
 }
 
 /** An entry of `GET /organizations/{org}/issues/`. */
 export interface SentryIssue {
   id: string;
-  /** The owning project's id and slug (from the issue's `project` object). */
-  projectId: string;
+  /** The owning project's slug (from the issue's `project` object). */
   projectSlug: string;
   logger: string | null;
   level: string;
@@ -44,14 +39,14 @@ export interface SentryIssue {
   lastSeen: string | null;
 }
 
-/** A client key (DSN) of a project, from the project or organization keys endpoints. */
+/**
+ * A client key (DSN) of a project, from the project or organization keys endpoints. The organization list
+ * also carries the owning project's id (`projectId`, an integer in Sentry's JSON).
+ */
 export interface SentryProjectKey {
-  id: string;
-  projectId: string;
   isActive: boolean;
   /** `null` when the key has no rate limit. `window` is in seconds. */
   rateLimit: { window: number; count: number } | null;
-  dateCreated: string | null;
 }
 
 /** One group of a `stats_v2` answer: `by` holds the groupBy values, `totals` the summed fields. */
@@ -60,11 +55,11 @@ export interface StatsV2Group {
   totals: Record<string, number>;
 }
 
-/** `GET /organizations/{org}/stats_v2/`. */
+/**
+ * `GET /organizations/{org}/stats_v2/`, totals only. Grouped by project, Sentry sends neither `intervals`
+ * nor `series` (older releases did); the exporter needs neither, so neither is read.
+ */
 export interface StatsV2 {
-  start: string;
-  end: string;
-  intervals: string[];
   groups: StatsV2Group[];
 }
 

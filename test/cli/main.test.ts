@@ -112,7 +112,13 @@ test('serves self-metrics before the first cycle, then Sentry data; SIGTERM exit
       if (!ready) await new Promise((r) => setTimeout(r, 200));
     }
     assert.ok(ready, `never ready: ${output}`);
-    assert.match(await (await fetch(`${url}/metrics`)).text(), /^sentry_issues_bucket\{/m);
+    // Ready once one collector has published; each collector publishes as soon as it is done.
+    let issues = false;
+    for (let i = 0; i < 150 && !issues; i++) {
+      issues = /^sentry_issues_bucket\{/m.test(await (await fetch(`${url}/metrics`)).text());
+      if (!issues) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(issues, `issue families never published: ${output}`);
 
     child.kill('SIGTERM');
     const started = Date.now();

@@ -13,6 +13,9 @@ async function firstCycle(simOpts: SimOptions, env: NodeJS.ProcessEnv = {}) {
   const sim = await startSimulator(simOpts);
   const { exporter, logs } = await startExporterAgainst(sim, {
     SENTRY_POLL_INTERVAL: '3600',
+    // Slower than the poll interval, as by default (600 s against 60 s): a cycle after the first
+    // refreshes only the per-cycle collectors.
+    SENTRY_METADATA_INTERVAL: '36000',
     SENTRY_API_RATE: '40',
     SENTRY_API_CONCURRENCY: '4',
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
@@ -238,7 +241,7 @@ test('with SENTRY_EXPORTER_LEGACY_METRICS=false the whole /metrics exposition pa
   }
 });
 
-test('/healthz turns ready only once the first cycle is published: never ahead of /metrics', async () => {
+test('/healthz turns ready only once a collector has published: never ahead of /metrics', async () => {
   const sim = await startSimulator({
     seed: 31,
     projects: 120,
@@ -257,13 +260,22 @@ test('/healthz turns ready only once the first cycle is published: never ahead o
     while (!done) {
       await new Promise((resolve) => setImmediate(resolve));
       checks++;
-      if (!exporter.scheduler.readiness().ready) continue;
-      const rows = parseExposition((await exporter.snapshot.scrape(false)).body.toString());
-      assert.ok(
-        rows.some((r) => r.name === 'sentry_issues_bucket') &&
-          rows.some((r) => r.name === 'sentry_events_total'),
-        `ready after ${checks} checks while /metrics had no Sentry data yet`,
+      const readiness = exporter.scheduler.readiness();
+      if (!readiness.ready) continue;
+      const names = new Set(
+        parseExposition((await exporter.snapshot.scrape(false)).body.toString()).map((r) => r.name),
       );
+      const family: Record<string, string> = {
+        issues: 'sentry_issues_bucket',
+        events: 'sentry_events_total',
+      };
+      const fresh = Object.entries(readiness.collectors).filter(
+        ([name, c]) => c.lastSuccess !== undefined && family[name] !== undefined,
+      );
+      assert.ok(fresh.length > 0, 'ready with a collector that has published');
+      for (const [name] of fresh) {
+        assert.ok(names.has(family[name]!), `ready after ${checks} checks while ${name} had not published`);
+      }
       break;
     }
     await cycle;
@@ -283,7 +295,10 @@ test('an issue gone between listing and release lookup (404) gets release None, 
   // A real server in front of the simulator that answers like Sentry for an issue deleted meanwhile.
   let deleted = true;
   const proxy = createServer((req, res) => {
-    if (deleted && req.url?.startsWith(`/api/0/issues/${gone.issueId}/current-release/`)) {
+    if (
+      deleted &&
+      req.url?.startsWith(`/api/0/organizations/${sim.org}/issues/${gone.issueId}/current-release/`)
+    ) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ detail: 'The requested resource does not exist' }));
       return;

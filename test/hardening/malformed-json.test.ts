@@ -65,7 +65,7 @@ test('malformed or unexpected JSON fails only the collector it feeds, naming the
   });
   const { exporter, logs } = await startExporterAgainst(sim, {
     SENTRY_POLL_INTERVAL: '3600',
-    SENTRY_METADATA_INTERVAL: '0.001',
+    SENTRY_METADATA_INTERVAL: '3600',
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
     SENTRY_API_RATE: '40',
     SENTRY_RETRY_TRIES: '2',
@@ -93,12 +93,10 @@ test('malformed or unexpected JSON fails only the collector it feeds, naming the
         (r) => r.msg === 'collector failed; keeping its last good values',
       );
       assert.equal(lines.length, 1, `${c.what}: one error line`);
-      const err = lines[0]!.err as { endpoint?: string; kind?: string; message?: string };
+      const err = lines[0]!.error as { endpoint?: string; kind?: string; message?: string };
       assert.equal(err.endpoint, c.endpoint, `${c.what}: the error names the endpoint`);
-      assert.ok(
-        err.message?.includes(c.endpoint),
-        `${c.what}: the message names the endpoint: ${err.message}`,
-      );
+      const path = `/api/0${c.endpoint.replace('{org}', sim.org)}`;
+      assert.ok(err.message?.includes(path), `${c.what}: the message names the URL ${path}: ${err.message}`);
       figures.push(`${c.what}: ${err.message}`);
 
       // The failed collector keeps its last good values; the others published this cycle's (= the truth).

@@ -139,7 +139,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const messages = (records: LogRecord[], msg: string): LogRecord[] => records.filter((r) => r.msg === msg);
 const failures = (records: LogRecord[]) =>
   messages(records, 'collector failed; keeping its last good values').map(
-    (r) => r.err as { status?: number; kind?: string; message?: string },
+    (r) => r.error as { status?: number; kind?: string; message?: string },
   );
 
 const RUNS: Array<{ level: 'trace' | 'debug' | 'info'; tokenFrom: 'env' | 'file' }> = [
@@ -163,7 +163,7 @@ for (const { level, tokenFrom } of RUNS) {
       ...(tokenFrom === 'env' ? { SENTRY_AUTH_TOKEN: TOKEN } : { SENTRY_AUTH_TOKEN_FILE: tokenFile }),
       SENTRY_EXPORTER_ORG: sim.org,
       SENTRY_POLL_INTERVAL: '0.4',
-      SENTRY_METADATA_INTERVAL: '0.001',
+      SENTRY_METADATA_INTERVAL: '3600',
       SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
       SENTRY_API_RATE: '100',
       SENTRY_API_CONCURRENCY: '4',

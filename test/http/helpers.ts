@@ -2,8 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
-import { ScrapeBody } from '../../src/http/deps.js';
-import type { HttpDeps, Readiness } from '../../src/http/deps.js';
+import { ScrapeBody } from '../../src/metrics/snapshot.js';
+import type { HttpDeps } from '../../src/http/deps.js';
+import type { Readiness } from '../../src/pipeline/scheduler.js';
 import type { ExporterConfig } from '../../src/config/types.js';
 
 export const METRICS_TEXT =
@@ -28,7 +29,7 @@ export function makeDeps(http: Partial<ExporterConfig['http']> = {}): TestDeps {
   let failures = 0;
   let scrapes = 0;
   const state: TestDeps = {
-    readiness: { ready: false, reason: 'no successful collection yet' },
+    readiness: { ready: false, reason: 'no successful collection yet', collectors: {} },
     authFailures: () => failures,
     scrapes: () => scrapes,
     logs: () => lines.join(''),

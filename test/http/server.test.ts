@@ -73,20 +73,25 @@ test('landing page links the endpoints and shows version and poll interval', asy
 });
 
 test('/healthz follows readiness; /livez is always 200', async () => {
-  t.readiness = { ready: false, reason: 'no successful collection yet' };
+  t.readiness = { ready: false, reason: 'no successful collection yet', collectors: {} };
   let res = await request(`${url}/healthz`);
   assert.equal(res.status, 503);
   assert.deepEqual(JSON.parse(res.body.toString()), {
     status: 'unavailable',
     reason: 'no successful collection yet',
+    collectors: {},
   });
 
-  t.readiness = { ready: true, lastSuccess: 1700000000 };
+  const collectors = {
+    metadata: { lastSuccess: 1700000000 },
+    events: { error: 'Sentry /organizations/acme/stats_v2/ answered HTTP 403' },
+  };
+  t.readiness = { ready: true, lastSuccess: 1700000000, collectors };
   res = await request(`${url}/healthz`);
   assert.equal(res.status, 200);
-  assert.deepEqual(JSON.parse(res.body.toString()), { status: 'ok', lastSuccess: 1700000000 });
+  assert.deepEqual(JSON.parse(res.body.toString()), { status: 'ok', lastSuccess: 1700000000, collectors });
 
-  t.readiness = { ready: false, reason: 'data is 412s old (max 180s)' };
+  t.readiness = { ready: false, reason: 'data is 412s old (max 180s)', collectors: {} };
   res = await request(`${url}/healthz`);
   assert.equal(res.status, 503);
   assert.equal(JSON.parse(res.body.toString()).reason, 'data is 412s old (max 180s)');

@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { IssueData } from '../../src/collectors/model.js';
+import pino from 'pino';
+import type { Collector, Family } from '../../src/collectors/collector.js';
+import type { EventTotalsRow } from '../../src/collectors/events.js';
+import { createCollectors } from '../../src/collectors/index.js';
+import type { IssueData } from '../../src/collectors/issues.js';
+import type { RateLimitRow } from '../../src/collectors/rate-limits.js';
+import { loadConfig } from '../../src/config/load.js';
 import { renderFamilies, renderFamiliesSliced } from '../../src/metrics/exposition.js';
-import { eventFamilies, issueWindowFamilies, rateLimitFamilies } from '../../src/metrics/families.js';
-import type { FamilyOptions } from '../../src/metrics/families.js';
 import { SelfMetrics } from '../../src/metrics/self-metrics.js';
+import { createSentryClient } from '../../src/sentry/client.js';
 
 const issues: IssueData = {
   windows: [
@@ -46,25 +51,47 @@ const issues: IssueData = {
   ],
   openIssuesDropped: 0,
 };
-const events = [{ project: 'checkout-api', received: 120, rejected: 5, blacklisted: 15 }];
-const limits = [
+const events: EventTotalsRow[] = [{ project: 'checkout-api', received: 120, rejected: 5, blacklisted: 15 }];
+const limits: RateLimitRow[] = [
   { project: 'checkout-api', eventsPerSecond: 0.016667 },
   { project: 'legacy-cron', eventsPerSecond: 0 },
 ];
 
-function render(opts: Partial<FamilyOptions> = {}): string {
-  const o: FamilyOptions = {
-    legacy: true,
-    buckets: { h1: true, h24: true, d14: true },
-    pollInterval: 60,
-    now: new Date('2026-11-25T13:00:00Z'),
-    ...opts,
-  };
-  return renderFamilies([
-    ...issueWindowFamilies(issues, o),
-    ...eventFamilies(events, o),
-    ...rateLimitFamilies(limits, o),
-  ]);
+interface RenderOptions {
+  legacy?: boolean;
+  buckets?: { h1: boolean; h24: boolean; d14: boolean };
+}
+
+/** The collectors of a configuration, as the exporter builds them (their Sentry client is never called). */
+function collectors(o: RenderOptions): Map<string, Collector> {
+  const b = o.buckets ?? { h1: true, h24: true, d14: true };
+  const config = loadConfig({
+    env: {
+      SENTRY_AUTH_TOKEN: 'unused',
+      SENTRY_EXPORTER_ORG: 'acme',
+      SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
+      SENTRY_ISSUES_1H: String(b.h1),
+      SENTRY_ISSUES_24H: String(b.h24),
+      SENTRY_ISSUES_14D: String(b.d14),
+    },
+  });
+  const logger = pino({ level: 'silent' });
+  const api = createSentryClient({ ...config.sentry, timeoutSeconds: 1, logger });
+  return new Map(createCollectors(config, api, logger).metrics.map((c) => [c.name, c]));
+}
+
+function families(o: RenderOptions = {}, data: { issues?: IssueData } = {}): Family[] {
+  const c = collectors(o);
+  const ctx = { legacy: o.legacy ?? true, now: new Date('2026-11-25T13:00:00Z') };
+  return [
+    ...(c.get('issues')?.render(data.issues ?? issues, ctx) ?? []),
+    ...(c.get('events')?.render(events, ctx) ?? []),
+    ...(c.get('rate_limits')?.render(limits, ctx) ?? []),
+  ];
+}
+
+function render(o: RenderOptions = {}): string {
+  return renderFamilies(families(o));
 }
 
 /** Golden files pin names, types, label names, label order and spellings; UPDATE_GOLDEN=1 rewrites them. */
@@ -140,12 +167,6 @@ test('promtool check metrics accepts the strict exposition with the self-metrics
 });
 
 test('the sliced renderer writes exactly what the plain one does', async () => {
-  const o: FamilyOptions = {
-    legacy: true,
-    buckets: { h1: true, h24: true, d14: true },
-    pollInterval: 60,
-    now: new Date('2026-11-25T13:00:00Z'),
-  };
   const many: IssueData = {
     ...issues,
     windows: Array.from({ length: 3000 }, (_, i) => ({
@@ -156,6 +177,6 @@ test('the sliced renderer writes exactly what the plain one does', async () => {
       d14: 3 * i,
     })),
   };
-  const families = [...issueWindowFamilies(many, o), ...eventFamilies(events, o)];
-  assert.equal(await renderFamiliesSliced(families), renderFamilies(families));
+  const all = families({}, { issues: many });
+  assert.equal(await renderFamiliesSliced(all), renderFamilies(all));
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { after, test } from 'node:test';
-import type { RequestObservation } from '../../src/sentry/api.js';
-import { ENDPOINTS } from '../../src/sentry/client.js';
+import type { RequestObservation } from '../../src/sentry/request.js';
+import { ENDPOINTS } from '../../src/sentry/endpoints.js';
 import { SentryApiError } from '../../src/sentry/errors.js';
 import {
   issueJson,
@@ -53,7 +53,7 @@ test('each method sends the documented path and query, with encoded segments and
     await client.getEventStats({
       start: new Date('2024-05-01T00:00:00Z'),
       end: new Date('2024-05-31T23:59:59Z'),
-      category: 'error',
+      categories: ['error'],
       groupBy: ['project', 'outcome'],
     });
     await client.getCurrentRelease('4711', 'prod');
@@ -82,8 +82,14 @@ test('each method sends the documented path and query, with encoded segments and
           ['project', '-1'],
         ],
       ],
-      ['/api/0/projects/my%20org/web/keys/', []],
-      ['/api/0/organizations/my%20org/project-keys/', []],
+      ['/api/0/projects/my%20org/web/keys/', [['per_page', '100']]],
+      [
+        '/api/0/organizations/my%20org/project-keys/',
+        [
+          ['per_page', '100'],
+          ['project', '-1'],
+        ],
+      ],
       [
         '/api/0/organizations/my%20org/stats_v2/',
         [
@@ -96,8 +102,8 @@ test('each method sends the documented path and query, with encoded segments and
           ['interval', '1d'],
         ],
       ],
-      ['/api/0/issues/4711/current-release/', [['environment', 'prod']]],
-      ['/api/0/issues/4712/current-release/', []],
+      ['/api/0/organizations/my%20org/issues/4711/current-release/', [['environment', 'prod']]],
+      ['/api/0/organizations/my%20org/issues/4712/current-release/', []],
     ]);
   } finally {
     await client.close();
@@ -217,7 +223,7 @@ test('constructor rejects a base URL without trailing slash', () => {
   assert.throws(() => makeClient('http://127.0.0.1:1/api/0'), /must end with a slash/);
 });
 
-test('many calls under one caller signal add one listener to it, removed when they end', async () => {
+test('many calls under one caller signal add no listener to it; aborting it abandons them all', async () => {
   const server = await validServer();
   const { client } = makeClient(server.baseUrl, { rate: 200, concurrency: 4 });
   const warnings: Error[] = [];
@@ -225,13 +231,20 @@ test('many calls under one caller signal add one listener to it, removed when th
   process.on('warning', onWarning);
   const deadline = new AbortController();
   try {
-    const calls = Array.from({ length: 60 }, (_, i) =>
-      client.listProjectKeys(`p${i}`, { signal: deadline.signal }),
+    const done = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => client.listProjectKeys(`p${i}`, { signal: deadline.signal })),
     );
-    await new Promise((r) => setTimeout(r, 5));
-    assert.equal(getEventListeners(deadline.signal, 'abort').length, 1);
-    await Promise.all(calls);
+    assert.equal(done.length, 60);
     assert.equal(getEventListeners(deadline.signal, 'abort').length, 0);
+
+    const pending = Array.from({ length: 60 }, (_, i) =>
+      rejection(client.listProjectKeys(`q${i}`, { signal: deadline.signal })),
+    );
+    deadline.abort(new Error('deadline'));
+    const errors = await Promise.all(pending);
+    for (const err of errors) {
+      assert.ok(err instanceof SentryApiError && err.kind === 'aborted', String(err));
+    }
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(
       warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message),
@@ -241,4 +254,17 @@ test('many calls under one caller signal add one listener to it, removed when th
     process.off('warning', onWarning);
     await client.close();
   }
+});
+
+test('close() abandons calls in progress and every later call', async () => {
+  const server = await startServer(() => undefined); // never answers
+  servers.push(server);
+  const { client } = makeClient(server.baseUrl);
+  const pending = rejection(client.listProjects());
+  while (server.hits.length === 0) await new Promise((r) => setImmediate(r));
+  await client.close();
+  const err = await pending;
+  assert.ok(err instanceof SentryApiError && err.kind === 'aborted', String(err));
+  const later = await rejection(client.listProjects());
+  assert.ok(later instanceof SentryApiError && later.kind === 'aborted', String(later));
 });

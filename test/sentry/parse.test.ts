@@ -6,6 +6,7 @@ import {
   parseCurrentRelease,
   parseEnvironments,
   parseIssues,
+  parseOrganizationProjectKeys,
   parseProjectKeys,
   parseProjects,
   parseStatsV2,
@@ -17,7 +18,10 @@ after(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-const ctx = { endpoint: '/organizations/{org}/issues/' };
+const ctx = {
+  endpoint: '/organizations/{org}/issues/',
+  url: 'https://sentry.example/api/0/organizations/acme/issues/',
+};
 
 function parseError(fn: () => unknown): SentryApiError {
   try {
@@ -36,7 +40,6 @@ test('issues: count string becomes a number, project fields are lifted, optional
   assert.deepEqual(parseIssues(ctx, [raw]), [
     {
       id: '7',
-      projectId: '42',
       projectSlug: 'api',
       logger: null,
       level: 'error',
@@ -69,21 +72,22 @@ test('issues: wrong shapes are parse errors naming the endpoint and field', () =
   for (const [json, re] of cases) {
     const err = parseError(() => parseIssues(ctx, json));
     assert.equal(err.endpoint, '/organizations/{org}/issues/');
-    assert.match(err.message, /\/organizations\/\{org\}\/issues\//);
+    assert.match(err.message, /https:\/\/sentry\.example\/api\/0\/organizations\/acme\/issues\//);
     assert.match(err.message, re);
   }
 });
 
-test('projects: environments optional, platform nullable', () => {
+test('projects: only id, slug and environments are read; environments may be absent', () => {
   const c = { endpoint: '/organizations/{org}/projects/', project: undefined };
   assert.deepEqual(
     parseProjects(c, [
       { id: '1', slug: 'web', name: 'Web', platform: 'javascript', environments: ['production'], extra: 1 },
-      { id: '2', slug: 'api', name: 'API', platform: null },
+      // name and platform are not used: their absence or odd types fail nothing
+      { id: '2', slug: 'api', platform: 7 },
     ]),
     [
-      { id: '1', slug: 'web', name: 'Web', platform: 'javascript', environments: ['production'] },
-      { id: '2', slug: 'api', name: 'API', platform: null, environments: undefined },
+      { id: '1', slug: 'web', environments: ['production'] },
+      { id: '2', slug: 'api', environments: undefined },
     ],
   );
   assert.match(
@@ -92,28 +96,22 @@ test('projects: environments optional, platform nullable', () => {
   );
 });
 
-test('environments, keys, stats_v2 and current release', () => {
+test('environments and keys: only the fields the exporter uses are read', () => {
   const e = { endpoint: '/projects/{org}/{project}/environments/', project: 'web' };
-  assert.deepEqual(parseEnvironments(e, [{ id: '5', name: 'prod', isHidden: true }]), [
-    { id: '5', name: 'prod', isHidden: true },
-  ]);
+  assert.deepEqual(parseEnvironments(e, [{ id: '5', name: 'prod', isHidden: 'no' }]), [{ name: 'prod' }]);
   assert.equal(parseError(() => parseEnvironments(e, [{ id: '5' }])).project, 'web');
 
+  // A project's own keys: the project is known, so a key without projectId (or with any other unused
+  // field missing) is fine.
   const k = { endpoint: '/projects/{org}/{project}/keys/' };
   assert.deepEqual(
     parseProjectKeys(k, [
-      { id: 'abc', projectId: 12, isActive: true, rateLimit: { window: 60, count: 1000 }, dateCreated: null },
-      { id: 'def', projectId: '13', isActive: false, rateLimit: null, dateCreated: '2024-01-01T00:00:00Z' },
+      { id: 'abc', isActive: true, rateLimit: { window: 60, count: 1000 }, dateCreated: null },
+      { isActive: false, rateLimit: null },
     ]),
     [
-      {
-        id: 'abc',
-        projectId: '12',
-        isActive: true,
-        rateLimit: { window: 60, count: 1000 },
-        dateCreated: null,
-      },
-      { id: 'def', projectId: '13', isActive: false, rateLimit: null, dateCreated: '2024-01-01T00:00:00Z' },
+      { isActive: true, rateLimit: { window: 60, count: 1000 } },
+      { isActive: false, rateLimit: null },
     ],
   );
   assert.match(
@@ -122,31 +120,42 @@ test('environments, keys, stats_v2 and current release', () => {
     ).message,
     /\[0\]\.rateLimit\.window should be an integer/,
   );
-
-  const s = { endpoint: '/organizations/{org}/stats_v2/' };
-  const stats = {
-    start: '2024-05-01T00:00:00Z',
-    end: '2024-05-02T00:00:00Z',
-    intervals: ['2024-05-01T00:00:00Z'],
-    groups: [{ by: { project: 1, outcome: 'accepted' }, totals: { 'sum(quantity)': 99 }, series: {} }],
-  };
-  assert.deepEqual(parseStatsV2(s, stats), {
-    start: stats.start,
-    end: stats.end,
-    intervals: stats.intervals,
-    groups: [{ by: { project: 1, outcome: 'accepted' }, totals: { 'sum(quantity)': 99 } }],
-  });
+  // The organization's keys must say which project they belong to; Sentry sends an integer
+  // (src/sentry/api/serializers/models/project_key.py: "projectId": obj.project_id).
+  const o = { endpoint: '/organizations/{org}/project-keys/' };
+  assert.deepEqual(parseOrganizationProjectKeys(o, [{ projectId: 12, isActive: true, rateLimit: null }]), [
+    { projectId: '12', isActive: true, rateLimit: null },
+  ]);
   assert.match(
-    parseError(() => parseStatsV2(s, { ...stats, groups: [{ by: {}, totals: { 'sum(quantity)': '99' } }] }))
-      .message,
+    parseError(() => parseOrganizationProjectKeys(o, [{ isActive: true, rateLimit: null }])).message,
+    /\[0\]\.projectId should be an id/,
+  );
+});
+
+test('stats_v2 grouped by project: sentry.io sends no intervals and no series, older releases did; both parse', () => {
+  // src/sentry/api/endpoints/organization_stats_v2.py: `result_timeseries = None if "project_id" in
+  // query.query_groupby`; src/sentry/snuba/outcomes.py massage_outcomes_result: `del result["intervals"]`.
+  const s = { endpoint: '/organizations/{org}/stats_v2/' };
+  const group = { by: { project: 1, outcome: 'accepted' }, totals: { 'sum(quantity)': 99 } };
+  const sentryIo = { start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z', groups: [group] };
+  const olderSelfHosted = {
+    ...sentryIo,
+    intervals: ['2024-05-01T00:00:00Z'],
+    groups: [{ ...group, series: { 'sum(quantity)': [99] } }],
+  };
+  const expected = { groups: [{ by: { project: 1, outcome: 'accepted' }, totals: { 'sum(quantity)': 99 } }] };
+  assert.deepEqual(parseStatsV2(s, sentryIo), expected);
+  assert.deepEqual(parseStatsV2(s, olderSelfHosted), expected);
+  assert.deepEqual(parseStatsV2(s, { groups: [] }), { groups: [] });
+  assert.match(
+    parseError(() => parseStatsV2(s, { groups: [{ by: {}, totals: { 'sum(quantity)': '99' } }] })).message,
     /groups\[0\]\.totals\.sum\(quantity\) should be a number/,
   );
-  assert.match(
-    parseError(() => parseStatsV2(s, { ...stats, start: undefined })).message,
-    /: start should be a string/,
-  );
+  assert.match(parseError(() => parseStatsV2(s, { groups: 'none' })).message, /groups should be an array/);
+});
 
-  const r = { endpoint: '/issues/{issue_id}/current-release/' };
+test('current release and error details', () => {
+  const r = { endpoint: '/organizations/{org}/issues/{issue_id}/current-release/' };
   assert.equal(parseCurrentRelease(r, { currentRelease: null }), null);
   assert.equal(parseCurrentRelease(r, { currentRelease: { release: { version: 'v1' } } }), 'v1');
   assert.match(parseError(() => parseCurrentRelease(r, {})).message, /currentRelease should be present/);
@@ -184,22 +193,31 @@ test('over HTTP: malformed JSON, an HTML page with 200, an empty body and wrong 
       [
         rejection(client.listProjectEnvironments('truncated')),
         '/projects/{org}/{project}/environments/',
-        /expected JSON, got 27 bytes of application\/json/,
+        /\/api\/0\/projects\/acme\/truncated\/environments\/: expected JSON, got 27 bytes of application\/json/,
       ],
-      [rejection(client.listOrganizationProjectKeys()), '/organizations/{org}/project-keys/', /text\/html/],
+      [
+        rejection(client.listOrganizationProjectKeys()),
+        '/organizations/{org}/project-keys/',
+        /\/api\/0\/organizations\/acme\/project-keys\/: .*text\/html/,
+      ],
       [
         rejection(client.getCurrentRelease('9', undefined)),
-        '/issues/{issue_id}/current-release/',
-        /an empty body/,
+        '/organizations/{org}/issues/{issue_id}/current-release/',
+        /\/api\/0\/organizations\/acme\/issues\/9\/current-release\/: .*an empty body/,
       ],
-      [rejection(client.listIssues({ query: '' })), '/organizations/{org}/issues/', /\[1\]\.count/],
+      [
+        rejection(client.listIssues({ query: '' })),
+        '/organizations/{org}/issues/',
+        /\/api\/0\/organizations\/acme\/issues\/: \[1\]\.count/,
+      ],
     ];
     for (const [p, endpoint, re] of cases) {
       const err = await p;
       assert.ok(err instanceof SentryApiError);
       assert.equal(err.kind, 'parse');
+      // the template for metrics and logs; the real URL (organization, project, issue) in the message
       assert.equal(err.endpoint, endpoint);
-      assert.ok(err.message.includes(endpoint), err.message);
+      assert.ok(err.message.includes(server.baseUrl.replace(/\/api\/0\/$/, '')), err.message);
       assert.match(err.message, re);
     }
     assert.equal(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { RequestObservation } from '../../src/sentry/api.js';
+import type { RequestObservation } from '../../src/sentry/request.js';
 import { SentryApiError } from '../../src/sentry/errors.js';
 import { RetryPolicy } from '../../src/sentry/retry.js';
 import {
@@ -219,7 +219,7 @@ test('401/403 errors name the scope the endpoint needs', async () => {
     const stats = {
       start: new Date(0),
       end: new Date(1000),
-      category: 'error',
+      categories: ['error'],
       groupBy: ['project'],
     } as const;
     const cases: Array<[Promise<unknown>, number, string]> = [

@@ -1,0 +1,64 @@
+/**
+ * The one shape of every collector: a name, its own refresh interval, `collect` (Sentry -> plain rows) and
+ * `render` (rows -> metric families). The pipeline runs each collector when it is due and publishes what it
+ * renders; adding a metric family is a new collector file and one entry in `index.ts`.
+ *
+ * The families are plain data produced here; src/metrics writes them as Prometheus text.
+ */
+import type { Logger } from 'pino';
+
+export type MetricType = 'gauge' | 'counter' | 'histogram' | 'untyped';
+
+export interface Sample {
+  /** Full sample name, e.g. `sentry_issues_bucket`. */
+  name: string;
+  labels: ReadonlyArray<readonly [string, string]>;
+  value: number;
+}
+
+export interface Family {
+  name: string;
+  help: string;
+  type: MetricType;
+  samples: Sample[];
+}
+
+/** A project the exporter reports on, with the environments its series are split by. */
+export interface ProjectInfo {
+  id: string;
+  slug: string;
+  /** Empty when the project has no environments: its series carry `environment="None"`. */
+  environments: string[];
+}
+
+export interface CollectContext {
+  /** Fires when the run passes its deadline (SENTRY_CYCLE_DEADLINE) or the exporter shuts down. */
+  signal: AbortSignal;
+  /** Milliseconds since the epoch when the run started. */
+  now: number;
+  /** The project list from the metadata collector (empty for the metadata collector itself). */
+  projects: readonly ProjectInfo[];
+  logger: Logger;
+}
+
+export interface RenderContext {
+  /** SENTRY_EXPORTER_LEGACY_METRICS: the Python exporter's names and label spellings. */
+  legacy: boolean;
+  /** When the rows were collected (dates in labels that Sentry left empty). */
+  now: Date;
+}
+
+export interface Collector<Rows = unknown> {
+  /** The `collector` label of the self-metrics, and the section of the exposition it owns. */
+  readonly name: string;
+  /** Seconds between runs: how often its data is refreshed. */
+  readonly interval: number;
+  collect(ctx: CollectContext): Promise<Rows>;
+  /** The families to publish; [] when the collector exports nothing itself. */
+  render(rows: Rows, ctx: RenderContext): Family[];
+}
+
+/** HELP text ending shared by every family: when its values are refreshed. */
+export function refreshedEvery(seconds: number): string {
+  return `Collected in the background every ${seconds}s.`;
+}
