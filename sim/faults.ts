@@ -5,7 +5,7 @@
 import type { Faults } from './types.js';
 import { Prng } from './prng.js';
 
-export type FaultKind = 'serverError' | 'reset' | 'hang' | 'malformed' | 'html' | 'wrongType';
+export type FaultKind = 'serverError' | 'reset' | 'hang' | 'malformed' | 'html' | 'wrongType' | 'forbidden';
 
 const ORDER: Array<[FaultKind, keyof Faults]> = [
   ['serverError', 'serverErrorRate'],
@@ -14,6 +14,7 @@ const ORDER: Array<[FaultKind, keyof Faults]> = [
   ['malformed', 'malformedRate'],
   ['html', 'htmlRate'],
   ['wrongType', 'wrongTypeRate'],
+  ['forbidden', 'forbiddenRate'],
 ];
 
 export class FaultInjector {

@@ -11,6 +11,7 @@ export type {
   SentrySimulator,
   SimCounters,
   SimOptions,
+  SimMode,
   SimRequestRecord,
   TokenStatus,
 } from './types.js';

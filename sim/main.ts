@@ -3,7 +3,7 @@
  *
  *   npx tsx sim/main.ts --port 9000 --projects 50 --rate-limit 20
  *
- * `--rate-limit 0` turns rate limiting off; `--self-hosted` drops the rate-limit headers like self-hosted Sentry.
+ * `--rate-limit 0` turns rate limiting off; `--self-hosted` answers like an older self-hosted Sentry.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_RATE_LIMIT, startSimulator } from './server.js';
@@ -21,7 +21,9 @@ const USAGE = `Usage: sentry-sim [options]
   --latency MS      added to every response (default 0)
   --org SLUG        organization slug (default acme)
   --token T         accepted bearer token (default sim-token)
-  --self-hosted     no rate-limit headers, no 429s, no environments in project summaries
+  --self-hosted     answer like an older self-hosted Sentry: no rate limiter and no rate-limit headers, no
+                    organization project-keys endpoint, no environments in project summaries, stats_v2
+                    grouped by project with intervals and series
   --help`;
 
 function integer(name: string, value: string | undefined): number | undefined {
@@ -66,9 +68,10 @@ async function main(): Promise<void> {
     latencyMs: integer('latency', values.latency),
     org: values.org,
     token: values.token,
-    rateLimit: perSecond === 0 ? false : { perSecond, concurrent },
-    rateLimitHeaders: !selfHosted,
-    projectSummaryEnvironments: !selfHosted,
+    mode: selfHosted ? 'self-hosted' : 'sentry.io',
+    ...(selfHosted && values['rate-limit'] === undefined
+      ? {}
+      : { rateLimit: perSecond === 0 ? false : { perSecond, concurrent } }),
   };
   const sim = await startSimulator(opts);
   console.log(`Sentry simulator listening

@@ -22,6 +22,8 @@ export interface RouteContext {
   now: number;
   multiProjectStream: boolean;
   projectSummaryEnvironments: boolean;
+  organizationProjectKeys: boolean;
+  statsSeriesByProject: boolean;
 }
 
 export interface RouteResult {
@@ -242,6 +244,8 @@ const orgKeysRoute: Route = {
   pattern: /^\/api\/0\/organizations\/([^/]+)\/project-keys\/$/,
   queryParams: ['cursor', 'team', 'status', 'per_page'],
   handle(ctx) {
+    // Added in December 2025 (getsentry/sentry PR #105027): older releases have no such route.
+    if (!ctx.organizationProjectKeys) throw new HttpError(404, NOT_FOUND);
     requireOrg(ctx, ctx.params[0]);
     const status = ctx.query.get('status');
     if (status !== null && status !== 'active' && status !== 'inactive') {
@@ -274,7 +278,7 @@ const statsRoute: Route = {
   ],
   handle(ctx) {
     requireOrg(ctx, ctx.params[0]);
-    return { status: 200, body: statsV2(ctx.data, ctx.query, ctx.now) };
+    return { status: 200, body: statsV2(ctx.data, ctx.query, ctx.now, ctx.statsSeriesByProject) };
   },
 };
 

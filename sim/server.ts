@@ -69,10 +69,16 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     now: now(),
   });
   const engine = new IssueQueryEngine(data);
-  const limiter = new RateLimiter(opts.rateLimit === undefined ? { ...DEFAULT_RATE_LIMIT } : opts.rateLimit);
-  const rateLimitHeaders = opts.rateLimitHeaders ?? true;
+  const mode = opts.mode ?? 'sentry.io';
+  const io = mode === 'sentry.io';
+  const limiter = new RateLimiter(
+    opts.rateLimit === undefined ? (io ? { ...DEFAULT_RATE_LIMIT } : false) : opts.rateLimit,
+  );
+  const rateLimitHeaders = opts.rateLimitHeaders ?? io;
   const multiProjectStream = opts.multiProjectStream ?? true;
-  const projectSummaryEnvironments = opts.projectSummaryEnvironments ?? true;
+  const projectSummaryEnvironments = opts.projectSummaryEnvironments ?? io;
+  const organizationProjectKeys = opts.organizationProjectKeys ?? io;
+  const statsSeriesByProject = opts.statsSeriesByProject ?? !io;
   const faults = new FaultInjector(
     seed,
     ROUTES.map((r) => r.template),
@@ -109,6 +115,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     if (fault === 'reset') return { answer: 'reset', fault };
     if (fault === 'serverError') return { answer: { ...serverErrorResponse(faults.variant(3)) }, fault };
     if (fault === 'html') return { answer: htmlPageResponse(), fault };
+    if (fault === 'forbidden')
+      return { answer: json(403, { detail: PERMISSION_DENIED }, rate.headers), fault };
     let result;
     try {
       result = matched.route.handle({
@@ -120,6 +128,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         now: arrival,
         multiProjectStream,
         projectSummaryEnvironments,
+        organizationProjectKeys,
+        statsSeriesByProject,
       });
     } catch (err) {
       if (err instanceof HttpError)
@@ -240,6 +250,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   return {
     url: `http://${urlHost}:${port}/api/0/`,
     port,
+    mode,
     org,
     token,
     truth: () => computeTruth(data, now()),

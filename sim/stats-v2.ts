@@ -1,6 +1,9 @@
 /**
  * `GET /organizations/{org}/stats_v2/`: usage outcomes summed over a time range, grouped by any of project,
- * outcome, category and reason. With `groupBy=project` Sentry returns totals only (an empty `series`).
+ * outcome, category and reason. Grouped by project, current Sentry runs no time-series query: the answer has
+ * no `intervals` and no group has `series` (src/sentry/api/endpoints/organization_stats_v2.py,
+ * `result_timeseries = None if "project_id" in query.query_groupby`; src/sentry/snuba/outcomes.py
+ * `massage_outcomes_result`, `del result["intervals"]`). Older self-hosted releases sent both.
  */
 import { CATEGORIES, OUTCOMES, REASONS } from './dataset.js';
 import type { Dataset, SimProject } from './dataset.js';
@@ -50,7 +53,12 @@ function resolveProjects(data: Dataset, raw: string[]): SimProject[] | null {
   return out;
 }
 
-export function statsV2(data: Dataset, query: URLSearchParams, now: number): Record<string, unknown> {
+export function statsV2(
+  data: Dataset,
+  query: URLSearchParams,
+  now: number,
+  seriesByProject: boolean,
+): Record<string, unknown> {
   const fields = query.getAll('field');
   if (fields.length === 0) throw new HttpError(400, 'At least one "field" is required.');
   for (const f of fields) {
@@ -108,7 +116,7 @@ export function statsV2(data: Dataset, query: URLSearchParams, now: number): Rec
   const categoryFilter = categories.length > 0 ? new Set(categories) : null;
   const outcomeFilter = outcomes.length > 0 ? new Set(outcomes) : null;
   const reasonFilter = reasons.length > 0 ? new Set(reasons) : null;
-  const withSeries = !groupBy.includes('project');
+  const withSeries = seriesByProject || !groupBy.includes('project');
   const byProject = groupBy.includes('project');
   const byCategory = groupBy.includes('category');
   const byOutcome = groupBy.includes('outcome');
@@ -164,10 +172,9 @@ export function statsV2(data: Dataset, query: URLSearchParams, now: number): Rec
   }
 
   const sortedKeys = [...groups.keys()].sort((a, b) => a - b);
-  return {
+  const body: Record<string, unknown> = {
     start: isoSeconds(rangeStart),
     end: isoSeconds(rangeEnd),
-    intervals,
     groups: sortedKeys.map((key) => {
       const g = groups.get(key);
       if (!g) throw new Error('unreachable');
@@ -178,9 +185,11 @@ export function statsV2(data: Dataset, query: URLSearchParams, now: number): Rec
         const s = g.series[fi];
         if (s) series[f] = s;
       });
-      return { by: g.by, totals, series };
+      return withSeries ? { by: g.by, totals, series } : { by: g.by, totals };
     }),
   };
+  if (withSeries) body.intervals = intervals;
+  return body;
 }
 
 /** First index whose value is >= target in an ascending array. */

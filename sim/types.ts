@@ -3,7 +3,18 @@
  * ground truth it publishes (what a correct exporter must report for the generated data).
  */
 
+/**
+ * Which Sentry the simulator answers like. `sentry.io`: the current code as sentry.io runs it (rate-limit
+ * headers and 429s, the organization project-keys endpoint, stats_v2 grouped by project without
+ * `intervals` or `series`). `self-hosted`: an older self-hosted release (no rate limiter and no headers, no
+ * organization project-keys endpoint, project summaries without `environments`, stats_v2 grouped by
+ * project with `intervals` and `series`). See docs/sentry-api.md for the sources.
+ */
+export type SimMode = 'sentry.io' | 'self-hosted';
+
 export interface SimOptions {
+  /** Default 'sentry.io'; the options below override what the mode sets. */
+  mode?: SimMode;
   /** Data seed; the same seed and sizes always produce the same data. Default 1. */
   seed?: number;
   /** Default 20. */
@@ -20,9 +31,12 @@ export interface SimOptions {
   host?: string;
   /** Default 0 (ephemeral). */
   port?: number;
-  /** Per token and endpoint, like sentry.io. Default `{ perSecond: 40, concurrent: 25 }`; false disables. */
+  /**
+   * Per token and endpoint, like sentry.io. Default `{ perSecond: 40, concurrent: 25 }` (sentry.io mode) or
+   * false (self-hosted mode: Sentry ships with its rate limiter off).
+   */
   rateLimit?: { perSecond: number; concurrent: number } | false;
-  /** Default true; false = self-hosted Sentry: no X-Sentry-Rate-Limit-* headers and no 429s. */
+  /** Default true in sentry.io mode, false in self-hosted mode: no X-Sentry-Rate-Limit-* headers. */
   rateLimitHeaders?: boolean;
   /** Added to every response. Default 0. */
   latencyMs?: number;
@@ -31,8 +45,12 @@ export interface SimOptions {
    * organization without the `global-views` feature.
    */
   multiProjectStream?: boolean;
-  /** Default true; false: project summaries lack `environments` (old self-hosted Sentry). */
+  /** Default true (sentry.io), false (self-hosted): project summaries lack `environments`. */
   projectSummaryEnvironments?: boolean;
+  /** Default true (sentry.io), false (self-hosted, before December 2025): 404 on it. */
+  organizationProjectKeys?: boolean;
+  /** stats_v2 grouped by project: default false (sentry.io), true (older self-hosted). */
+  statsSeriesByProject?: boolean;
   /**
    * Clock in ms for the data: ages are relative to it at start, queries and truth() use it. Default Date.now.
    * Rate-limit windows and request times always use the wall clock.
@@ -55,6 +73,11 @@ export interface Faults {
   htmlRate?: number;
   /** 200 JSON where a field has the wrong type (issue count "abc", projects not an array, ...). */
   wrongTypeRate?: number;
+  /**
+   * Sentry's own refusal: 403 `You do not have permission to perform this action.`, as for a token without
+   * the scope an endpoint needs (DRF PermissionDenied; docs/sentry-api.md, "Authentication").
+   */
+  forbiddenRate?: number;
   /** Restrict faults to these endpoint templates (e.g. `/organizations/{org}/issues/`). Default: all. */
   endpoints?: string[];
 }
@@ -144,6 +167,7 @@ export interface SentrySimulator {
   /** Base API url with a trailing slash, e.g. `http://127.0.0.1:PORT/api/0/`. */
   readonly url: string;
   readonly port: number;
+  readonly mode: SimMode;
   readonly org: string;
   readonly token: string;
   truth(): GroundTruth;

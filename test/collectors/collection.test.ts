@@ -346,3 +346,82 @@ test('an issue gone between listing and release lookup (404) gets release None, 
     await sim.close();
   }
 });
+
+for (const mode of ['sentry.io', 'self-hosted'] as const) {
+  test(`${mode}: /healthz turns 200 and every value of every family equals the ground truth`, async () => {
+    const run = await firstCycle({
+      mode,
+      seed: 41,
+      projects: 8,
+      environmentsPerProject: 3,
+      issuesPerProject: 40,
+    });
+    try {
+      assert.deepEqual(run.report.failed, []);
+      assert.deepEqual(exportedNumbers(run.text), expectedNumbers(run.sim.truth()));
+      assert.equal((await fetch(`${run.exporter.url}/healthz`)).status, 200);
+      if (mode === 'self-hosted') {
+        // no organization keys list: the keys were asked per project; no rate-limit headers: no gauge
+        assert.equal(run.sim.counters().byEndpoint['/projects/{org}/{project}/keys/'], 8);
+        assert.doesNotMatch(
+          (await run.exporter.snapshot.scrape(false)).body.toString(),
+          /^sentry_exporter_api_rate_limit_remaining /m,
+        );
+      }
+    } finally {
+      await run.close();
+    }
+  });
+}
+
+test('one collector refused (403 on stats_v2): /healthz is still 200, names it and why; the others are exact', async () => {
+  const sim = await startSimulator({
+    seed: 42,
+    projects: 6,
+    environmentsPerProject: 2,
+    issuesPerProject: 30,
+  });
+  sim.setFaults({ forbiddenRate: 1, endpoints: ['/organizations/{org}/stats_v2/'] });
+  const { exporter } = await startExporterAgainst(sim, {
+    SENTRY_API_RATE: '40',
+    SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
+  });
+  try {
+    const url = exporter.url;
+    let body: { status: string; collectors: Record<string, { lastSuccess?: number; error?: string }> } = {
+      status: '',
+      collectors: {},
+    };
+    for (let i = 0; i < 300; i++) {
+      const res = await fetch(`${url}/healthz`);
+      body = (await res.json()) as typeof body;
+      if (
+        res.status === 200 &&
+        body.collectors.issues?.lastSuccess !== undefined &&
+        body.collectors.events?.error
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(body.status, 'ok');
+    assert.match(body.collectors.events?.error ?? '', /stats_v2\/ answered HTTP 403: .*org:read/);
+    assert.equal(body.collectors.events?.lastSuccess, undefined);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const rows = parseExposition(text);
+    assert.equal(rows.find((r) => r.name === 'sentry_exporter_up')?.value, 0);
+    assert.ok(
+      (rows.find(
+        (r) => r.name === 'sentry_exporter_collection_errors_total' && r.labels.collector === 'events',
+      )?.value ?? 0) >= 1,
+    );
+    const got = exportedNumbers(text);
+    const want = expectedNumbers(sim.truth());
+    assert.deepEqual(got.buckets, want.buckets);
+    assert.deepEqual(got.open, want.open);
+    assert.deepEqual(got.rateLimits, want.rateLimits);
+    assert.equal(got.events.size, 0, 'no sentry_events_total without an answer');
+  } finally {
+    await exporter.stop();
+    await sim.close();
+  }
+});
