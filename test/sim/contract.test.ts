@@ -12,7 +12,7 @@ import type { SentrySimulator, SimMode } from '../../sim/index.js';
 import { get, getAll } from './helpers.js';
 import type { Query } from './helpers.js';
 import { QUERY_DEVIATIONS, RESPONSE_DEVIATIONS, UNDOCUMENTED_ENDPOINTS } from './deviations.js';
-import { declaredQueryParams, describeErrors, loadSpec, responseValidator } from './openapi.js';
+import { declaredQueryParams, loadSpec, responseValidator } from './openapi.js';
 
 /** Simulator endpoint template -> spec path template (current-release is not in the spec). */
 const SPEC_PATHS: Record<string, string> = {
