@@ -22,6 +22,7 @@ export const schema = {
       default: '',
       env: 'SENTRY_AUTH_TOKEN',
       sensitive: true,
+      required: 'this or SENTRY_AUTH_TOKEN_FILE',
     },
     tokenFile: {
       doc: 'Read the auth token from this file instead (a mounted Kubernetes secret).',
@@ -34,6 +35,7 @@ export const schema = {
       format: String,
       default: '',
       env: 'SENTRY_EXPORTER_ORG',
+      required: 'always',
     },
     projects: {
       doc: 'Comma-separated project slugs to export; empty exports every project the token can see.',
@@ -231,6 +233,8 @@ export interface SettingInfo {
   doc: string;
   default: unknown;
   sensitive: boolean;
+  /** When the setting must be given: `always`, or a condition such as `this or SENTRY_AUTH_TOKEN_FILE`. */
+  required: string | undefined;
 }
 
 export function listSettings(): SettingInfo[] {
@@ -238,7 +242,13 @@ export function listSettings(): SettingInfo[] {
   const walk = (node: Record<string, unknown>, prefix: string): void => {
     for (const [key, value] of Object.entries(node)) {
       const path = prefix === '' ? key : `${prefix}.${key}`;
-      const leaf = value as { env?: string; doc?: string; default?: unknown; sensitive?: boolean };
+      const leaf = value as {
+        env?: string;
+        doc?: string;
+        default?: unknown;
+        sensitive?: boolean;
+        required?: string;
+      };
       if (typeof leaf.env === 'string') {
         out.push({
           path,
@@ -246,6 +256,7 @@ export function listSettings(): SettingInfo[] {
           doc: leaf.doc ?? '',
           default: leaf.default,
           sensitive: leaf.sensitive === true,
+          required: leaf.required,
         });
       } else {
         walk(value as Record<string, unknown>, path);
