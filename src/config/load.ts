@@ -108,14 +108,16 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function readConfigFile(path: string, source: string, problems: string[]): Record<string, unknown> | undefined {
+function readConfigFile(
+  path: string,
+  source: string,
+  problems: string[],
+): Record<string, unknown> | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    problems.push(
-      `${source}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-    );
+    problems.push(`${source}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     return undefined;
   }
   try {
