@@ -16,6 +16,7 @@ export const KNOWN_METRICS = new Set([
   'sentry_exporter_build_info',
   'sentry_exporter_collection_duration_seconds',
   'sentry_exporter_last_success_timestamp_seconds',
+  'sentry_exporter_collector_interval_seconds',
   'sentry_exporter_collection_errors_total',
   'sentry_exporter_cycle_duration_seconds',
   'sentry_exporter_cycles_total',
