@@ -148,6 +148,8 @@ export interface DatasetOptions {
   projects: number;
   environmentsPerProject: number;
   issuesPerProject: number;
+  /** Multiplies the (outcome, reason) pairs per project and category; 1 by default. */
+  outcomeVariety?: number;
   org: string;
   now: number;
 }
@@ -552,7 +554,7 @@ function generateOutcomes(opts: DatasetOptions, rng: Prng, projects: SimProject[
       const perItem = use.daily >= 1_000_000 ? rng.int(5_000, 200_000) : 1;
       out.push({ category: c, outcome: 0, reason: 0, p: 1, daily, perItem });
       const seen = new Set<number>();
-      for (let k = rng.int(3, 12); k > 0; k--) {
+      for (let k = rng.int(3, 12) * (opts.outcomeVariety ?? 1); k > 0; k--) {
         const o = rng.int(1, OUTCOMES.length - 1);
         const reason = rng.pick(OUTCOME_REASONS[OUTCOMES[o] ?? 'accepted']);
         const key = o * REASONS.length + reason;

@@ -196,6 +196,7 @@ export function statsV2(
   query: URLSearchParams,
   now: number,
   seriesByProject: boolean,
+  onCut: () => void = () => {},
 ): Record<string, unknown> {
   const projects = resolveProjects(data, query.getAll('project'));
   const fields = query.getAll('field');
@@ -290,6 +291,7 @@ export function statsV2(
     }
     return group;
   };
+  if (totals.size > SNUBA_ROW_LIMIT || timeseries.size > SNUBA_ROW_LIMIT) onCut();
   for (const row of cut([...totals.values()], SNUBA_ROW_LIMIT)) {
     const group = groupOf(row);
     row.values.forEach((v, fi) => (group.totals[fi] = (group.totals[fi] ?? 0) + v));

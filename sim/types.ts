@@ -49,6 +49,11 @@ export interface SimOptions {
   projectSummaryEnvironments?: boolean;
   /** Default true (sentry.io), false (self-hosted, before December 2025): 404 on it. */
   organizationProjectKeys?: boolean;
+  /**
+   * Default 1. More (outcome, reason) pairs per project and category (about this many times as many), for
+   * organizations whose stats_v2 answers reach Sentry's 10,000-row cap sooner.
+   */
+  outcomeVariety?: number;
   /** stats_v2 grouped by project: default false (sentry.io), true (older self-hosted). */
   statsSeriesByProject?: boolean;
   /**
@@ -105,6 +110,8 @@ export interface SimCounters {
   maxConcurrent: number;
   /** TCP connections accepted (few connections for many requests = keep-alive works). */
   connections: number;
+  /** stats_v2 answers cut at 10,000 rows (Sentry says nothing; the simulator counts them for tests). */
+  statsCut: number;
   /** The last 10,000 requests, oldest first. */
   requests: SimRequestRecord[];
 }
