@@ -52,7 +52,14 @@ test('the dashboard parses and has the rows of the issue', () => {
   assert.equal(dashboard.uid, 'sentry-exporter-overview');
   assert.deepEqual(
     panels.filter((p) => p.type === 'row').map((p) => p.title),
-    ['Issues', 'New issues in the last hour', 'Events', 'Rate limits', 'Exporter health'],
+    [
+      'Issues',
+      'New issues in the last hour',
+      'Events',
+      'Quota and ingestion',
+      'Rate limits',
+      'Exporter health',
+    ],
   );
   assert.ok(queryPanels.length >= 20);
   assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, 'panel ids are unique');
