@@ -143,6 +143,8 @@ test("stats_v2 refuses what Sentry's code refuses, with its texts, and allows wh
   assert.deepEqual(none.groups[0]?.by, {});
   await stats(io, { ...base, category: 'error', interval: '30m' });
   await stats(io, { ...base, category: 'attachment', groupBy: 'outcome' });
+  for (const category of ['span', 'log_byte', 'feedback', 'user_report_v2', 'trace_metric'])
+    await stats(io, { ...base, category, groupBy: ['project', 'category', 'outcome', 'reason'] });
   await stats(io, { ...base, category: ['profile_duration', 'error'], groupBy: 'outcome' });
   await stats(io, { ...base, category: 'error', outcome: 'ACCEPTED' });
 });
