@@ -7,6 +7,7 @@ export type {
   GroundTruth,
   IssueWindowTruth,
   OpenIssueTruth,
+  OutcomeTruth,
   RateLimitTruth,
   SentrySimulator,
   SimCounters,

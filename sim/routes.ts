@@ -24,6 +24,8 @@ export interface RouteContext {
   projectSummaryEnvironments: boolean;
   organizationProjectKeys: boolean;
   statsSeriesByProject: boolean;
+  /** Called when a stats_v2 answer is cut at 10,000 rows. */
+  onStatsCut: () => void;
 }
 
 export interface RouteResult {
@@ -278,7 +280,10 @@ const statsRoute: Route = {
   ],
   handle(ctx) {
     requireOrg(ctx, ctx.params[0]);
-    return { status: 200, body: statsV2(ctx.data, ctx.query, ctx.now, ctx.statsSeriesByProject) };
+    return {
+      status: 200,
+      body: statsV2(ctx.data, ctx.query, ctx.now, ctx.statsSeriesByProject, ctx.onStatsCut),
+    };
   },
 };
 

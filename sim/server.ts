@@ -65,6 +65,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     projects: nonNegativeInt('projects', opts.projects, 20),
     environmentsPerProject: nonNegativeInt('environmentsPerProject', opts.environmentsPerProject, 2),
     issuesPerProject: nonNegativeInt('issuesPerProject', opts.issuesPerProject, 60),
+    outcomeVariety: opts.outcomeVariety ?? 1,
     org,
     now: now(),
   });
@@ -130,6 +131,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         projectSummaryEnvironments,
         organizationProjectKeys,
         statsSeriesByProject,
+        onStatsCut: () => counters.cutStats(),
       });
     } catch (err) {
       if (err instanceof HttpError)

@@ -107,6 +107,12 @@ export const schema = {
       default: true,
       env: 'SENTRY_SCRAPE_EVENT_METRICS',
     },
+    outcomeMetrics: {
+      doc: 'Export sentry_outcomes_total, sentry_outcome_bytes_total and sentry_outcome_seconds_total.',
+      format: 'boolean-word',
+      default: true,
+      env: 'SENTRY_SCRAPE_OUTCOME_METRICS',
+    },
     rateLimitMetrics: {
       doc: 'Export sentry_rate_limit_events_sec.',
       format: 'boolean-word',
@@ -156,6 +162,12 @@ export const schema = {
       format: 'positive-number',
       default: 600,
       env: 'SENTRY_METADATA_INTERVAL',
+    },
+    outcomesInterval: {
+      doc: 'Seconds between refreshes of the outcome families and sentry_events_total; 0 means SENTRY_POLL_INTERVAL.',
+      format: 'non-negative-number',
+      default: 0,
+      env: 'SENTRY_OUTCOMES_INTERVAL',
     },
     readyMaxAge: {
       doc: 'Seconds after which /healthz reports the data as stale; 0 means 3 × SENTRY_POLL_INTERVAL.',

@@ -31,6 +31,8 @@ export interface ExporterConfig {
   scrape: {
     issueMetrics: boolean;
     eventMetrics: boolean;
+    /** sentry_outcomes_total, sentry_outcome_bytes_total, sentry_outcome_seconds_total. */
+    outcomeMetrics: boolean;
     rateLimitMetrics: boolean;
     issues1h: boolean;
     issues24h: boolean;
@@ -45,6 +47,8 @@ export interface ExporterConfig {
     pollInterval: number;
     /** Seconds between refreshes of project list, environments, keys and current releases. */
     metadataInterval: number;
+    /** Seconds between refreshes of outcomes (and sentry_events_total). */
+    outcomesInterval: number;
     /** Seconds after which /healthz reports the data as stale. */
     readyMaxAge: number;
     /** Seconds after which a cycle that is still running is abandoned (its collectors fail). */

@@ -11,6 +11,9 @@ export const KNOWN_METRICS = new Set([
   'sentry_issues_gsum',
   'sentry_open_issue_events',
   'sentry_events_total',
+  'sentry_outcomes_total',
+  'sentry_outcome_bytes_total',
+  'sentry_outcome_seconds_total',
   'sentry_rate_limit_events_sec',
   'sentry_exporter_up',
   'sentry_exporter_build_info',
@@ -52,6 +55,7 @@ export function metricNames(expr: string): string[] {
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b\d+(ms|[smhdwy])\b/g, ' ') // offset durations
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
     .replace(/\$\{?\w+\}?/g, ' ');
   for (const m of stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {

@@ -16,7 +16,7 @@ const CASES: Array<{ what: string; faults: Faults; collector: string; endpoint: 
   {
     what: 'truncated JSON',
     faults: { malformedRate: 1, endpoints: [STATS] },
-    collector: 'events',
+    collector: 'outcomes',
     endpoint: STATS,
   },
   {
@@ -34,7 +34,7 @@ const CASES: Array<{ what: string; faults: Faults; collector: string; endpoint: 
   {
     what: 'groups not an array',
     faults: { wrongTypeRate: 1, endpoints: [STATS] },
-    collector: 'events',
+    collector: 'outcomes',
     endpoint: STATS,
   },
   {

@@ -42,7 +42,7 @@ for (const [status, code] of [
       const cycles = 3;
       for (let i = 0; i < cycles; i++) {
         const report = await exporter.scheduler.runCycle();
-        assert.deepEqual([...report.failed].sort(), ['events', 'issues', 'metadata', 'rate_limits']);
+        assert.deepEqual([...report.failed].sort(), ['issues', 'metadata', 'outcomes', 'rate_limits']);
         assert.ok(
           report.requests <= healthy.requests,
           `a refused cycle sends no more requests than a healthy one (${report.requests} > ${healthy.requests})`,
