@@ -6,7 +6,7 @@ import bcrypt from 'bcryptjs';
 import type { Exporter } from '../../src/app.js';
 import { startSimulator } from '../../sim/index.js';
 import type { GroundTruth, SentrySimulator } from '../../sim/index.js';
-import { haveOpenssl, makePki } from '../http/certs.js';
+import { makePki } from '../http/certs.js';
 import type { TestPki } from '../http/certs.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers } from '../helpers/truth.js';
@@ -19,7 +19,6 @@ import type { RunningPrometheus } from '../helpers/prometheus.js';
  * client certificate get the ground truth; a scraper without a client certificate, with one the CA did not
  * sign, over plain HTTP, or with a wrong password is refused.
  */
-const skip = haveOpenssl() ? false : 'openssl CLI not available';
 const JOBS = ['mtls', 'no-client-cert', 'rogue-client-cert', 'plain-http', 'wrong-password'] as const;
 let pki: TestPki;
 let sim: SentrySimulator;
@@ -28,8 +27,7 @@ let prom: RunningPrometheus;
 let truth: GroundTruth;
 
 before(async () => {
-  if (skip) return;
-  pki = makePki();
+  pki = await makePki();
   const webConfig = join(pki.dir, 'web-config.yml');
   writeFileSync(
     webConfig,
@@ -83,27 +81,23 @@ after(async () => {
   pki?.cleanup();
 });
 
-test(
-  'over mTLS with a bcrypt user Prometheus gets the data; every other scraper is refused',
-  { skip },
-  async () => {
-    await prom.waitFor('a scrape of every job with Sentry data on the mTLS one', async () => {
-      const up = await prom.query('up');
-      const data = await prom.query('count(sentry_issues_bucket{job="mtls"})');
-      return up.length === JOBS.length && (data[0]?.value ?? 0) > 0;
-    });
-    const up = Object.fromEntries((await prom.query('up')).map((r) => [r.labels.job, r.value]));
-    assert.deepEqual(up, {
-      mtls: 1,
-      'no-client-cert': 0,
-      'rogue-client-cert': 0,
-      'plain-http': 0,
-      'wrong-password': 0,
-    });
-  },
-);
+test('over mTLS with a bcrypt user Prometheus gets the data; every other scraper is refused', async () => {
+  await prom.waitFor('a scrape of every job with Sentry data on the mTLS one', async () => {
+    const up = await prom.query('up');
+    const data = await prom.query('count(sentry_issues_bucket{job="mtls"})');
+    return up.length === JOBS.length && (data[0]?.value ?? 0) > 0;
+  });
+  const up = Object.fromEntries((await prom.query('up')).map((r) => [r.labels.job, r.value]));
+  assert.deepEqual(up, {
+    mtls: 1,
+    'no-client-cert': 0,
+    'rogue-client-cert': 0,
+    'plain-http': 0,
+    'wrong-password': 0,
+  });
+});
 
-test('the numbers scraped over mTLS equal the ground truth', { skip }, async () => {
+test('the numbers scraped over mTLS equal the ground truth', async () => {
   const key = (r: { labels: Record<string, string> }, ...names: string[]) =>
     names.map((n) => r.labels[n]).join('/');
   const expected = expectedNumbers(truth);
@@ -116,19 +110,15 @@ test('the numbers scraped over mTLS equal the ground truth', { skip }, async () 
   assert.deepEqual(new Map(events.map((r) => [key(r, 'project_slug', 'stat'), r.value])), expected.events);
 });
 
-test(
-  'the refused scrapes say why: TLS handshake for certificates, 401 for the password',
-  { skip },
-  async () => {
-    const targets = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as {
-      data: { activeTargets: Array<{ labels: Record<string, string>; lastError: string }> };
-    };
-    const errors = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t.lastError]));
-    assert.equal(errors.mtls, '');
-    assert.match(errors['wrong-password'] ?? '', /401/);
-    assert.match(errors['plain-http'] ?? '', /400|malformed HTTP response|connection reset|EOF/i);
-    for (const job of ['no-client-cert', 'rogue-client-cert']) {
-      assert.match(errors[job] ?? '', /tls|certificate|EOF|connection reset/i, `${job}: ${errors[job]}`);
-    }
-  },
-);
+test('the refused scrapes say why: TLS handshake for certificates, 401 for the password', async () => {
+  const targets = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as {
+    data: { activeTargets: Array<{ labels: Record<string, string>; lastError: string }> };
+  };
+  const errors = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t.lastError]));
+  assert.equal(errors.mtls, '');
+  assert.match(errors['wrong-password'] ?? '', /401/);
+  assert.match(errors['plain-http'] ?? '', /400|malformed HTTP response|connection reset|EOF/i);
+  for (const job of ['no-client-cert', 'rogue-client-cert']) {
+    assert.match(errors[job] ?? '', /tls|certificate|EOF|connection reset/i, `${job}: ${errors[job]}`);
+  }
+});
