@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import bcrypt from 'bcryptjs';
 import type { Exporter } from '../../src/app.js';
 import { startSimulator } from '../../sim/index.js';
@@ -12,6 +12,7 @@ import { startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers } from '../helpers/truth.js';
 import { startPrometheus } from '../helpers/prometheus.js';
 import type { RunningPrometheus } from '../helpers/prometheus.js';
+import { missingTools, PROMETHEUS, testNeeding } from '../helpers/tools.js';
 
 /**
  * A real Prometheus scrapes the exporter over mutual TLS with a bcrypt user from a web config file
@@ -19,6 +20,7 @@ import type { RunningPrometheus } from '../helpers/prometheus.js';
  * client certificate get the ground truth; a scraper without a client certificate, with one the CA did not
  * sign, over plain HTTP, or with a wrong password is refused.
  */
+const prometheusTest = testNeeding([PROMETHEUS]);
 const JOBS = ['mtls', 'no-client-cert', 'rogue-client-cert', 'plain-http', 'wrong-password'] as const;
 let pki: TestPki;
 let sim: SentrySimulator;
@@ -27,6 +29,7 @@ let prom: RunningPrometheus;
 let truth: GroundTruth;
 
 before(async () => {
+  if (missingTools([PROMETHEUS]).length > 0) return; // the tests say what is missing
   pki = await makePki();
   const webConfig = join(pki.dir, 'web-config.yml');
   writeFileSync(
@@ -81,23 +84,26 @@ after(async () => {
   pki?.cleanup();
 });
 
-test('over mTLS with a bcrypt user Prometheus gets the data; every other scraper is refused', async () => {
-  await prom.waitFor('a scrape of every job with Sentry data on the mTLS one', async () => {
-    const up = await prom.query('up');
-    const data = await prom.query('count(sentry_issues_bucket{job="mtls"})');
-    return up.length === JOBS.length && (data[0]?.value ?? 0) > 0;
-  });
-  const up = Object.fromEntries((await prom.query('up')).map((r) => [r.labels.job, r.value]));
-  assert.deepEqual(up, {
-    mtls: 1,
-    'no-client-cert': 0,
-    'rogue-client-cert': 0,
-    'plain-http': 0,
-    'wrong-password': 0,
-  });
-});
+prometheusTest(
+  'over mTLS with a bcrypt user Prometheus gets the data; every other scraper is refused',
+  async () => {
+    await prom.waitFor('a scrape of every job with Sentry data on the mTLS one', async () => {
+      const up = await prom.query('up');
+      const data = await prom.query('count(sentry_issues_bucket{job="mtls"})');
+      return up.length === JOBS.length && (data[0]?.value ?? 0) > 0;
+    });
+    const up = Object.fromEntries((await prom.query('up')).map((r) => [r.labels.job, r.value]));
+    assert.deepEqual(up, {
+      mtls: 1,
+      'no-client-cert': 0,
+      'rogue-client-cert': 0,
+      'plain-http': 0,
+      'wrong-password': 0,
+    });
+  },
+);
 
-test('the numbers scraped over mTLS equal the ground truth', async () => {
+prometheusTest('the numbers scraped over mTLS equal the ground truth', async () => {
   const key = (r: { labels: Record<string, string> }, ...names: string[]) =>
     names.map((n) => r.labels[n]).join('/');
   const expected = expectedNumbers(truth);
@@ -110,15 +116,18 @@ test('the numbers scraped over mTLS equal the ground truth', async () => {
   assert.deepEqual(new Map(events.map((r) => [key(r, 'project_slug', 'stat'), r.value])), expected.events);
 });
 
-test('the refused scrapes say why: TLS handshake for certificates, 401 for the password', async () => {
-  const targets = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as {
-    data: { activeTargets: Array<{ labels: Record<string, string>; lastError: string }> };
-  };
-  const errors = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t.lastError]));
-  assert.equal(errors.mtls, '');
-  assert.match(errors['wrong-password'] ?? '', /401/);
-  assert.match(errors['plain-http'] ?? '', /400|malformed HTTP response|connection reset|EOF/i);
-  for (const job of ['no-client-cert', 'rogue-client-cert']) {
-    assert.match(errors[job] ?? '', /tls|certificate|EOF|connection reset/i, `${job}: ${errors[job]}`);
-  }
-});
+prometheusTest(
+  'the refused scrapes say why: TLS handshake for certificates, 401 for the password',
+  async () => {
+    const targets = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as {
+      data: { activeTargets: Array<{ labels: Record<string, string>; lastError: string }> };
+    };
+    const errors = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t.lastError]));
+    assert.equal(errors.mtls, '');
+    assert.match(errors['wrong-password'] ?? '', /401/);
+    assert.match(errors['plain-http'] ?? '', /400|malformed HTTP response|connection reset|EOF/i);
+    for (const job of ['no-client-cert', 'rogue-client-cert']) {
+      assert.match(errors[job] ?? '', /tls|certificate|EOF|connection reset/i, `${job}: ${errors[job]}`);
+    }
+  },
+);
