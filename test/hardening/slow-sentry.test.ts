@@ -25,7 +25,8 @@ test('slow Sentry: attempts abandoned at the timeout, runs end at their deadline
     SENTRY_API_RATE: '40',
     SENTRY_API_CONCURRENCY: '2',
     SENTRY_API_TIMEOUT: '0.5',
-    SENTRY_RETRY_TRIES: '4',
+    // Six attempts of 0.5 s plus backoff outlast the 3 s deadline, so every slow cycle ends by its deadline.
+    SENTRY_RETRY_TRIES: '6',
   });
   try {
     await waitUntil(
@@ -58,13 +59,14 @@ test('slow Sentry: attempts abandoned at the timeout, runs end at their deadline
         );
       },
       60_000,
+      200,
     );
     const outage = logRecords(logs().slice(cut));
     sim.setFaults({});
     const slowMs = Date.now() - hungAt;
 
     const c = sim.counters();
-    // Each logical call tries 4 times, each attempt abandoned after 0.5 s (+ 50 ms, 100 ms, 200 ms backoff),
+    // Each logical call tries up to 6 times, each attempt abandoned after 0.5 s (+ 50 ms, 100 ms, ... backoff),
     // so the same URL comes back at least ~0.5 s later; it is never a fresh request while the old one hangs.
     const byUrl = new Map<string, number[]>();
     for (const r of c.requests.filter((r) => r.at >= hungAt)) {
