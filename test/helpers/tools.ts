@@ -49,6 +49,37 @@ export function commandTool(command: string, install: string): Tool {
   };
 }
 
+/** A file from outside the repository. */
+export function fileTool(file: string, name: string, install: string): Tool {
+  let found: boolean | undefined;
+  return {
+    name,
+    install,
+    available: () => {
+      if (found === undefined) {
+        try {
+          accessSync(file, constants.R_OK);
+          found = true;
+        } catch {
+          found = false;
+        }
+      }
+      return found;
+    },
+  };
+}
+
+/** Sentry's published OpenAPI spec, in the shared folder beside the checkout (../shared/sentry-api). */
+export const OPENAPI_SPEC_FILE = path.resolve(
+  path.dirname(new URL(import.meta.url).pathname),
+  '../../../shared/sentry-api/openapi-derefed.json',
+);
+export const OPENAPI_SPEC = fileTool(
+  OPENAPI_SPEC_FILE,
+  "Sentry's OpenAPI spec (../shared/sentry-api/openapi-derefed.json)",
+  'check out the shared folder beside this repository',
+);
+
 export const PROMETHEUS = commandTool('prometheus', 'apt-get install prometheus (Debian)');
 export const PROMTOOL = commandTool('promtool', 'apt-get install prometheus (Debian)');
 
