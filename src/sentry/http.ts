@@ -5,10 +5,10 @@
  */
 import { Agent, request } from 'undici';
 import { VERSION } from '../version.js';
+import { MAX_RESPONSE_HEADER_BYTES } from './pagination.js';
 import type { HeaderBag } from './rate-limit.js';
 
 export interface TransportOptions {
-  token: string;
   /** Seconds per request (headers and body together). */
   timeoutSeconds: number;
   /** Connections kept per origin; the queue's concurrency is the natural value. */
@@ -29,7 +29,7 @@ export interface HttpResponse {
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
-    readonly kind: 'network' | 'timeout' | 'aborted',
+    readonly kind: 'network' | 'timeout' | 'aborted' | 'request',
     message: string,
     readonly durationMs: number,
     options?: { cause?: unknown },
@@ -54,7 +54,7 @@ function describeCause(err: unknown): string {
 
 export class HttpTransport {
   readonly #agent: Agent;
-  readonly #headers: Record<string, string>;
+  readonly #userAgent: string;
   readonly #timeoutMs: number;
 
   constructor(options: TransportOptions) {
@@ -66,15 +66,13 @@ export class HttpTransport {
       headersTimeout: this.#timeoutMs + 1000,
       bodyTimeout: this.#timeoutMs + 1000,
       connect: { timeout: this.#timeoutMs },
+      maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
     });
-    this.#headers = {
-      authorization: `Bearer ${options.token}`,
-      accept: 'application/json',
-      'user-agent': options.userAgent,
-    };
+    this.#userAgent = options.userAgent;
   }
 
-  async get(url: URL, signal?: AbortSignal): Promise<HttpResponse> {
+  /** One GET with `token` as bearer (the token may change between requests: a rotated token file). */
+  async get(url: URL, token: string, signal?: AbortSignal): Promise<HttpResponse> {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     if (signal?.aborted) throw new TransportError('aborted', 'request aborted before it was sent', 0);
@@ -82,7 +80,11 @@ export class HttpTransport {
     try {
       const res = await request(url, {
         method: 'GET',
-        headers: this.#headers,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          'user-agent': this.#userAgent,
+        },
         dispatcher: this.#agent,
         signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
       });
@@ -106,6 +108,14 @@ export class HttpTransport {
         );
       }
       if (signal?.aborted) throw new TransportError('aborted', 'request aborted', elapsed(), { cause: err });
+      if ((err as { code?: unknown }).code === 'UND_ERR_HEADERS_OVERFLOW') {
+        throw new TransportError(
+          'request',
+          `the response headers exceed ${MAX_RESPONSE_HEADER_BYTES} bytes (UND_ERR_HEADERS_OVERFLOW); Sentry repeats the request URL in its Link header`,
+          elapsed(),
+          { cause: err },
+        );
+      }
       throw new TransportError('network', `connection failed (${describeCause(err)})`, elapsed(), {
         cause: err,
       });
