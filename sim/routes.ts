@@ -265,7 +265,8 @@ function endlessPage(
   ctx: RouteContext,
   mode: NonNullable<IssueListFaults['endlessPages']>,
 ): { items: IssueHit[]; link: string } {
-  const n = cursor === undefined ? 0 : cursor.offset;
+  // Its own cursors are `1:<n>:0`; a real cursor met when the fault starts counts as page 1.
+  const n = cursor === undefined ? 0 : cursor.value === 1 ? cursor.offset : 1;
   const first = hits.slice(0, limit);
   let items: IssueHit[];
   if (n === 0 || mode === 'repeat') items = first;
