@@ -42,6 +42,8 @@ export interface SentryClientOptions {
    * (CallOptions.budget), may list. Default 50 000.
    */
   maxItems?: number;
+  /** The largest answer body read; default 64 MiB (MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** Requests per second (may be fractional). */
   rate: number;
   /** Requests in flight at once. */
@@ -85,6 +87,7 @@ class SentryClientImpl implements SentryClient {
       baseUrl: o.baseUrl,
       token: typeof o.token === 'string' ? fixedToken(o.token) : o.token,
       maxItems: o.maxItems ?? DEFAULT_MAX_ITEMS,
+      maxResponseBytes: o.maxResponseBytes,
       rate: o.rate,
       concurrency: o.concurrency,
       timeoutSeconds: o.timeoutSeconds,

@@ -5,7 +5,7 @@
  */
 import { Agent, request } from 'undici';
 import { VERSION } from '../version.js';
-import { MAX_RESPONSE_HEADER_BYTES } from './pagination.js';
+import { MAX_RESPONSE_BYTES, MAX_RESPONSE_HEADER_BYTES } from './pagination.js';
 import type { HeaderBag } from './rate-limit.js';
 
 export interface TransportOptions {
@@ -14,6 +14,8 @@ export interface TransportOptions {
   /** Connections kept per origin; the queue's concurrency is the natural value. */
   connections: number;
   userAgent: string;
+  /** The largest body read; default MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
@@ -56,8 +58,10 @@ export class HttpTransport {
   readonly #agent: Agent;
   readonly #userAgent: string;
   readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
 
   constructor(options: TransportOptions) {
+    this.#maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.#timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
     this.#agent = new Agent({
       connections: Math.max(1, options.connections),
@@ -67,6 +71,7 @@ export class HttpTransport {
       bodyTimeout: this.#timeoutMs + 1000,
       connect: { timeout: this.#timeoutMs },
       maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
+      maxResponseSize: this.#maxResponseBytes,
     });
     this.#userAgent = options.userAgent;
   }
@@ -108,6 +113,14 @@ export class HttpTransport {
         );
       }
       if (signal?.aborted) throw new TransportError('aborted', 'request aborted', elapsed(), { cause: err });
+      if ((err as { code?: unknown }).code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+        throw new TransportError(
+          'request',
+          `the answer is larger than ${this.#maxResponseBytes} bytes (UND_ERR_RES_EXCEEDED_MAX_SIZE)`,
+          elapsed(),
+          { cause: err },
+        );
+      }
       if ((err as { code?: unknown }).code === 'UND_ERR_HEADERS_OVERFLOW') {
         throw new TransportError(
           'request',

@@ -25,6 +25,12 @@ export const MAX_URL_BYTES = 8192;
 export const MAX_RESPONSE_HEADER_BYTES = 16_384;
 
 /**
+ * The largest answer body the client reads (64 MiB). Sentry's largest answers are a few MiB (a page of 100
+ * issues, a stats_v2 answer at its 10 000-row cap); past this, memory would follow whatever a server sends.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
  * The length a URL that lists projects is kept under. Sentry's `Link` header holds it twice (previous and
  * next), built on Sentry's own host name, so it stays near half of MAX_RESPONSE_HEADER_BYTES.
  */

@@ -98,6 +98,8 @@ export interface RequesterOptions {
   token: TokenSource;
   /** SENTRY_API_MAX_ITEMS: most items one list call, or one collector run's calls together, may fetch. */
   maxItems: number;
+  /** The largest answer body read (default MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number | undefined;
   /** Requests per second (may be fractional). */
   rate: number;
   /** Requests in flight at once. */
@@ -158,6 +160,7 @@ export class Requester {
     this.#onSkipped = o.onSkipped;
     this.#queue = new RequestQueue({ rate: o.rate, concurrency: o.concurrency });
     this.#transport = new HttpTransport({
+      maxResponseBytes: o.maxResponseBytes,
       timeoutSeconds: o.timeoutSeconds,
       connections: o.concurrency,
       userAgent: o.userAgent,
@@ -460,17 +463,18 @@ export class Requester {
     } catch (err) {
       rateLimits.release(slot);
       if (err instanceof TransportError)
-        this.#observe(endpoint, undefined, err.durationMs, undefined, err.kind);
+        this.#observe(endpoint, url, undefined, err.durationMs, undefined, err.kind);
       throw err;
     }
     const headers = readRateLimitHeaders(response.headers, response.receivedAtMs);
     rateLimits.release(slot, { status: response.status, headers, receivedAtMs: response.receivedAtMs });
-    this.#observe(endpoint, response.status, response.durationMs, headers.remaining, undefined);
+    this.#observe(endpoint, url, response.status, response.durationMs, headers.remaining, undefined);
     return { response, token };
   }
 
   #observe(
     endpoint: EndpointTemplate,
+    url: URL,
     status: number | undefined,
     durationMs: number,
     remaining: number | undefined,
@@ -479,7 +483,15 @@ export class Requester {
     this.#stats.requests++;
     if (status === 429) this.#stats.rateLimited++;
     this.#logger.trace(
-      { endpoint, status, failure, durationMs: Math.round(durationMs), rateLimitRemaining: remaining },
+      {
+        endpoint,
+        status,
+        failure,
+        durationMs: Math.round(durationMs),
+        rateLimitRemaining: remaining,
+        // The size of what was sent, not the URL itself (it names projects and environments).
+        urlBytes: url.href.length,
+      },
       'sentry request',
     );
     if (this.#onRequest === undefined) return;

@@ -254,6 +254,27 @@ test('a URL over 8 KiB is never sent; response headers over 16 KiB fail at once,
   }
 });
 
+test('an answer larger than the body limit fails at once, not retried', async () => {
+  const server = await serve((_req, res) => {
+    sendJson(
+      res,
+      200,
+      Array.from({ length: 3000 }, (_, i) => issueJson(i + 1)),
+    );
+  });
+  const { client } = makeClient(server.baseUrl, { maxResponseBytes: 64 * 1024 });
+  try {
+    const err = await rejection(client.listIssues({ query: '' }));
+    assert.ok(err instanceof SentryApiError);
+    assert.equal(err.kind, 'request');
+    assert.equal(err.attempts, 1);
+    assert.match(err.message, /the answer is larger than 65536 bytes/);
+    assert.equal(server.hits.length, 1);
+  } finally {
+    await client.close();
+  }
+});
+
 test('a 401 reads the token file again and tries once more with the new token', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'client-token-'));
   const other = mkdtempSync(join(tmpdir(), 'client-token-target-'));
