@@ -81,7 +81,11 @@ export class WatchedFile<T> {
     this.#dirty = false;
     this.#checkedAt = this.#now();
     const first = this.#read();
-    if (first === undefined || first === this.#text) return false;
+    if (first === undefined) return false;
+    if (first === this.#text) {
+      this.#problem = undefined; // good again: a later problem is reported anew
+      return false;
+    }
     // A writer may be between truncating and writing: take the text only when a second read agrees.
     if (this.#read() !== first) {
       this.#dirty = true;

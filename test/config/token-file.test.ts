@@ -107,6 +107,10 @@ test('an empty, vanished or unreadable file keeps the previous token and is logg
       ['the file is empty', 'cannot read it (ENOENT)'],
       'one line per distinct problem',
     );
+    writeFileSync(path, OLD);
+    assert.equal(tokens.current(), OLD, 'the file is back as it was');
+    writeFileSync(path, '');
+    assert.equal(tokens.current(), OLD);
     writeFileSync(path, NEW);
     assert.equal(tokens.current(), NEW);
     assert.equal(reloads, 1);
@@ -114,7 +118,7 @@ test('an empty, vanished or unreadable file keeps the previous token and is logg
     assert.equal(tokens.current(), NEW);
     assert.equal(
       logRecords(lines()).filter((r) => r.level === 40).length,
-      3,
+      4,
       'a problem after a good read is logged again',
     );
     assert.ok(!lines().includes(OLD) && !lines().includes(NEW));
