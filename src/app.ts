@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { createCollectors } from './collectors/index.js';
+import { TokenFile, fixedToken } from './config/token-file.js';
 import type { ExporterConfig } from './config/types.js';
 import { createHttpServer } from './http/server.js';
 import { SelfMetrics } from './metrics/self-metrics.js';
@@ -23,9 +24,18 @@ export interface Exporter {
  */
 export async function startExporter(config: ExporterConfig, logger: Logger): Promise<Exporter> {
   const self = new SelfMetrics({ pollInterval: config.schedule.pollInterval, version: VERSION });
+  const token =
+    config.sentry.tokenFile === ''
+      ? fixedToken(config.sentry.token)
+      : new TokenFile(config.sentry.tokenFile, {
+          initial: config.sentry.token,
+          logger: logger.child({ component: 'config' }),
+          onReload: () => self.tokenReloads.inc(),
+        });
   const client = createSentryClient({
     baseUrl: config.sentry.baseUrl,
-    token: config.sentry.token,
+    token,
+    maxItems: config.sentry.maxItems,
     org: config.sentry.org,
     rate: config.sentry.rate,
     concurrency: config.sentry.concurrency,
@@ -33,6 +43,8 @@ export async function startExporter(config: ExporterConfig, logger: Logger): Pro
     retry: config.sentry.retry,
     logger: logger.child({ component: 'sentry' }),
     onRequest: (o) => self.observeRequest(o),
+    onDuplicates: (endpoint, count) => self.duplicateItems.inc({ endpoint }, count),
+    onSkipped: (endpoint, count) => self.skippedItems.inc({ endpoint }, count),
   });
   const collectors = createCollectors(config, client, logger.child({ component: 'collect' }));
   const snapshot = new Snapshot(
@@ -82,6 +94,7 @@ export async function startExporter(config: ExporterConfig, logger: Logger): Pro
         await scheduler.stop();
         await http.close();
         await client.close();
+        token.close();
       })();
       return stopping;
     },
