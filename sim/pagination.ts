@@ -21,9 +21,19 @@ export function readPage(query: URLSearchParams, sizeParam: 'per_page' | 'limit'
   let limit = 100;
   const size = query.get(sizeParam);
   if (size !== null) {
-    if (!/^\d+$/.test(size) || Number(size) < 1) throw new HttpError(400, `Invalid ${sizeParam} parameter.`);
-    limit = Number(size);
-    if (limit > 100) throw new HttpError(400, `Invalid ${sizeParam} parameter. Cannot exceed 100.`);
+    // The issue search reads `limit` itself: not an integer is a 400, above 100 is clamped by its paginator
+    // (src/sentry/issues/endpoints/organization_group_index.py; src/sentry/api/paginator.py, max_limit).
+    // `per_page` goes through Endpoint.get_per_page: outside 1..100 is a 400
+    // (src/sentry/utils/pagination_factory.py, clamp_pagination_per_page).
+    if (sizeParam === 'limit') {
+      if (!/^\d+$/.test(size)) throw new HttpError(400, 'invalid limit');
+      limit = Math.min(Math.max(Number(size), 1), 100);
+    } else {
+      if (!/^-?\d+$/.test(size)) throw new HttpError(400, 'Invalid per_page parameter.');
+      limit = Number(size);
+      if (limit < 1 || limit > 100)
+        throw new HttpError(400, 'Invalid per_page value. Must be between 1 and 100.');
+    }
   }
   return { offset, limit };
 }
