@@ -87,7 +87,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     outcomeVariety: opts.outcomeVariety ?? 1,
     org,
     now: now(),
-    monitors: nonNegativeInt('monitors', opts.monitors, Math.round(projectCount * 1.25)),
+    monitors: nonNegativeInt('monitors', opts.monitors, Math.ceil(projectCount / 2)),
     monitorRelease: opts.monitorRelease ?? (io ? 'current' : 'older'),
   });
   const engine = new IssueQueryEngine(data);

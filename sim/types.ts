@@ -56,7 +56,7 @@ export interface SimOptions {
    * organizations whose stats_v2 answers reach Sentry's 10,000-row cap sooner.
    */
   outcomeVariety?: number;
-  /** Cron monitors in the organization, spread over the projects. Default 1.25 per project, rounded. */
+  /** Cron monitors in the organization, spread over the projects. Default one per two projects, rounded up. */
   monitors?: number;
   /**
    * Default 'current' (sentry.io), 'older' (self-hosted): how monitors are stored and serialized. Current:

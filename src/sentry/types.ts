@@ -85,7 +85,7 @@ export interface SentryMonitorEnvironment {
 export interface SentryMonitor {
   /** The monitor's GUID. */
   id: string;
-  /** Unique within its project (within the organization before 2024). */
+  /** Unique within its project (within the organization in older releases). */
   slug: string;
   /** `active` or `disabled` (monitors pending deletion are not listed). */
   status: string;
