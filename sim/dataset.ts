@@ -159,9 +159,10 @@ export interface DatasetOptions {
   outcomeVariety?: number;
   org: string;
   now: number;
-  /** Cron monitors in the organization (spread over the projects). */
-  monitors: number;
-  monitorRelease: MonitorRelease;
+  /** Cron monitors in the organization (spread over the projects); default none. */
+  monitors?: number;
+  /** Default 'current'. */
+  monitorRelease?: MonitorRelease;
 }
 
 const PROJECT_NAMES = [
@@ -611,11 +612,12 @@ export function generateDataset(opts: DatasetOptions): Dataset {
   const issues = generateIssues(opts, new Prng(opts.seed ^ 0x5eed1), projects);
   const keys = generateKeys(opts, new Prng(opts.seed ^ 0x5eed2), projects);
   const outcomes = generateOutcomes(opts, new Prng(opts.seed ^ 0x5eed3), projects);
+  const monitorRelease = opts.monitorRelease ?? 'current';
   const monitors = generateMonitors({
     seed: opts.seed,
-    count: opts.monitors,
+    count: opts.monitors ?? 0,
     projects,
-    release: opts.monitorRelease,
+    release: monitorRelease,
     now: opts.now,
   });
 
@@ -654,6 +656,6 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     keysByProject,
     outcomes,
     monitors,
-    monitorRelease: opts.monitorRelease,
+    monitorRelease,
   };
 }
