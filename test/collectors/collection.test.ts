@@ -163,7 +163,7 @@ test('a steady-state cycle costs few requests: 20 projects x 2 environments x 60
     assert.deepEqual(steady.failed, []);
     const c = run.sim.counters();
     assert.equal(steady.requests, c.total);
-    // The budget of 15 holds for the issue and event families (14 + 1 here); cron monitors, a default
+    // The budget of 15 holds for the issue and outcome families (14 + 1 here); cron monitors, a default
     // family since, add one request per 100 monitors each cycle on top (10 monitors here: one).
     const monitors = c.byEndpoint['/organizations/{org}/monitors/'] ?? 0;
     assert.equal(monitors, 1);
