@@ -283,6 +283,7 @@ test('/healthz turns ready only once a collector has published: never ahead of /
       const family: Record<string, string> = {
         issues: 'sentry_issues_bucket',
         outcomes: 'sentry_events_total',
+        monitors: 'sentry_monitor_status',
       };
       const fresh = Object.entries(readiness.collectors).filter(
         ([name, c]) => c.lastSuccess !== undefined && family[name] !== undefined,
