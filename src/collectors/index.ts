@@ -41,7 +41,7 @@ export function createCollectors(config: ExporterConfig, api: SentryApi, logger:
         events: scrape.eventMetrics,
       }),
     scrape.rateLimitMetrics && new RateLimitCollector({ api, logger }, schedule.metadataInterval),
-    scrape.monitorMetrics && new MonitorCollector(api, schedule.pollInterval),
+    scrape.monitorMetrics && new MonitorCollector({ api, logger }, schedule.pollInterval),
   ];
   return {
     metadata: new MetadataCollector({

@@ -1,8 +1,11 @@
+import type { Logger } from 'pino';
 import type { SentryApi } from '../sentry/api.js';
+import { SkippedItems } from '../sentry/request.js';
 import type { SentryMonitor } from '../sentry/types.js';
 import { refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, Family, ProjectInfo, Sample } from './collector.js';
 import { NO_ENVIRONMENT } from './compat.js';
+import { logSkipped } from './skipped.js';
 
 /**
  * Every status a monitor environment shows in Sentry's monitor list, the state set's members: `active` (no
@@ -36,18 +39,24 @@ export interface MonitorRow {
  *
  * A disabled monitor keeps its environments' last statuses in Sentry (disabling changes only the monitor),
  * and Sentry no longer checks them; its environments show as `disabled`. A monitor without environments
- * (it never checked in) shows once, as environment `None` with status `active` (or `disabled`).
+ * (it never checked in) shows once, as environment `None` with status `active` (or `disabled`). A malformed
+ * monitor is left out, counted and logged once per run; the others are exported.
  */
 export class MonitorCollector implements Collector<MonitorRow[]> {
   readonly name = 'monitors';
 
   constructor(
-    private readonly api: SentryApi,
+    private readonly deps: { api: SentryApi; logger: Logger },
     readonly interval: number,
   ) {}
 
   async collect({ projects, signal }: CollectContext): Promise<MonitorRow[]> {
-    return monitorRows(await this.api.listMonitors({ signal }), projects);
+    const skipped = new SkippedItems();
+    try {
+      return monitorRows(await this.deps.api.listMonitors({ signal, skipped }), projects);
+    } finally {
+      logSkipped(this.deps.logger, this.name, skipped);
+    }
   }
 
   render(rows: MonitorRow[]): Family[] {

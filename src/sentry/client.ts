@@ -281,6 +281,8 @@ class SentryClientImpl implements SentryClient {
       ],
       parseMonitors,
       opts,
+      // Offset pages: a monitor added or removed while the list is paged shifts the pages.
+      (m) => m.id,
     );
   }
 }

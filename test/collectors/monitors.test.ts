@@ -87,8 +87,8 @@ async function monitorServer(pages: () => unknown[][]): Promise<TestServer> {
 }
 
 async function collectFrom(server: TestServer, projects = PROJECTS) {
-  const { client } = makeClient(server.baseUrl);
-  const collector = new MonitorCollector(client, 60);
+  const { client, log } = makeClient(server.baseUrl);
+  const collector = new MonitorCollector({ api: client, logger: log.logger }, 60);
   try {
     const rows = await collector.collect({
       signal: new AbortController().signal,
@@ -97,7 +97,12 @@ async function collectFrom(server: TestServer, projects = PROJECTS) {
       logger: pino({ level: 'silent' }),
     });
     const text = renderFamilies(collector.render(rows));
-    return { rows, text, values: new Map(parseExposition(text).map((r) => [sampleKey(r), r.value])) };
+    return {
+      rows,
+      text,
+      values: new Map(parseExposition(text).map((r) => [sampleKey(r), r.value])),
+      log: log.lines(),
+    };
   } finally {
     await client.close();
   }
@@ -310,7 +315,7 @@ sentry_monitor_next_checkin_latest_timestamp_seconds{project_slug="backend",moni
   );
 });
 
-test('answers the exporter cannot read fail the collector, naming the field', async () => {
+test('a monitor the exporter cannot read is left out and logged naming the field; a page it cannot read fails', async () => {
   const cases: Array<[unknown, RegExp]> = [
     // the shape the published spec claims: environments as one object
     [
@@ -323,19 +328,32 @@ test('answers the exporter cannot read fail the collector, naming the field', as
     ],
     [[{ ...monitor('a', 'a', []), project: null }], /\[0\]\.project should be an object, got null/],
   ];
+  const good = monitor('g', 'good', [{ name: 'prod', status: 'ok' }]);
   for (const [body, message] of cases) {
-    const server = await monitorServer(() => [body as unknown[]]);
-    const err = await rejection(collectFrom(server));
-    assert.ok(err instanceof SentryApiError);
-    assert.equal(err.kind, 'parse');
-    assert.equal(err.endpoint, '/organizations/{org}/monitors/');
-    assert.match(err.message, message);
-    assert.match(err.message, /\/api\/0\/organizations\/acme\/monitors\//);
+    const server = await monitorServer(() => [[...(body as unknown[]), good]]);
+    const { rows, log } = await collectFrom(server);
+    assert.deepEqual(
+      rows.map((r) => r.monitor),
+      ['good'],
+    );
+    const warnings = log.filter((l) => l.collector === 'monitors' && l.level === 40);
+    assert.equal(warnings.length, 1, 'one log line per run');
+    const [skipped] = warnings[0]!.skipped as Array<{ endpoint: string; count: number; example: string }>;
+    assert.equal(skipped?.endpoint, '/organizations/{org}/monitors/');
+    assert.equal(skipped?.count, 1);
+    assert.match(skipped?.example ?? '', message);
+    assert.match(skipped?.example ?? '', /\/api\/0\/organizations\/acme\/monitors\//);
   }
+  const server = await monitorServer(() => [{ monitors: [] } as unknown as unknown[]]);
+  const err = await rejection(collectFrom(server));
+  assert.ok(err instanceof SentryApiError);
+  assert.equal(err.kind, 'parse');
+  assert.equal(err.endpoint, '/organizations/{org}/monitors/');
+  assert.match(err.message, /monitors\/: the body should be an array, got an object/);
   // Fields the exporter does not read never fail it: owner, config, activeIncident of any shape.
   const odd = { ...monitor('a', 'a', [{ name: 'prod', status: 'ok' }]), owner: 7, config: 'x', extra: [] };
-  const server = await monitorServer(() => [[odd]]);
-  assert.equal((await collectFrom(server)).rows.length, 1);
+  const oddServer = await monitorServer(() => [[odd]]);
+  assert.equal((await collectFrom(oddServer)).rows.length, 1);
 });
 
 test('a token without org:read or alerts:read: the 403 names the scope', async () => {
@@ -458,7 +476,7 @@ test('a token refused on monitors: /healthz stays 200 and names the scope; the o
       body = (await res.json()) as typeof body;
       if (
         res.status === 200 &&
-        body.collectors.events?.lastSuccess &&
+        body.collectors.outcomes?.lastSuccess &&
         body.collectors.issues?.lastSuccess &&
         body.collectors.monitors?.error
       )
