@@ -6,6 +6,8 @@
  * 24h and 14d boundaries, so the ground truth is stable for a test that runs for several minutes.
  */
 import { DAY, HOUR, MINUTE, isoMs } from './durations.js';
+import { generateMonitors } from './monitors.js';
+import type { MonitorRelease, SimMonitor } from './monitors.js';
 import { Prng } from './prng.js';
 
 export interface SimEnvironment {
@@ -141,6 +143,9 @@ export interface Dataset {
   keys: SimKey[];
   keysByProject: Map<SimProject, SimKey[]>;
   outcomes: OutcomeTable;
+  /** Cron monitors, those pending deletion included (Sentry does not list them). */
+  monitors: SimMonitor[];
+  monitorRelease: MonitorRelease;
 }
 
 export interface DatasetOptions {
@@ -154,6 +159,10 @@ export interface DatasetOptions {
   outcomeVariety?: number;
   org: string;
   now: number;
+  /** Cron monitors in the organization (spread over the projects); default none. */
+  monitors?: number;
+  /** Default 'current'. */
+  monitorRelease?: MonitorRelease;
 }
 
 const PROJECT_NAMES = [
@@ -603,6 +612,14 @@ export function generateDataset(opts: DatasetOptions): Dataset {
   const issues = generateIssues(opts, new Prng(opts.seed ^ 0x5eed1), projects);
   const keys = generateKeys(opts, new Prng(opts.seed ^ 0x5eed2), projects);
   const outcomes = generateOutcomes(opts, new Prng(opts.seed ^ 0x5eed3), projects);
+  const monitorRelease = opts.monitorRelease ?? 'current';
+  const monitors = generateMonitors({
+    seed: opts.seed,
+    count: opts.monitors ?? 0,
+    projects,
+    release: monitorRelease,
+    now: opts.now,
+  });
 
   const issuesByProject = new Map<SimProject, SimIssue[]>(projects.map((p) => [p, []]));
   const issuesByProjectEnv = new Map<string, SimIssue[]>();
@@ -638,5 +655,7 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     keys,
     keysByProject,
     outcomes,
+    monitors,
+    monitorRelease,
   };
 }

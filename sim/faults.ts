@@ -174,6 +174,10 @@ export function wrongType(endpoint: string, body: unknown): unknown {
     case '/issues/{issue_id}/current-release/':
     case '/organizations/{org}/issues/{issue_id}/current-release/':
       return { currentRelease: 42 };
+    case '/organizations/{org}/monitors/':
+      // The shape the spec claims: environments as one object.
+      if (first) return [{ ...first, environments: {} }, ...(body as unknown[]).slice(1)];
+      return { monitors: body };
     default:
       return { unexpected: true };
   }

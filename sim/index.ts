@@ -6,6 +6,7 @@ export type {
   Faults,
   GroundTruth,
   IssueWindowTruth,
+  MonitorTruth,
   OpenIssueTruth,
   OutcomeTruth,
   RateLimitTruth,

@@ -15,6 +15,7 @@ const USAGE = `Usage: sentry-sim [options]
   --projects N      projects (default 20)
   --environments N  environments per project (default 2)
   --issues N        issues per project (default 60)
+  --monitors N      cron monitors in the organization (default: one per two projects)
   --seed N          data seed (default 1)
   --rate-limit N    requests per second per endpoint; 0 = no rate limiting (default ${DEFAULT_RATE_LIMIT.perSecond})
   --concurrent N    concurrent requests per token (default ${DEFAULT_RATE_LIMIT.concurrent})
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
       projects: { type: 'string' },
       environments: { type: 'string' },
       issues: { type: 'string' },
+      monitors: { type: 'string' },
       seed: { type: 'string' },
       'rate-limit': { type: 'string' },
       concurrent: { type: 'string' },
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     projects: integer('projects', values.projects),
     environmentsPerProject: integer('environments', values.environments),
     issuesPerProject: integer('issues', values.issues),
+    monitors: integer('monitors', values.monitors),
     seed: integer('seed', values.seed),
     latencyMs: integer('latency', values.latency),
     org: values.org,

@@ -9,6 +9,7 @@ import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
 import { issueScore } from './issue-query.js';
 import type { IssueHit, IssueQueryEngine, IssueSort } from './issue-query.js';
 import { SearchSyntaxError, parseSearch } from './issue-search.js';
+import { listMonitors } from './monitors.js';
 import { paginate, paginateByScore, readPage, readScoreCursor } from './pagination.js';
 import { currentReleaseJson, environmentJson, issueJson, keyJson, projectJson } from './serialize.js';
 import { statsV2 } from './stats-v2.js';
@@ -379,6 +380,25 @@ const currentReleaseRoute: Route = {
   },
 };
 
+/** Cron monitors (sim/monitors.ts): offset pages, like OrganizationMonitorIndexEndpoint. */
+const monitorsRoute: Route = {
+  template: '/organizations/{org}/monitors/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/monitors\/$/,
+  queryParams: ['project', 'environment', 'cursor', 'per_page', 'sort', 'asc'],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    const { body, link } = listMonitors({
+      monitors: ctx.data.monitors,
+      release: ctx.data.monitorRelease,
+      projectsById: ctx.data.projectsById,
+      orgEnvironments: ctx.data.orgEnvironments,
+      query: ctx.query,
+      base: ctx.base,
+    });
+    return { status: 200, body, headers: { Link: link } };
+  },
+};
+
 export const ROUTES: readonly Route[] = [
   projectsRoute,
   environmentsRoute,
@@ -388,6 +408,7 @@ export const ROUTES: readonly Route[] = [
   statsRoute,
   orgCurrentReleaseRoute,
   currentReleaseRoute,
+  monitorsRoute,
 ];
 
 /** Endpoint template -> the query parameters the simulator interprets (for contract tests). */

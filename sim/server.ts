@@ -67,9 +67,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   const token = opts.token ?? 'sim-token';
   const host = opts.host ?? '127.0.0.1';
   const seed = nonNegativeInt('seed', opts.seed, 1);
+  const mode = opts.mode ?? 'sentry.io';
+  const io = mode === 'sentry.io';
+  const projectCount = nonNegativeInt('projects', opts.projects, 20);
   const data = generateDataset({
     seed,
-    projects: nonNegativeInt('projects', opts.projects, 20),
+    projects: projectCount,
     environmentsPerProject: nonNegativeInt('environmentsPerProject', opts.environmentsPerProject, 2),
     ...(opts.projectsWithoutEnvironments === undefined
       ? {}
@@ -84,10 +87,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     outcomeVariety: opts.outcomeVariety ?? 1,
     org,
     now: now(),
+    monitors: nonNegativeInt('monitors', opts.monitors, Math.ceil(projectCount / 2)),
+    monitorRelease: opts.monitorRelease ?? (io ? 'current' : 'older'),
   });
   const engine = new IssueQueryEngine(data);
-  const mode = opts.mode ?? 'sentry.io';
-  const io = mode === 'sentry.io';
   const limiter = new RateLimiter(
     opts.rateLimit === undefined ? (io ? { ...DEFAULT_RATE_LIMIT } : false) : opts.rateLimit,
   );

@@ -5,10 +5,12 @@
 import type { Dataset } from './dataset.js';
 import { CATEGORIES, OUTCOMES, REASONS } from './dataset.js';
 import { DAY, HOUR } from './durations.js';
+import { isListed, listedEnvironments, monitorIsMuted } from './monitors.js';
 import type {
   EventsTruth,
   GroundTruth,
   IssueWindowTruth,
+  MonitorTruth,
   OpenIssueTruth,
   OutcomeTruth,
   RateLimitTruth,
@@ -132,6 +134,45 @@ function rateLimits(data: Dataset): RateLimitTruth[] {
   });
 }
 
+/**
+ * Every environment of every listed monitor: a disabled monitor's environments are `disabled` (Sentry stops
+ * checking them; disabling changes only the monitor), a monitor without environments is one `None` row with
+ * status `active`; muted when the monitor (its serialized `isMuted`) or the environment is.
+ */
+function monitors(data: Dataset): MonitorTruth[] {
+  const out: MonitorTruth[] = [];
+  const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
+  for (const m of data.monitors) {
+    if (!isListed(m)) continue;
+    const monitorMuted = monitorIsMuted(m, data.monitorRelease);
+    const disabled = m.status === 'disabled';
+    const envs = listedEnvironments(m);
+    if (envs.length === 0) {
+      out.push({
+        project: m.project.slug,
+        monitor: m.slug,
+        environment: NO_ENVIRONMENT,
+        status: disabled ? 'disabled' : 'active',
+        muted: monitorMuted,
+        lastCheckIn: null,
+        nextCheckInLatest: null,
+      });
+    }
+    for (const e of envs) {
+      out.push({
+        project: m.project.slug,
+        monitor: m.slug,
+        environment: e.name,
+        status: disabled ? 'disabled' : e.status,
+        muted: monitorMuted || e.isMuted,
+        lastCheckIn: seconds(e.lastCheckInMs),
+        nextCheckInLatest: seconds(e.nextCheckInLatestMs),
+      });
+    }
+  }
+  return out;
+}
+
 export function computeTruth(data: Dataset, now: number): GroundTruth {
   const outcomes = monthOutcomes(data, now);
   return {
@@ -140,5 +181,6 @@ export function computeTruth(data: Dataset, now: number): GroundTruth {
     events: monthEvents(data, outcomes),
     outcomes,
     rateLimits: rateLimits(data),
+    monitors: monitors(data),
   };
 }

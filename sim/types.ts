@@ -56,6 +56,15 @@ export interface SimOptions {
    * organizations whose stats_v2 answers reach Sentry's 10,000-row cap sooner.
    */
   outcomeVariety?: number;
+  /** Cron monitors in the organization, spread over the projects. Default one per two projects, rounded up. */
+  monitors?: number;
+  /**
+   * Default 'current' (sentry.io), 'older' (self-hosted): how monitors are stored and serialized. Current:
+   * a monitor's `isMuted` is computed from its environments (since November 2025), `owner` and
+   * `activeIncident` are sent, slugs are unique per project. Older: `isMuted` is the monitor's own flag,
+   * environments can be `missed_checkin` or `timeout`, slugs are unique in the organization.
+   */
+  monitorRelease?: 'current' | 'older';
   /** stats_v2 grouped by project: default false (sentry.io), true (older self-hosted). */
   statsSeriesByProject?: boolean;
   /**
@@ -185,6 +194,21 @@ export interface RateLimitTruth {
   eventsPerSecond: number;
 }
 
+/** One environment of a listed cron monitor (environment `None` for a monitor without environments). */
+export interface MonitorTruth {
+  project: string;
+  /** The monitor's slug. */
+  monitor: string;
+  environment: string;
+  /** `disabled` when the monitor is disabled, else the environment's status (`active` without environments). */
+  status: string;
+  /** The monitor (as Sentry serializes its `isMuted`) or the environment is muted. */
+  muted: boolean;
+  /** Unix seconds, or null before the first check-in. */
+  lastCheckIn: number | null;
+  nextCheckInLatest: number | null;
+}
+
 /** Exactly what a correct exporter should publish, computed at the simulator's current clock. */
 export interface GroundTruth {
   /**
@@ -206,6 +230,8 @@ export interface GroundTruth {
   outcomes: OutcomeTruth[];
   /** The first active key's rateLimit count/window, 0 without one; rounded to 6 decimals. */
   rateLimits: RateLimitTruth[];
+  /** Every environment of every monitor Sentry lists (not those pending deletion). */
+  monitors: MonitorTruth[];
 }
 
 export interface SentrySimulator {

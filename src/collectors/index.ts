@@ -8,6 +8,7 @@ import type { SentryApi } from '../sentry/api.js';
 import type { Collector, ProjectInfo } from './collector.js';
 import { IssueCollector } from './issues.js';
 import { MetadataCollector } from './metadata.js';
+import { MonitorCollector } from './monitors.js';
 import { OutcomesCollector } from './outcomes.js';
 import { RateLimitCollector } from './rate-limits.js';
 
@@ -40,6 +41,7 @@ export function createCollectors(config: ExporterConfig, api: SentryApi, logger:
         events: scrape.eventMetrics,
       }),
     scrape.rateLimitMetrics && new RateLimitCollector({ api, logger }, schedule.metadataInterval),
+    scrape.monitorMetrics && new MonitorCollector({ api, logger }, schedule.pollInterval),
   ];
   return {
     metadata: new MetadataCollector({

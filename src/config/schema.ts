@@ -125,6 +125,12 @@ export const schema = {
       default: false,
       env: 'SENTRY_SCRAPE_RATE_LIMIT_METRICS',
     },
+    monitorMetrics: {
+      doc: 'Export the sentry_monitor_* families of cron monitors (token scope org:read or alerts:read).',
+      format: 'boolean-word',
+      default: true,
+      env: 'SENTRY_SCRAPE_MONITOR_METRICS',
+    },
     issues1h: {
       doc: 'Export the le="1h" bucket of sentry_issues.',
       format: 'boolean-word',

@@ -39,6 +39,8 @@ export interface ExporterConfig {
     /** sentry_outcomes_total, sentry_outcome_bytes_total, sentry_outcome_seconds_total. */
     outcomeMetrics: boolean;
     rateLimitMetrics: boolean;
+    /** Cron monitor families (SENTRY_SCRAPE_MONITOR_METRICS). */
+    monitorMetrics: boolean;
     issues1h: boolean;
     issues24h: boolean;
     issues14d: boolean;

@@ -3,6 +3,7 @@ import type {
   CurrentReleaseVersion,
   SentryEnvironment,
   SentryIssue,
+  SentryMonitor,
   SentryProject,
   SentryProjectKey,
   StatsV2,
@@ -55,4 +56,6 @@ export interface SentryApi {
     environment: string | undefined,
     opts?: CallOptions,
   ): Promise<CurrentReleaseVersion>;
+  /** `GET /organizations/{org}/monitors/`: every cron monitor of every project the token can see. */
+  listMonitors(opts?: CallOptions): Promise<SentryMonitor[]>;
 }

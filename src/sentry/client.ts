@@ -14,6 +14,7 @@ import {
   parseCurrentRelease,
   parseEnvironments,
   parseIssues,
+  parseMonitors,
   parseOrganizationProjectKeys,
   parseProjectKeys,
   parseProjects,
@@ -26,6 +27,7 @@ import type {
   CurrentReleaseVersion,
   SentryEnvironment,
   SentryIssue,
+  SentryMonitor,
   SentryProject,
   SentryProjectKey,
   StatsV2,
@@ -262,6 +264,25 @@ class SentryClientImpl implements SentryClient {
       environment === undefined ? [] : [['environment', environment]],
       parseCurrentRelease,
       opts,
+    );
+  }
+
+  listMonitors(opts: CallOptions = {}): Promise<SentryMonitor[]> {
+    return this.#requests.list(
+      ENDPOINTS.monitors,
+      `organizations/${this.#orgPath}/monitors/`,
+      [
+        ['per_page', String(PAGE_SIZE)],
+        // Every project the token can see, not only the member ones.
+        ['project', '-1'],
+        // The list is offset-paginated; the default order (status, then latest check-in) moves monitors
+        // between pages as check-ins arrive while the pages are read, the name order does not.
+        ['sort', 'name'],
+      ],
+      parseMonitors,
+      opts,
+      // Offset pages: a monitor added or removed while the list is paged shifts the pages.
+      (m) => m.id,
     );
   }
 }

@@ -11,6 +11,7 @@ export const ENDPOINTS = {
   organizationProjectKeys: '/organizations/{org}/project-keys/',
   statsV2: '/organizations/{org}/stats_v2/',
   currentRelease: '/organizations/{org}/issues/{issue_id}/current-release/',
+  monitors: '/organizations/{org}/monitors/',
 } as const;
 
 export type EndpointTemplate = (typeof ENDPOINTS)[keyof typeof ENDPOINTS];
@@ -27,4 +28,6 @@ export const REQUIRED_SCOPE: Record<EndpointTemplate, string> = {
   [ENDPOINTS.organizationProjectKeys]: 'org:read',
   [ENDPOINTS.issues]: 'event:read',
   [ENDPOINTS.currentRelease]: 'event:read',
+  // OrganizationAlertRulePermission: any of org:read, org:write, org:admin or alerts:read.
+  [ENDPOINTS.monitors]: 'org:read or alerts:read',
 };

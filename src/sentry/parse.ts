@@ -10,6 +10,8 @@ import type {
   CurrentReleaseVersion,
   SentryEnvironment,
   SentryIssue,
+  SentryMonitor,
+  SentryMonitorEnvironment,
   SentryProject,
   SentryProjectKey,
   StatsV2,
@@ -275,4 +277,52 @@ export function parseCurrentRelease(ctx: ParseContext, json: Json): CurrentRelea
   if (cr === null) return null;
   const release = object(ctx, object(ctx, cr, 'currentRelease')['release'], 'currentRelease.release');
   return string(ctx, release, 'version', 'currentRelease.release');
+}
+
+/** ISO 8601 with a UTC designator or offset, as Sentry writes datetimes: fractions beyond ms are kept. */
+const ISO_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Unix seconds of an ISO timestamp; `null` when absent or null. A time without its zone is rejected. */
+function nullableTimestamp(ctx: ParseContext, o: JsonObject, key: string, path: string): number | null {
+  const v = o[key];
+  if (v === undefined || v === null) return null;
+  const m = typeof v === 'string' ? ISO_TIMESTAMP.exec(v) : null;
+  const whole = m ? Date.parse(`${m[1]}${m[3]}`) : Number.NaN;
+  if (!m || Number.isNaN(whole))
+    fail(ctx, join(path, key), 'an ISO 8601 timestamp with a time zone, or null', v);
+  // Read as one decimal number: the nearest double to the exact time, as `ms / 1000` is for milliseconds.
+  if (m[2] === undefined) return whole / 1000;
+  return whole >= 0 ? Number(`${whole / 1000}.${m[2]}`) : whole / 1000 + Number(`0.${m[2]}`);
+}
+
+function monitorEnvironment(ctx: ParseContext, o: JsonObject, p: string): SentryMonitorEnvironment {
+  return {
+    name: string(ctx, o, 'name', p),
+    status: string(ctx, o, 'status', p),
+    isMuted: boolean(ctx, o, 'isMuted', p, false),
+    lastCheckIn: nullableTimestamp(ctx, o, 'lastCheckIn', p),
+    nextCheckInLatest: nullableTimestamp(ctx, o, 'nextCheckInLatest', p),
+  };
+}
+
+/**
+ * Cron monitors. `environments` is an array (the spec says an object); `isMuted` of the monitor and of each
+ * environment count as false when absent. Other fields (config, owner, activeIncident) are not read.
+ */
+export function parseMonitors(ctx: ParseContext, json: Json): SentryMonitor[] {
+  return list(ctx, json, (o, p) => {
+    const project = object(ctx, o['project'], `${p}.project`);
+    return {
+      id: id(ctx, o, 'id', p),
+      slug: string(ctx, o, 'slug', p),
+      status: string(ctx, o, 'status', p),
+      isMuted: boolean(ctx, o, 'isMuted', p, false),
+      projectId: id(ctx, project, 'id', `${p}.project`),
+      projectSlug: string(ctx, project, 'slug', `${p}.project`),
+      environments: array(ctx, o['environments'], `${p}.environments`).map((e, i) => {
+        const path = `${p}.environments[${i}]`;
+        return monitorEnvironment(ctx, object(ctx, e, path), path);
+      }),
+    };
+  });
 }

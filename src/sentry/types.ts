@@ -65,3 +65,37 @@ export interface StatsV2 {
 
 /** `GET /issues/{id}/current-release/`, reduced to the release version or `null`. */
 export type CurrentReleaseVersion = string | null;
+
+/**
+ * One environment of a cron monitor, from `GET /organizations/{org}/monitors/` (`environments[]`; environments
+ * pending deletion are left out by Sentry).
+ */
+export interface SentryMonitorEnvironment {
+  name: string;
+  /** `active` (no check-in processed yet), `disabled`, `ok`, `error`; older releases also `missed_checkin`, `timeout`. */
+  status: string;
+  isMuted: boolean;
+  /** Unix seconds; `null` before the first check-in. */
+  lastCheckIn: number | null;
+  /** Unix seconds after which Sentry marks the expected check-in missed; `null` when none is expected. */
+  nextCheckInLatest: number | null;
+}
+
+/** An entry of `GET /organizations/{org}/monitors/`. */
+export interface SentryMonitor {
+  /** The monitor's GUID. */
+  id: string;
+  /** Unique within its project (within the organization in older releases). */
+  slug: string;
+  /** `active` or `disabled` (monitors pending deletion are not listed). */
+  status: string;
+  /**
+   * Since November 2025 computed: true exactly when the monitor has environments and all are muted; before,
+   * a flag of its own, independent of the environments.
+   */
+  isMuted: boolean;
+  /** The owning project's id and slug (from the monitor's `project` object). */
+  projectId: string;
+  projectSlug: string;
+  environments: SentryMonitorEnvironment[];
+}

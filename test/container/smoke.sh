@@ -117,7 +117,7 @@ log "/livez is 200"
 
 get "$url/metrics" >"$workdir/metrics.txt" || die "/metrics is not 200"
 for family in sentry_issues_bucket sentry_issues_gcount sentry_open_issue_events sentry_events_total \
-  sentry_rate_limit_events_sec sentry_exporter_up; do
+  sentry_rate_limit_events_sec sentry_monitor_status sentry_exporter_up; do
   n=$(grep -c "^$family[{ ]" "$workdir/metrics.txt" || true)
   ((n > 0)) || die "/metrics has no $family series"
   log "/metrics: $family has $n series"

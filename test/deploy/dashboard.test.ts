@@ -61,6 +61,7 @@ test('the dashboard parses and has the rows of the issue', () => {
       'Quota and ingestion',
       'Rate limits',
       'Exporter health',
+      'Cron monitors',
     ],
   );
   assert.ok(queryPanels.length >= 20);
@@ -94,6 +95,10 @@ test('every query reads only the exporter metrics', () => {
     'sentry_outcomes_total',
     'sentry_outcome_bytes_total',
     'sentry_rate_limit_events_sec',
+    'sentry_monitor_status',
+    'sentry_monitor_muted',
+    'sentry_monitor_last_checkin_timestamp_seconds',
+    'sentry_monitor_next_checkin_latest_timestamp_seconds',
     'sentry_exporter_up',
     'sentry_exporter_last_success_timestamp_seconds',
     'sentry_exporter_collection_duration_seconds',

@@ -252,6 +252,7 @@ renderTest('defaults with a token: the five base resources, all valid', () => {
     SENTRY_SCRAPE_EVENT_METRICS: 'True',
     SENTRY_SCRAPE_OUTCOME_METRICS: 'True',
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'False',
+    SENTRY_SCRAPE_MONITOR_METRICS: 'True',
     SENTRY_ISSUES_1H: 'True',
     SENTRY_ISSUES_24H: 'True',
     SENTRY_ISSUES_14D: 'True',

@@ -11,6 +11,7 @@ const SCOPES: Record<string, string> = {
   '/organizations/{org}/stats_v2/': 'org:read',
   '/organizations/{org}/project-keys/': 'org:read',
   '/organizations/{org}/issues/': 'event:read',
+  '/organizations/{org}/monitors/': 'org:read or alerts:read',
 };
 
 for (const [status, code] of [
@@ -42,7 +43,13 @@ for (const [status, code] of [
       const cycles = 3;
       for (let i = 0; i < cycles; i++) {
         const report = await exporter.scheduler.runCycle();
-        assert.deepEqual([...report.failed].sort(), ['issues', 'metadata', 'outcomes', 'rate_limits']);
+        assert.deepEqual([...report.failed].sort(), [
+          'issues',
+          'metadata',
+          'monitors',
+          'outcomes',
+          'rate_limits',
+        ]);
         assert.ok(
           report.requests <= healthy.requests,
           `a refused cycle sends no more requests than a healthy one (${report.requests} > ${healthy.requests})`,
@@ -67,7 +74,7 @@ for (const [status, code] of [
       const failures = logRecords(logs().slice(cut)).filter(
         (r) => r.msg === 'collector failed; keeping its last good values',
       );
-      assert.equal(failures.length, cycles * 4);
+      assert.equal(failures.length, cycles * 5);
       for (const f of failures) {
         const err = f.error as { endpoint: string; status: number; message: string; attempts: number };
         const scope = SCOPES[err.endpoint];
@@ -77,7 +84,7 @@ for (const [status, code] of [
         assert.ok(err.message.includes(scope), `${err.endpoint} names ${scope}: ${err.message}`);
       }
       const named = new Set(failures.map((f) => SCOPES[(f.error as { endpoint: string }).endpoint]));
-      assert.deepEqual([...named].sort(), ['event:read', 'org:read']);
+      assert.deepEqual([...named].sort(), ['event:read', 'org:read', 'org:read or alerts:read']);
       t.diagnostic(
         `${status}: ${c.total} requests in ${cycles} cycles (${perCycle.toFixed(1)} per cycle, ${calls} distinct calls; a healthy cycle: ${healthy.requests}); e.g. "${(failures[0]!.error as { message: string }).message}"`,
       );

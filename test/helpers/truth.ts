@@ -22,6 +22,12 @@ export function outcomeSample(category: string, quantity: number): { family: str
   return { family: 'sentry_outcomes_total', value: quantity };
 }
 
+/**
+ * The members of the sentry_monitor_status state set: the statuses Sentry's monitor list shows (current
+ * releases: active, disabled, ok, error; older ones also missed_checkin and timeout).
+ */
+export const MONITOR_STATUS_SET = ['active', 'disabled', 'ok', 'error', 'missed_checkin', 'timeout'];
+
 /** The Sentry families of an exposition, keyed so they can be compared with the ground truth. */
 export function exportedNumbers(text: string): {
   buckets: Map<string, number>;
@@ -30,12 +36,15 @@ export function exportedNumbers(text: string): {
   /** `family project/category/outcome/reason` -> value. */
   outcomes: Map<string, number>;
   rateLimits: Map<string, number>;
+  /** `<family>/<project>/<monitor>/<environment>[/<status>]` of the four sentry_monitor_* families. */
+  monitors: Map<string, number>;
 } {
   const buckets = new Map<string, number>();
   const open = new Map<string, number>();
   const events = new Map<string, number>();
   const outcomes = new Map<string, number>();
   const rateLimits = new Map<string, number>();
+  const monitors = new Map<string, number>();
   for (const r of parseExposition(text)) {
     const l = r.labels;
     if (OUTCOME_FAMILIES.has(r.name))
@@ -44,8 +53,12 @@ export function exportedNumbers(text: string): {
     if (r.name === 'sentry_open_issue_events') open.set(`${l.issue_id}/${l.environment}`, r.value);
     if (r.name === 'sentry_events_total') events.set(`${l.project_slug}/${l.stat}`, r.value);
     if (r.name === 'sentry_rate_limit_events_sec') rateLimits.set(l.project_slug ?? '', r.value);
+    if (r.name.startsWith('sentry_monitor_')) {
+      const key = `${r.name}/${l.project_slug}/${l.monitor}/${l.environment}`;
+      monitors.set(l.status === undefined ? key : `${key}/${l.status}`, r.value);
+    }
   }
-  return { buckets, open, events, outcomes, rateLimits };
+  return { buckets, open, events, outcomes, rateLimits, monitors };
 }
 
 /** The same keys, from the simulator's ground truth (restricted to `projects` when given). */
@@ -77,5 +90,18 @@ export function expectedNumbers(
   const rateLimits = new Map(
     truth.rateLimits.filter((r) => keep(r.project)).map((r) => [r.project, r.eventsPerSecond]),
   );
-  return { buckets, open, events, outcomes, rateLimits };
+  const monitors = new Map<string, number>();
+  for (const m of truth.monitors.filter((m) => keep(m.project))) {
+    const id = `${m.project}/${m.monitor}/${m.environment}`;
+    for (const status of new Set([...MONITOR_STATUS_SET, m.status])) {
+      monitors.set(`sentry_monitor_status/${id}/${status}`, status === m.status ? 1 : 0);
+    }
+    monitors.set(`sentry_monitor_muted/${id}`, m.muted ? 1 : 0);
+    if (m.lastCheckIn !== null)
+      monitors.set(`sentry_monitor_last_checkin_timestamp_seconds/${id}`, m.lastCheckIn);
+    if (m.nextCheckInLatest !== null) {
+      monitors.set(`sentry_monitor_next_checkin_latest_timestamp_seconds/${id}`, m.nextCheckInLatest);
+    }
+  }
+  return { buckets, open, events, outcomes, rateLimits, monitors };
 }

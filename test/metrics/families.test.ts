@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { Collector, Family } from '../../src/collectors/collector.js';
 import { createCollectors } from '../../src/collectors/index.js';
 import type { IssueData } from '../../src/collectors/issues.js';
+import type { MonitorRow } from '../../src/collectors/monitors.js';
 import type { OutcomeData } from '../../src/collectors/outcomes.js';
 import type { RateLimitRow } from '../../src/collectors/rate-limits.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -115,6 +116,26 @@ const limits: RateLimitRow[] = [
   { project: 'checkout-api', eventsPerSecond: 0.016667 },
   { project: 'legacy-cron', eventsPerSecond: 0 },
 ];
+const monitors: MonitorRow[] = [
+  {
+    project: 'checkout-api',
+    monitor: 'nightly-backup',
+    environment: 'production',
+    status: 'error',
+    muted: false,
+    lastCheckIn: 1795996800.25,
+    nextCheckInLatest: 1796083500,
+  },
+  {
+    project: 'legacy-cron',
+    monitor: 'cleanup',
+    environment: 'None',
+    status: 'active',
+    muted: true,
+    lastCheckIn: null,
+    nextCheckInLatest: null,
+  },
+];
 
 interface RenderOptions {
   legacy?: boolean;
@@ -146,6 +167,7 @@ function families(o: RenderOptions = {}, data: { issues?: IssueData } = {}): Fam
     ...(c.get('issues')?.render(data.issues ?? issues, ctx) ?? []),
     ...(c.get('outcomes')?.render(outcomes, ctx) ?? []),
     ...(c.get('rate_limits')?.render(limits, ctx) ?? []),
+    ...(c.get('monitors')?.render(monitors, ctx) ?? []),
   ];
 }
 

@@ -120,6 +120,7 @@ test(
       });
       await client.getCurrentRelease(issues[0]!.id, p.environments?.[0]);
       await client.getCurrentRelease(issues[0]!.id, undefined);
+      await client.listMonitors();
     } finally {
       await client.close();
     }

@@ -68,6 +68,69 @@ export const RESPONSE_DEVIATIONS: readonly ResponseDeviation[] = [
     missingProperty: 'environments',
     mode: 'self-hosted',
   },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    what: '`environments` is an array of environment objects (the spec types it as one object)',
+    source:
+      'src/sentry/monitors/serializers.py (MonitorSerializer.get_attrs: defaultdict(list); the TypedDict annotation is wrong)',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors: environments is an array, owner may be null, no isUpserting, config without timezone or alert_rule_id',
+    instancePath: /^\/\d+\/environments$/,
+    keyword: 'type',
+  },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    what: 'no `isUpserting` key (the spec requires it)',
+    source: 'src/sentry/monitors/serializers.py (MonitorSerializer.serialize)',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors: environments is an array, owner may be null, no isUpserting, config without timezone or alert_rule_id',
+    instancePath: /^\/\d+$/,
+    keyword: 'required',
+    missingProperty: 'isUpserting',
+  },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    what: '`owner` is null for a monitor without an owner (the spec requires an object)',
+    source:
+      'src/sentry/monitors/serializers.py (MonitorSerializer.get_attrs: actor_data.get(item.owner_actor))',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors: environments is an array, owner may be null, no isUpserting, config without timezone or alert_rule_id',
+    instancePath: /^\/\d+\/owner$/,
+    keyword: 'type',
+    mode: 'sentry.io',
+  },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    what: 'self-hosted mode (older releases): no `owner` key at all',
+    source: 'src/sentry/monitors/serializers.py (versions before owners, e.g. 020c0b4)',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors: environments is an array, owner may be null, no isUpserting, config without timezone or alert_rule_id',
+    instancePath: /^\/\d+$/,
+    keyword: 'required',
+    missingProperty: 'owner',
+    mode: 'self-hosted',
+  },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    what: '`config` of a monitor created without a time zone has no `timezone` key',
+    source:
+      'src/sentry/monitors/models.py (MONITOR_CONFIG requires only checkin_margin, max_runtime, schedule_type, schedule)',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors: environments is an array, owner may be null, no isUpserting, config without timezone or alert_rule_id',
+    instancePath: /^\/\d+\/config$/,
+    keyword: 'required',
+    missingProperty: 'timezone',
+  },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    what: '`config` of a monitor without an alert rule has no `alert_rule_id` key',
+    source: 'src/sentry/monitors/models.py (MONITOR_CONFIG; Monitor.get_issue_alert_rule drops a stale id)',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors: environments is an array, owner may be null, no isUpserting, config without timezone or alert_rule_id',
+    instancePath: /^\/\d+\/config$/,
+    keyword: 'required',
+    missingProperty: 'alert_rule_id',
+  },
 ];
 
 export const QUERY_DEVIATIONS: readonly QueryDeviation[] = [
@@ -101,6 +164,32 @@ export const QUERY_DEVIATIONS: readonly QueryDeviation[] = [
     source:
       'src/sentry/api/endpoints/organization_project_keys.py (self.get_projects); src/sentry/api/bases/organization.py',
     pinnedBy: 'test/sentry/client.test.ts: each method sends the documented path and query',
+  },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    param: 'per_page',
+    what: 'per_page (default and max 100) is not declared',
+    source:
+      'src/sentry/monitors/endpoints/organization_monitor_index.py (self.paginate); src/sentry/api/base.py',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors page by OffsetPaginator cursors, at most 100 a page; monitors pending deletion are not listed',
+  },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    param: 'sort',
+    what: 'sort=status (default), name or muted is not declared; the exporter asks sort=name, a stable order for offset pages',
+    source:
+      'src/sentry/monitors/endpoints/organization_monitor_index.py (get: request.GET.get("sort", "status"))',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors: default order by best environment status, sort=name by name, asc=0 reversed',
+  },
+  {
+    endpoint: '/organizations/{org}/monitors/',
+    param: 'asc',
+    what: 'asc=1 (default) or 0 is not declared',
+    source: 'src/sentry/monitors/endpoints/organization_monitor_index.py (get: request.GET.get("asc", "1"))',
+    pinnedBy:
+      'test/sim/monitors.test.ts: monitors: default order by best environment status, sort=name by name, asc=0 reversed',
   },
 ];
 
