@@ -7,6 +7,8 @@
  */
 import { DAY, HOUR, MINUTE, isoMs } from './durations.js';
 import { Prng } from './prng.js';
+import { generateSessions } from './sessions.js';
+import type { SessionTable } from './sessions.js';
 
 export interface SimEnvironment {
   id: string;
@@ -107,6 +109,8 @@ export interface Dataset {
   keys: SimKey[];
   keysByProject: Map<SimProject, SimKey[]>;
   outcomes: OutcomeTable;
+  /** Release health: sessions per project, environment, release, status and user over time. */
+  sessions: SessionTable;
 }
 
 export interface DatasetOptions {
@@ -476,6 +480,7 @@ export function generateDataset(opts: DatasetOptions): Dataset {
   const issues = generateIssues(opts, new Prng(opts.seed ^ 0x5eed1), projects);
   const keys = generateKeys(opts, new Prng(opts.seed ^ 0x5eed2), projects);
   const outcomes = generateOutcomes(opts, new Prng(opts.seed ^ 0x5eed3), projects);
+  const sessions = generateSessions(projects, opts.now, opts.seed ^ 0x5eed4);
 
   const issuesByProject = new Map<SimProject, SimIssue[]>(projects.map((p) => [p, []]));
   const issuesByProjectEnv = new Map<string, SimIssue[]>();
@@ -511,5 +516,6 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     keys,
     keysByProject,
     outcomes,
+    sessions,
   };
 }

@@ -2,13 +2,17 @@
 export { startSimulator, DEFAULT_RATE_LIMIT } from './server.js';
 export { ACCEPTED_QUERY_PARAMS } from './routes.js';
 export type {
+  CrashFreeTruth,
   EventsTruth,
   Faults,
   GroundTruth,
   IssueWindowTruth,
   OpenIssueTruth,
   RateLimitTruth,
+  ReleaseCrashFreeTruth,
+  ReleaseHealthTruth,
   SentrySimulator,
+  SessionsTruth,
   SimCounters,
   SimOptions,
   SimMode,

@@ -29,7 +29,7 @@ export function readPage(query: URLSearchParams, sizeParam: 'per_page' | 'limit'
 }
 
 /** Like Sentry's LINK_HEADER: the other parameters url-encoded, then `&cursor=` with the cursor as is. */
-function linkEntry(
+export function linkEntry(
   base: string,
   query: URLSearchParams,
   rel: string,

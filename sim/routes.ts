@@ -9,6 +9,7 @@ import type { IssueQueryEngine, IssueSort } from './issue-query.js';
 import { SearchSyntaxError, parseSearch } from './issue-search.js';
 import { paginate, readPage } from './pagination.js';
 import { currentReleaseJson, environmentJson, issueJson, keyJson, projectJson } from './serialize.js';
+import { sessionsAnswer } from './sessions.js';
 import { statsV2 } from './stats-v2.js';
 
 export interface RouteContext {
@@ -24,6 +25,8 @@ export interface RouteContext {
   projectSummaryEnvironments: boolean;
   organizationProjectKeys: boolean;
   statsSeriesByProject: boolean;
+  /** Release health with the `unhandled` session status (current releases) or without (older ones). */
+  sessionUnhandledStatus: boolean;
 }
 
 export interface RouteResult {
@@ -282,6 +285,41 @@ const statsRoute: Route = {
   },
 };
 
+/**
+ * Release health (src/sentry/api/endpoints/organization_sessions.py): always paginated with a Link header;
+ * see sim/sessions.ts for what it answers. `includeTotals` and `includeSeries` are not read by Sentry's code
+ * (both are always sent), so they are not listed.
+ */
+const sessionsRoute: Route = {
+  template: '/organizations/{org}/sessions/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/sessions\/$/,
+  queryParams: [
+    'field',
+    'groupBy',
+    'orderBy',
+    'project',
+    'environment',
+    'query',
+    'statsPeriod',
+    'start',
+    'end',
+    'interval',
+    'per_page',
+    'cursor',
+  ],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    const { body, link } = sessionsAnswer({
+      data: ctx.data,
+      query: ctx.query,
+      base: ctx.base,
+      now: ctx.now,
+      unhandledStatus: ctx.sessionUnhandledStatus,
+    });
+    return { status: 200, body, headers: { Link: link } };
+  },
+};
+
 function currentRelease(ctx: RouteContext, issueId: string | undefined): RouteResult {
   const issue = ctx.data.issuesById.get(issueId ?? '');
   if (!issue) throw new HttpError(404, NOT_FOUND);
@@ -319,6 +357,7 @@ export const ROUTES: readonly Route[] = [
   projectKeysRoute,
   orgKeysRoute,
   statsRoute,
+  sessionsRoute,
   orgCurrentReleaseRoute,
   currentReleaseRoute,
 ];

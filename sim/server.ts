@@ -79,6 +79,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   const projectSummaryEnvironments = opts.projectSummaryEnvironments ?? io;
   const organizationProjectKeys = opts.organizationProjectKeys ?? io;
   const statsSeriesByProject = opts.statsSeriesByProject ?? !io;
+  const sessionUnhandledStatus = opts.sessionUnhandledStatus ?? io;
   const faults = new FaultInjector(
     seed,
     ROUTES.map((r) => r.template),
@@ -130,6 +131,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         projectSummaryEnvironments,
         organizationProjectKeys,
         statsSeriesByProject,
+        sessionUnhandledStatus,
       });
     } catch (err) {
       if (err instanceof HttpError)
@@ -253,7 +255,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     mode,
     org,
     token,
-    truth: () => computeTruth(data, now()),
+    truth: () => computeTruth(data, now(), { sessionUnhandledStatus }),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
     setFaults: (f: Faults) => faults.set(f),

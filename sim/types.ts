@@ -52,6 +52,11 @@ export interface SimOptions {
   /** stats_v2 grouped by project: default false (sentry.io), true (older self-hosted). */
   statsSeriesByProject?: boolean;
   /**
+   * Release health: sessions with the `unhandled` status and the newer rate fields (default true, sentry.io)
+   * or the four statuses of older releases (false, self-hosted).
+   */
+  sessionUnhandledStatus?: boolean;
+  /**
    * Clock in ms for the data: ages are relative to it at start, queries and truth() use it. Default Date.now.
    * Rate-limit windows and request times always use the wall clock.
    */
@@ -145,6 +150,41 @@ export interface RateLimitTruth {
   eventsPerSecond: number;
 }
 
+/** Sessions of one status this calendar month (UTC), per project and environment. */
+export interface SessionsTruth {
+  project: string;
+  /** `'None'` for sessions sent without an environment. */
+  environment: string;
+  status: string;
+  sessions: number;
+}
+
+/** Crash-free rates over the last 24 hours ([start of the hour 24 hours ago, now]). */
+export interface CrashFreeTruth {
+  project: string;
+  environment: string;
+  /** 1 − crashed ÷ sessions, as Sentry computes it. */
+  sessions: number;
+  /** 1 − crashed users ÷ users; null when the sessions carried no user. */
+  users: number | null;
+}
+
+/** The same per release, with the release's rank in its project by sessions in the last 24 hours. */
+export interface ReleaseCrashFreeTruth extends CrashFreeTruth {
+  release: string;
+  /** 0 for the release with the most sessions in the project (ties: the smaller version string first). */
+  rank: number;
+}
+
+export interface ReleaseHealthTruth {
+  /** Every project and environment with sessions this month: every status Sentry reports, zeros included. */
+  sessions: SessionsTruth[];
+  /** Every project and environment with sessions in the last 24 hours. */
+  crashFree: CrashFreeTruth[];
+  /** Every project, environment and release with sessions in the last 24 hours. */
+  releases: ReleaseCrashFreeTruth[];
+}
+
 /** Exactly what a correct exporter should publish, computed at the simulator's current clock. */
 export interface GroundTruth {
   /**
@@ -161,6 +201,7 @@ export interface GroundTruth {
   events: EventsTruth[];
   /** The first active key's rateLimit count/window, 0 without one; rounded to 6 decimals. */
   rateLimits: RateLimitTruth[];
+  releaseHealth: ReleaseHealthTruth;
 }
 
 export interface SentrySimulator {
