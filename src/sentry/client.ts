@@ -4,7 +4,7 @@
  * into the typed values of `types.ts`. docs/sentry-api.md says what each endpoint answers, with sources.
  */
 import type { Logger } from 'pino';
-import type { EventStatsQuery, IssueQuery, SentryApi } from './api.js';
+import type { EventStatsQuery, IssueQuery, SentryApi, SessionsQuery } from './api.js';
 import { ENDPOINTS } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import { defaultUserAgent } from './http.js';
@@ -16,6 +16,8 @@ import {
   parseOrganizationProjectKeys,
   parseProjectKeys,
   parseProjects,
+  parseSessionGroups,
+  parseSessions,
   parseStatsV2,
 } from './parse.js';
 import type { EndpointRateLimit } from './rate-limit.js';
@@ -27,6 +29,8 @@ import type {
   SentryIssue,
   SentryProject,
   SentryProjectKey,
+  SessionGroup,
+  SessionsPage,
   StatsV2,
 } from './types.js';
 
@@ -210,6 +214,32 @@ class SentryClientImpl implements SentryClient {
     );
   }
 
+  async getSessions(
+    query: SessionsQuery,
+    opts: CallOptions & { cursor?: string } = {},
+  ): Promise<SessionsPage> {
+    const params = sessionsParams(query);
+    if (opts.cursor !== undefined) params.push(['cursor', opts.cursor]);
+    const { value, next } = await this.#requests.page(
+      ENDPOINTS.sessions,
+      `organizations/${this.#orgPath}/sessions/`,
+      params,
+      parseSessions(query.fields),
+      opts,
+    );
+    return { ...value, next };
+  }
+
+  listSessionGroups(query: SessionsQuery, opts: CallOptions = {}): Promise<SessionGroup[]> {
+    return this.#requests.list(
+      ENDPOINTS.sessions,
+      `organizations/${this.#orgPath}/sessions/`,
+      sessionsParams(query),
+      parseSessionGroups(query.fields),
+      opts,
+    );
+  }
+
   getCurrentRelease(
     issueId: string,
     environment: string | undefined,
@@ -223,6 +253,23 @@ class SentryClientImpl implements SentryClient {
       opts,
     );
   }
+}
+
+function sessionsParams(query: SessionsQuery): Array<[string, string]> {
+  const params: Array<[string, string]> = query.fields.map((f) => ['field', f]);
+  for (const g of query.groupBy) params.push(['groupBy', g]);
+  const ids = query.projectIds ?? [];
+  if (ids.length === 0) params.push(['project', '-1']);
+  for (const id of ids) params.push(['project', id]);
+  params.push(
+    ['start', query.start.toISOString()],
+    ['end', query.end.toISOString()],
+    ['interval', query.interval],
+  );
+  if (query.query !== undefined) params.push(['query', query.query]);
+  if (query.orderBy !== undefined) params.push(['orderBy', query.orderBy]);
+  if (query.perPage !== undefined) params.push(['per_page', String(query.perPage)]);
+  return params;
 }
 
 export function createSentryClient(options: SentryClientOptions): SentryClient {
