@@ -10,6 +10,7 @@ import { EventsCollector } from './events.js';
 import { IssueCollector } from './issues.js';
 import { MetadataCollector } from './metadata.js';
 import { RateLimitCollector } from './rate-limits.js';
+import { ReleaseHealthCollector } from './sessions.js';
 
 export interface CollectorSet {
   /** The project list every other collector splits its series by; runs first, exports nothing itself. */
@@ -34,6 +35,14 @@ export function createCollectors(config: ExporterConfig, api: SentryApi, logger:
       }),
     scrape.eventMetrics && new EventsCollector(api, schedule.pollInterval),
     scrape.rateLimitMetrics && new RateLimitCollector({ api, logger }, schedule.metadataInterval),
+    scrape.releaseHealthMetrics &&
+      new ReleaseHealthCollector({
+        api,
+        logger,
+        interval: schedule.releaseHealthInterval,
+        releasesPerProject: scrape.releaseHealthReleases,
+        restrictedSelection: sentry.projects.length > 0,
+      }),
   ];
   return {
     metadata: new MetadataCollector({

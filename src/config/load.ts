@@ -72,6 +72,7 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
     schedule: {
       pollInterval,
       metadataInterval: raw.schedule.metadataInterval,
+      releaseHealthInterval: raw.schedule.releaseHealthInterval,
       readyMaxAge: raw.schedule.readyMaxAge > 0 ? raw.schedule.readyMaxAge : 3 * pollInterval,
       cycleDeadline:
         raw.schedule.cycleDeadline > 0 ? raw.schedule.cycleDeadline : Math.max(10 * pollInterval, 300),

@@ -32,6 +32,10 @@ export interface ExporterConfig {
     issueMetrics: boolean;
     eventMetrics: boolean;
     rateLimitMetrics: boolean;
+    /** SENTRY_SCRAPE_RELEASE_HEALTH_METRICS. */
+    releaseHealthMetrics: boolean;
+    /** SENTRY_RELEASE_HEALTH_RELEASES: releases per project with their own crash-free ratios; 0: none. */
+    releaseHealthReleases: number;
     issues1h: boolean;
     issues24h: boolean;
     issues14d: boolean;
@@ -45,6 +49,8 @@ export interface ExporterConfig {
     pollInterval: number;
     /** Seconds between refreshes of project list, environments, keys and current releases. */
     metadataInterval: number;
+    /** Seconds between refreshes of release health (SENTRY_RELEASE_HEALTH_INTERVAL). */
+    releaseHealthInterval: number;
     /** Seconds after which /healthz reports the data as stale. */
     readyMaxAge: number;
     /** Seconds after which a cycle that is still running is abandoned (its collectors fail). */

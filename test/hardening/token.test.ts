@@ -11,6 +11,7 @@ const SCOPES: Record<string, string> = {
   '/organizations/{org}/stats_v2/': 'org:read',
   '/organizations/{org}/project-keys/': 'org:read',
   '/organizations/{org}/issues/': 'event:read',
+  '/organizations/{org}/sessions/': 'org:read',
 };
 
 for (const [status, code] of [
@@ -42,7 +43,13 @@ for (const [status, code] of [
       const cycles = 3;
       for (let i = 0; i < cycles; i++) {
         const report = await exporter.scheduler.runCycle();
-        assert.deepEqual([...report.failed].sort(), ['events', 'issues', 'metadata', 'rate_limits']);
+        assert.deepEqual([...report.failed].sort(), [
+          'events',
+          'issues',
+          'metadata',
+          'rate_limits',
+          'release_health',
+        ]);
         assert.ok(
           report.requests <= healthy.requests,
           `a refused cycle sends no more requests than a healthy one (${report.requests} > ${healthy.requests})`,
@@ -52,7 +59,7 @@ for (const [status, code] of [
 
       const c = sim.counters();
       assert.equal(c.byStatus[String(code)], c.total, `every answer was ${code}`);
-      // 401/403 are not retried: one request per collector call (projects, issues, stats, keys) per cycle,
+      // 401/403 are not retried: one request per collector call (projects, issues, stats, keys, sessions) per cycle,
       // although SENTRY_RETRY_TRIES is 5.
       const perCycle = c.total / cycles;
       const perUrl = new Map<string, number>();
@@ -67,7 +74,7 @@ for (const [status, code] of [
       const failures = logRecords(logs().slice(cut)).filter(
         (r) => r.msg === 'collector failed; keeping its last good values',
       );
-      assert.equal(failures.length, cycles * 4);
+      assert.equal(failures.length, cycles * 5);
       for (const f of failures) {
         const err = f.error as { endpoint: string; status: number; message: string; attempts: number };
         const scope = SCOPES[err.endpoint];

@@ -1,31 +1,71 @@
 import type { GroundTruth } from '../../sim/index.js';
 import { parseExposition } from './exporter.js';
 
+/** Ratios are compared to 6 decimals. */
+function ratio(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
 /** The Sentry families of an exposition, keyed so they can be compared with the ground truth. */
 export function exportedNumbers(text: string): {
   buckets: Map<string, number>;
   open: Map<string, number>;
   events: Map<string, number>;
   rateLimits: Map<string, number>;
+  sessions: Map<string, number>;
+  crashFreeSessions: Map<string, number>;
+  crashFreeUsers: Map<string, number>;
+  releaseCrashFreeSessions: Map<string, number>;
+  releaseCrashFreeUsers: Map<string, number>;
 } {
   const buckets = new Map<string, number>();
   const open = new Map<string, number>();
   const events = new Map<string, number>();
   const rateLimits = new Map<string, number>();
+  const sessions = new Map<string, number>();
+  const crashFreeSessions = new Map<string, number>();
+  const crashFreeUsers = new Map<string, number>();
+  const releaseCrashFreeSessions = new Map<string, number>();
+  const releaseCrashFreeUsers = new Map<string, number>();
   for (const r of parseExposition(text)) {
     const l = r.labels;
     if (r.name === 'sentry_issues_bucket') buckets.set(`${l.project_slug}/${l.environment}/${l.le}`, r.value);
     if (r.name === 'sentry_open_issue_events') open.set(`${l.issue_id}/${l.environment}`, r.value);
     if (r.name === 'sentry_events_total') events.set(`${l.project_slug}/${l.stat}`, r.value);
     if (r.name === 'sentry_rate_limit_events_sec') rateLimits.set(l.project_slug ?? '', r.value);
+    if (r.name === 'sentry_sessions_total')
+      sessions.set(`${l.project_slug}/${l.environment}/${l.status}`, r.value);
+    if (r.name === 'sentry_crash_free_sessions_ratio')
+      crashFreeSessions.set(`${l.project_slug}/${l.environment}`, ratio(r.value));
+    if (r.name === 'sentry_crash_free_users_ratio')
+      crashFreeUsers.set(`${l.project_slug}/${l.environment}`, ratio(r.value));
+    if (r.name === 'sentry_release_crash_free_sessions_ratio')
+      releaseCrashFreeSessions.set(`${l.project_slug}/${l.environment}/${l.release}`, ratio(r.value));
+    if (r.name === 'sentry_release_crash_free_users_ratio')
+      releaseCrashFreeUsers.set(`${l.project_slug}/${l.environment}/${l.release}`, ratio(r.value));
   }
-  return { buckets, open, events, rateLimits };
+  return {
+    buckets,
+    open,
+    events,
+    rateLimits,
+    sessions,
+    crashFreeSessions,
+    crashFreeUsers,
+    releaseCrashFreeSessions,
+    releaseCrashFreeUsers,
+  };
 }
 
-/** The same keys, from the simulator's ground truth (restricted to `projects` when given). */
+/**
+ * The same keys, from the simulator's ground truth (restricted to `projects` when given; per-release
+ * ratios for the `releasesPerProject` releases of each project with the most sessions, as
+ * SENTRY_RELEASE_HEALTH_RELEASES does, none by default).
+ */
 export function expectedNumbers(
   truth: GroundTruth,
   projects?: readonly string[],
+  opts: { releasesPerProject?: number } = {},
 ): ReturnType<typeof exportedNumbers> {
   const keep = (p: string) => projects === undefined || projects.includes(p);
   const buckets = new Map<string, number>();
@@ -46,5 +86,49 @@ export function expectedNumbers(
   const rateLimits = new Map(
     truth.rateLimits.filter((r) => keep(r.project)).map((r) => [r.project, r.eventsPerSecond]),
   );
-  return { buckets, open, events, rateLimits };
+  const rh = truth.releaseHealth;
+  const sessions = new Map(
+    rh.sessions
+      .filter((s) => keep(s.project))
+      .map((s) => [`${s.project}/${s.environment}/${s.status}`, s.sessions]),
+  );
+  const crashFreeSessions = new Map<string, number>();
+  const crashFreeUsers = new Map<string, number>();
+  for (const c of rh.crashFree.filter((c) => keep(c.project))) {
+    crashFreeSessions.set(`${c.project}/${c.environment}`, ratio(c.sessions));
+    if (c.users !== null) crashFreeUsers.set(`${c.project}/${c.environment}`, ratio(c.users));
+  }
+  const releaseCrashFreeSessions = new Map<string, number>();
+  const releaseCrashFreeUsers = new Map<string, number>();
+  const n = opts.releasesPerProject ?? 0;
+  for (const r of rh.releases.filter((r) => keep(r.project) && r.rank < n)) {
+    releaseCrashFreeSessions.set(`${r.project}/${r.environment}/${r.release}`, ratio(r.sessions));
+    if (r.users !== null)
+      releaseCrashFreeUsers.set(`${r.project}/${r.environment}/${r.release}`, ratio(r.users));
+  }
+  return {
+    buckets,
+    open,
+    events,
+    rateLimits,
+    sessions,
+    crashFreeSessions,
+    crashFreeUsers,
+    releaseCrashFreeSessions,
+    releaseCrashFreeUsers,
+  };
+}
+
+/** Releases of the last 24 hours that SENTRY_RELEASE_HEALTH_RELEASES=n leaves out, over every project. */
+export function expectedReleasesDropped(truth: GroundTruth, n: number, projects?: readonly string[]): number {
+  const keep = (p: string) => projects === undefined || projects.includes(p);
+  const perProject = new Map<string, Set<string>>();
+  for (const r of truth.releaseHealth.releases.filter((r) => keep(r.project))) {
+    const set = perProject.get(r.project) ?? new Set<string>();
+    set.add(r.release);
+    perProject.set(r.project, set);
+  }
+  let dropped = 0;
+  for (const set of perProject.values()) dropped += Math.max(0, set.size - n);
+  return dropped;
 }
