@@ -52,7 +52,7 @@ test('the dashboard parses and has the rows of the issue', () => {
   assert.equal(dashboard.uid, 'sentry-exporter-overview');
   assert.deepEqual(
     panels.filter((p) => p.type === 'row').map((p) => p.title),
-    ['Issues', 'New issues in the last hour', 'Events', 'Rate limits', 'Exporter health'],
+    ['Issues', 'New issues in the last hour', 'Events', 'Rate limits', 'Exporter health', 'Release health'],
   );
   assert.ok(queryPanels.length >= 20);
   assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, 'panel ids are unique');
@@ -87,6 +87,10 @@ test('every query reads only the exporter metrics', () => {
     'sentry_exporter_last_success_timestamp_seconds',
     'sentry_exporter_collection_duration_seconds',
     'sentry_exporter_api_requests_total',
+    'sentry_sessions_total',
+    'sentry_crash_free_sessions_ratio',
+    'sentry_crash_free_users_ratio',
+    'sentry_release_crash_free_sessions_ratio',
   ]) {
     assert.ok(used.has(name), `the dashboard shows ${name}`);
   }
