@@ -6,9 +6,10 @@
 /**
  * Which Sentry the simulator answers like. `sentry.io`: the current code as sentry.io runs it (rate-limit
  * headers and 429s, the organization project-keys endpoint, stats_v2 grouped by project without
- * `intervals` or `series`). `self-hosted`: an older self-hosted release (no rate limiter and no headers, no
- * organization project-keys endpoint, project summaries without `environments`, stats_v2 grouped by
- * project with `intervals` and `series`). See docs/sentry-api.md for the sources.
+ * `intervals` or `series`, five session statuses). `self-hosted`: an older self-hosted release (no rate
+ * limiter and no headers, no organization project-keys endpoint, project summaries without `environments`,
+ * stats_v2 grouped by project with `intervals` and `series`, four session statuses without `unhandled`).
+ * See docs/sentry-api.md for the sources.
  */
 export type SimMode = 'sentry.io' | 'self-hosted';
 
