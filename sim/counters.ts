@@ -12,6 +12,7 @@ export class CounterBook {
   private inflight = 0;
   private connections = 0;
   private requests: SimRequestRecord[] = [];
+  private statsCut = 0;
 
   connection(): void {
     this.connections++;
@@ -24,6 +25,11 @@ export class CounterBook {
 
   end(): void {
     this.inflight = Math.max(0, this.inflight - 1);
+  }
+
+  /** A stats_v2 answer left rows out (Sentry's 10,000-row cut). */
+  cutStats(): void {
+    this.statsCut++;
   }
 
   record(entry: SimRequestRecord): void {
@@ -46,6 +52,7 @@ export class CounterBook {
       maxConcurrent: this.maxConcurrent,
       connections: this.connections,
       requests: this.requests.slice(-KEEP_REQUESTS),
+      statsCut: this.statsCut,
     };
   }
 
@@ -58,5 +65,6 @@ export class CounterBook {
     this.maxConcurrent = this.inflight;
     this.connections = 0;
     this.requests = [];
+    this.statsCut = 0;
   }
 }

@@ -75,8 +75,42 @@ export interface SimKey {
   dateCreated: string;
 }
 
-export const OUTCOMES = ['accepted', 'filtered', 'rate_limited', 'invalid', 'client_discard'] as const;
-export const CATEGORIES = ['error', 'transaction'] as const;
+/** Sentry's outcomes (src/sentry/utils/outcomes.py `Outcome`, api_name), indexed as stored. */
+export const OUTCOMES = [
+  'accepted',
+  'filtered',
+  'rate_limited',
+  'invalid',
+  'abuse',
+  'client_discard',
+  'cardinality_limited',
+] as const;
+
+/**
+ * Data categories as outcomes store them (relay `DataCategory::name`). `default` and `security` are stored
+ * apart from `error`; stats_v2 reports (and filters) the three as `error`.
+ */
+export const CATEGORIES = [
+  'error',
+  'default',
+  'security',
+  'transaction',
+  'transaction_indexed',
+  'span',
+  'span_indexed',
+  'attachment',
+  'replay',
+  'profile',
+  'profile_chunk',
+  'profile_duration',
+  'profile_duration_ui',
+  'monitor',
+  'log_item',
+  'log_byte',
+  'feedback',
+  'uptime',
+  'metric_bucket',
+] as const;
 
 /**
  * Usage outcomes as columns (one entry per row), sorted by time: a daily bin per project, category, outcome and
@@ -118,6 +152,8 @@ export interface DatasetOptions {
   projects: number;
   environmentsPerProject: number;
   issuesPerProject: number;
+  /** Multiplies the (outcome, reason) pairs per project and category; 1 by default. */
+  outcomeVariety?: number;
   org: string;
   now: number;
 }
@@ -409,29 +445,86 @@ function generateKeys(opts: DatasetOptions, rng: Prng, projects: SimProject[]): 
   return keys;
 }
 
-/** Every outcome reason the data uses; rows store an index into this list. */
+/**
+ * Every outcome reason the data uses, as the hourly outcomes table stores it (a null reason is `none` there:
+ * snuba's materialized view writes ifNull(reason, 'none')); rows store an index into this list. stats_v2
+ * reports `smart_rate_limit` as `spike_protection` (src/sentry/snuba/outcomes.py, ReasonDimension).
+ */
 export const REASONS = [
   'none',
+  // filtered: relay's inbound filter keys (FilterStatKey) and dynamic sampling
   'browser-extensions',
   'legacy-browsers',
-  'key_quota',
+  'web-crawlers',
+  'localhost',
+  'release-version',
+  'error-message',
+  'Sampled:1000,1004',
+  // rate_limited: quota reason codes
+  'usage_exceeded',
+  'smart_rate_limit',
   'project_quota',
+  'org_quota',
+  'grace_period',
+  // invalid: relay's DiscardReason names
+  'duplicate',
   'invalid_transaction',
-  'too_large',
+  'timestamp',
+  'too_large:attachment',
+  'payload',
+  'project_id',
+  // client_discard: what SDKs send in client reports
   'sample_rate',
+  'before_send',
   'queue_overflow',
+  'ratelimit_backoff',
+  'network_error',
+  'event_processor',
+  'buffer_overflow',
 ] as const;
 
-/** Reasons (indexes into REASONS) per outcome, as Sentry reports them. */
+/** Reasons (indexes into REASONS) per outcome: relay gives accepted and abuse outcomes no reason. */
 const OUTCOME_REASONS: Record<(typeof OUTCOMES)[number], number[]> = {
   accepted: [0],
-  filtered: [1, 2],
-  rate_limited: [3, 4],
-  invalid: [5, 6],
-  client_discard: [7, 8],
+  filtered: [1, 2, 3, 4, 5, 6, 7],
+  rate_limited: [0, 8, 9, 10, 11, 12],
+  invalid: [13, 14, 15, 16, 17, 18],
+  abuse: [0],
+  client_discard: [19, 20, 21, 22, 23, 24, 25],
+  cardinality_limited: [0],
 };
 
-/** Daily outcome bins for the 45 days up to (and including) the generation day, time-ordered. */
+/**
+ * Which categories a project sends (the chance it does, given the category it depends on) and a typical
+ * daily accepted quantity: items, bytes (attachment, log_byte) or milliseconds (profile_duration*).
+ */
+const CATEGORY_USE: Record<(typeof CATEGORIES)[number], { p: number; needs?: string; daily: number }> = {
+  error: { p: 1, daily: 2000 },
+  default: { p: 1, daily: 300 },
+  security: { p: 0.3, daily: 60 },
+  transaction: { p: 0.7, daily: 6000 },
+  transaction_indexed: { p: 1, needs: 'transaction', daily: 600 },
+  span: { p: 0.9, needs: 'transaction', daily: 40_000 },
+  span_indexed: { p: 1, needs: 'span', daily: 4000 },
+  attachment: { p: 0.3, daily: 5_000_000 },
+  replay: { p: 0.3, daily: 800 },
+  profile: { p: 0.25, daily: 500 },
+  profile_chunk: { p: 1, needs: 'profile', daily: 900 },
+  profile_duration: { p: 1, needs: 'profile', daily: 3_000_000 },
+  profile_duration_ui: { p: 0.1, daily: 1_000_000 },
+  monitor: { p: 0.2, daily: 1440 },
+  log_item: { p: 0.3, daily: 20_000 },
+  log_byte: { p: 1, needs: 'log_item', daily: 8_000_000 },
+  feedback: { p: 0.1, daily: 20 },
+  uptime: { p: 0.1, daily: 1440 },
+  metric_bucket: { p: 0.1, daily: 10_000 },
+};
+
+/**
+ * Daily outcome bins for the 45 days up to (and including) the generation day, time-ordered. Each project
+ * sends some categories (projects 0 and 1 all of them); per category it has accepted outcomes every day and
+ * a handful of (outcome, reason) pairs on some days, so the month's rows grow with the date like Sentry's.
+ */
 function generateOutcomes(opts: DatasetOptions, rng: Prng, projects: SimProject[]): OutcomeTable {
   const table: OutcomeTable = {
     time: [],
@@ -442,30 +535,61 @@ function generateOutcomes(opts: DatasetOptions, rng: Prng, projects: SimProject[
     quantity: [],
     timesSeen: [],
   };
+  interface Combo {
+    category: number;
+    outcome: number;
+    reason: number;
+    /** Chance of a bin on a given day. */
+    p: number;
+    daily: number;
+    /** Quantity per counted item (bytes or milliseconds per item; 1 for counts). */
+    perItem: number;
+  }
+  const combos: Combo[][] = projects.map((project) => {
+    const scale = rng.range(0.2, 3);
+    const used = new Set<string>();
+    const out: Combo[] = [];
+    CATEGORIES.forEach((category, c) => {
+      const use = CATEGORY_USE[category];
+      if (use.needs !== undefined && !used.has(use.needs)) return;
+      if (project.index > 1 && !rng.chance(use.p)) return;
+      used.add(category);
+      const daily = use.daily * scale;
+      const perItem = use.daily >= 1_000_000 ? rng.int(5_000, 200_000) : 1;
+      out.push({ category: c, outcome: 0, reason: 0, p: 1, daily, perItem });
+      const seen = new Set<number>();
+      for (let k = rng.int(3, 12) * (opts.outcomeVariety ?? 1); k > 0; k--) {
+        const o = rng.int(1, OUTCOMES.length - 1);
+        const reason = rng.pick(OUTCOME_REASONS[OUTCOMES[o] ?? 'accepted']);
+        const key = o * REASONS.length + reason;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({
+          category: c,
+          outcome: o,
+          reason,
+          p: rng.range(0.1, 0.35),
+          daily: daily * rng.range(0.01, 0.2),
+          perItem,
+        });
+      }
+    });
+    return out;
+  });
   const today = Math.floor(opts.now / DAY) * DAY;
-  const scale = projects.map(() => rng.range(0.2, 3));
   for (let day = 45; day >= 0; day--) {
     const time = today - day * DAY;
     for (const project of projects) {
-      const projectScale = scale[project.index] ?? 1;
-      for (let c = 0; c < CATEGORIES.length; c++) {
-        for (let o = 0; o < OUTCOMES.length; o++) {
-          const outcome = OUTCOMES[o] ?? 'accepted';
-          // Accepted every day; the other outcomes on some days only.
-          if (o > 0 && !rng.chance(0.45)) continue;
-          const base = o === 0 ? 2000 : 150;
-          const quantity = Math.max(
-            1,
-            Math.floor(rng.range(0.3, 1.7) * base * projectScale * (c === 1 ? 3 : 1)),
-          );
-          table.time.push(time);
-          table.project.push(project.index);
-          table.category.push(c);
-          table.outcome.push(o);
-          table.reason.push(rng.pick(OUTCOME_REASONS[outcome]));
-          table.quantity.push(quantity);
-          table.timesSeen.push(Math.max(1, Math.ceil(quantity / rng.int(2, 20))));
-        }
+      for (const combo of combos[project.index] ?? []) {
+        if (combo.p < 1 && !rng.chance(combo.p)) continue;
+        const quantity = Math.max(1, Math.floor(rng.range(0.3, 1.7) * combo.daily));
+        table.time.push(time);
+        table.project.push(project.index);
+        table.category.push(combo.category);
+        table.outcome.push(combo.outcome);
+        table.reason.push(combo.reason);
+        table.quantity.push(quantity);
+        table.timesSeen.push(Math.max(1, Math.ceil(quantity / combo.perItem / rng.int(1, 4))));
       }
     }
   }

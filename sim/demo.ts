@@ -33,7 +33,7 @@ console.log(`
   Readiness          ${exporter.url}/healthz
   Landing page       ${exporter.url}/
 
-  Try: curl -s ${exporter.url}/metrics | grep -E '^sentry_(issues_bucket|open_issue_events|events_total|rate_limit)' | head
+  Try: curl -s ${exporter.url}/metrics | grep -E '^sentry_(issues_bucket|open_issue_events|events_total|outcome|rate_limit)' | head
   Ctrl-C to stop.
 `);
 

@@ -8,6 +8,7 @@ export type {
   GroundTruth,
   IssueWindowTruth,
   OpenIssueTruth,
+  OutcomeTruth,
   RateLimitTruth,
   ReleaseCrashFreeTruth,
   ReleaseHealthTruth,

@@ -25,6 +25,8 @@ export interface RouteContext {
   projectSummaryEnvironments: boolean;
   organizationProjectKeys: boolean;
   statsSeriesByProject: boolean;
+  /** Called when a stats_v2 answer is cut at 10,000 rows. */
+  onStatsCut: () => void;
   /** Release health with the `unhandled` session status (current releases) or without (older ones). */
   sessionUnhandledStatus: boolean;
 }
@@ -281,7 +283,10 @@ const statsRoute: Route = {
   ],
   handle(ctx) {
     requireOrg(ctx, ctx.params[0]);
-    return { status: 200, body: statsV2(ctx.data, ctx.query, ctx.now, ctx.statsSeriesByProject) };
+    return {
+      status: 200,
+      body: statsV2(ctx.data, ctx.query, ctx.now, ctx.statsSeriesByProject, ctx.onStatsCut),
+    };
   },
 };
 

@@ -65,6 +65,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     projects: nonNegativeInt('projects', opts.projects, 20),
     environmentsPerProject: nonNegativeInt('environmentsPerProject', opts.environmentsPerProject, 2),
     issuesPerProject: nonNegativeInt('issuesPerProject', opts.issuesPerProject, 60),
+    outcomeVariety: opts.outcomeVariety ?? 1,
     org,
     now: now(),
   });
@@ -131,6 +132,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         projectSummaryEnvironments,
         organizationProjectKeys,
         statsSeriesByProject,
+        onStatsCut: () => counters.cutStats(),
         sessionUnhandledStatus,
       });
     } catch (err) {

@@ -3,7 +3,7 @@
  * straight from the dataset, never through the HTTP layer, so it can check the client end to end.
  */
 import type { Dataset } from './dataset.js';
-import { CATEGORIES, OUTCOMES } from './dataset.js';
+import { CATEGORIES, OUTCOMES, REASONS } from './dataset.js';
 import { DAY, HOUR } from './durations.js';
 import { OLDER_SESSION_STATUSES, SESSION_STATUSES, Tally, complement, lowerBound } from './sessions.js';
 import type {
@@ -11,6 +11,7 @@ import type {
   GroundTruth,
   IssueWindowTruth,
   OpenIssueTruth,
+  OutcomeTruth,
   RateLimitTruth,
   ReleaseHealthTruth,
 } from './types.js';
@@ -65,29 +66,63 @@ function openIssues(data: Dataset, now: number): OpenIssueTruth[] {
   return out;
 }
 
-function monthEvents(data: Dataset, now: number): EventsTruth[] {
+/** What stats_v2 calls a stored category: `default` and `security` count as `error` (CategoryDimension). */
+export function reportedCategory(stored: string): string {
+  return stored === 'default' || stored === 'security' ? 'error' : stored;
+}
+
+/** What stats_v2 calls a stored reason: `smart_rate_limit` is `spike_protection` (ReasonDimension). */
+export function reportedReason(stored: string): string {
+  return stored === 'smart_rate_limit' ? 'spike_protection' : stored;
+}
+
+/** The first millisecond of the UTC calendar month of `now`. */
+export function monthStartUtc(now: number): number {
   const d = new Date(now);
-  const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-  const rows = data.projects.map((p) => ({ project: p.slug, received: 0, rejected: 0, blacklisted: 0 }));
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** Quantity per project, reported category, outcome and reported reason this UTC month, up to `now`. */
+function monthOutcomes(data: Dataset, now: number): OutcomeTruth[] {
+  const monthStart = monthStartUtc(now);
+  const rows = new Map<string, OutcomeTruth>();
   const t = data.outcomes;
-  const errorIndex = CATEGORIES.indexOf('error');
   for (let i = 0; i < t.time.length; i++) {
     const time = t.time[i] ?? 0;
-    if (time < monthStart || time > now || t.category[i] !== errorIndex) continue;
-    const row = rows[t.project[i] ?? 0];
-    if (!row) continue;
-    const outcome = OUTCOMES[t.outcome[i] ?? 0];
-    const quantity = t.quantity[i] ?? 0;
-    if (outcome === 'accepted') row.received += quantity;
-    else if (outcome === 'filtered') {
-      row.received += quantity;
-      row.blacklisted += quantity;
-    } else if (outcome === 'rate_limited') {
-      row.received += quantity;
-      row.rejected += quantity;
+    if (time < monthStart || time > now) continue;
+    const project = data.projects[t.project[i] ?? 0]?.slug ?? '';
+    const category = reportedCategory(CATEGORIES[t.category[i] ?? 0] ?? '');
+    const outcome = OUTCOMES[t.outcome[i] ?? 0] ?? '';
+    const reason = reportedReason(REASONS[t.reason[i] ?? 0] ?? '');
+    const key = `${project}\u0000${category}\u0000${outcome}\u0000${reason}`;
+    let row = rows.get(key);
+    if (!row) rows.set(key, (row = { project, category, outcome, reason, quantity: 0 }));
+    row.quantity += t.quantity[i] ?? 0;
+  }
+  return [...rows.values()];
+}
+
+/**
+ * sentry_events_total, the Python exporter's numbers: error events (error, default and security, as
+ * stats_v2's `error` category counts them) with received = accepted + filtered + rate_limited.
+ */
+function monthEvents(data: Dataset, outcomes: readonly OutcomeTruth[]): EventsTruth[] {
+  const rows = new Map(
+    data.projects.map((p) => [p.slug, { project: p.slug, received: 0, rejected: 0, blacklisted: 0 }]),
+  );
+  for (const o of outcomes) {
+    const row = rows.get(o.project);
+    if (!row || o.category !== 'error') continue;
+    if (o.outcome === 'accepted') row.received += o.quantity;
+    else if (o.outcome === 'filtered') {
+      row.received += o.quantity;
+      row.blacklisted += o.quantity;
+    } else if (o.outcome === 'rate_limited') {
+      row.received += o.quantity;
+      row.rejected += o.quantity;
     }
   }
-  return rows;
+  return [...rows.values()];
 }
 
 function rateLimits(data: Dataset): RateLimitTruth[] {
@@ -190,10 +225,12 @@ export function computeTruth(
   now: number,
   opts: { sessionUnhandledStatus?: boolean } = {},
 ): GroundTruth {
+  const outcomes = monthOutcomes(data, now);
   return {
     issueWindows: issueWindows(data, now),
     openIssues: openIssues(data, now),
-    events: monthEvents(data, now),
+    events: monthEvents(data, outcomes),
+    outcomes,
     rateLimits: rateLimits(data),
     releaseHealth: releaseHealth(data, now, opts.sessionUnhandledStatus ?? true),
   };

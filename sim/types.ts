@@ -50,6 +50,11 @@ export interface SimOptions {
   projectSummaryEnvironments?: boolean;
   /** Default true (sentry.io), false (self-hosted, before December 2025): 404 on it. */
   organizationProjectKeys?: boolean;
+  /**
+   * Default 1. More (outcome, reason) pairs per project and category (about this many times as many), for
+   * organizations whose stats_v2 answers reach Sentry's 10,000-row cap sooner.
+   */
+  outcomeVariety?: number;
   /** stats_v2 grouped by project: default false (sentry.io), true (older self-hosted). */
   statsSeriesByProject?: boolean;
   /**
@@ -111,6 +116,8 @@ export interface SimCounters {
   maxConcurrent: number;
   /** TCP connections accepted (few connections for many requests = keep-alive works). */
   connections: number;
+  /** stats_v2 answers cut at 10,000 rows (Sentry says nothing; the simulator counts them for tests). */
+  statsCut: number;
   /** The last 10,000 requests, oldest first. */
   requests: SimRequestRecord[];
 }
@@ -144,6 +151,18 @@ export interface EventsTruth {
   received: number;
   rejected: number;
   blacklisted: number;
+}
+
+/** One stats_v2 group of the month: what sentry_outcomes_total (or its bytes/seconds family) reports. */
+export interface OutcomeTruth {
+  project: string;
+  /** As stats_v2 reports it: `default` and `security` are `error`. */
+  category: string;
+  outcome: string;
+  /** As stats_v2 reports it: `none` for no reason, `spike_protection` for smart_rate_limit. */
+  reason: string;
+  /** Sum of quantity as Sentry stores it: items, bytes or milliseconds depending on the category. */
+  quantity: number;
 }
 
 export interface RateLimitTruth {
@@ -196,10 +215,15 @@ export interface GroundTruth {
   /** Every unresolved issue first seen within the last hour, once per environment it has events in. */
   openIssues: OpenIssueTruth[];
   /**
-   * Error events of the current UTC calendar month per project: received = accepted + filtered +
+   * Error events (error, default, security) of the current UTC calendar month per project: received = accepted + filtered +
    * rate_limited, rejected = rate_limited, blacklisted = filtered.
    */
   events: EventsTruth[];
+  /**
+   * Every (project, category, outcome, reason) with outcomes in the current UTC calendar month up to the
+   * clock, summed; combinations without outcomes are absent.
+   */
+  outcomes: OutcomeTruth[];
   /** The first active key's rateLimit count/window, 0 without one; rounded to 6 decimals. */
   rateLimits: RateLimitTruth[];
   releaseHealth: ReleaseHealthTruth;

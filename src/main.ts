@@ -13,13 +13,21 @@ const EXIT_CONFIG = 2;
 const SHUTDOWN_LIMIT_MS = 8000;
 
 function usage(): string {
+  const row = (env: string, doc: string) => `  ${env.padEnd(34)} ${doc}`;
   const rows = listSettings().map((s) => {
     const def = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
-    return `  ${s.env.padEnd(34)} ${s.doc}${s.sensitive || def === '' ? '' : ` [default: ${def}]`}`;
+    const note =
+      s.required !== undefined
+        ? ` [required${s.required === 'always' ? '' : `: ${s.required}`}]`
+        : s.sensitive || def === ''
+          ? ''
+          : ` [default: ${def}]`;
+    return row(s.env, `${s.doc}${note}`);
   });
   return [
     `sentry-prometheus-exporter ${VERSION}`,
-    'Polls the Sentry Web API in the background and serves issue and event metrics for Prometheus.',
+    'Polls the Sentry Web API in the background and serves its numbers to Prometheus: issues, events and',
+    'outcomes, client-key rate limits, release health and cron monitors.',
     '',
     'Usage: sentry-prometheus-exporter [--config FILE] [--web.config.file FILE]',
     '',
@@ -30,6 +38,7 @@ function usage(): string {
     '  -v, --version            show the version',
     '',
     'Environment variables (they win over the settings file):',
+    row('SENTRY_EXPORTER_CONFIG', 'Settings file, as --config (the flag wins).'),
     ...rows,
     '',
   ].join('\n');

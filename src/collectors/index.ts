@@ -6,9 +6,9 @@ import type { Logger } from 'pino';
 import type { ExporterConfig } from '../config/types.js';
 import type { SentryApi } from '../sentry/api.js';
 import type { Collector, ProjectInfo } from './collector.js';
-import { EventsCollector } from './events.js';
 import { IssueCollector } from './issues.js';
 import { MetadataCollector } from './metadata.js';
+import { OutcomesCollector } from './outcomes.js';
 import { RateLimitCollector } from './rate-limits.js';
 import { ReleaseHealthCollector } from './sessions.js';
 
@@ -33,7 +33,13 @@ export function createCollectors(config: ExporterConfig, api: SentryApi, logger:
         releaseTtlMs: schedule.metadataInterval * 1000,
         restrictedSelection: sentry.projects.length > 0,
       }),
-    scrape.eventMetrics && new EventsCollector(api, schedule.pollInterval),
+    (scrape.outcomeMetrics || scrape.eventMetrics) &&
+      new OutcomesCollector({
+        api,
+        interval: schedule.outcomesInterval,
+        outcomes: scrape.outcomeMetrics,
+        events: scrape.eventMetrics,
+      }),
     scrape.rateLimitMetrics && new RateLimitCollector({ api, logger }, schedule.metadataInterval),
     scrape.releaseHealthMetrics &&
       new ReleaseHealthCollector({

@@ -27,8 +27,10 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
   const problems: string[] = [];
 
   const configFile = opts.configFile ?? nonEmpty(opts.env.SENTRY_EXPORTER_CONFIG);
+  // Problems with the file name what pointed at it: the flag or the variable.
+  const source = opts.configFile !== undefined ? '--config' : 'SENTRY_EXPORTER_CONFIG';
   if (configFile !== undefined) {
-    const data = readConfigFile(configFile, problems);
+    const data = readConfigFile(configFile, source, problems);
     if (data !== undefined) conf.load(data);
   }
 
@@ -36,7 +38,7 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
     for (const line of String((err as Error).message).split('\n')) {
-      problems.push(describeConvictProblem(line, envOfPath, configFile));
+      problems.push(describeConvictProblem(line, envOfPath, source, configFile));
     }
   }
 
@@ -72,6 +74,7 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
     schedule: {
       pollInterval,
       metadataInterval: raw.schedule.metadataInterval,
+      outcomesInterval: raw.schedule.outcomesInterval > 0 ? raw.schedule.outcomesInterval : pollInterval,
       releaseHealthInterval: raw.schedule.releaseHealthInterval,
       readyMaxAge: raw.schedule.readyMaxAge > 0 ? raw.schedule.readyMaxAge : 3 * pollInterval,
       cycleDeadline:
@@ -107,14 +110,16 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function readConfigFile(path: string, problems: string[]): Record<string, unknown> | undefined {
+function readConfigFile(
+  path: string,
+  source: string,
+  problems: string[],
+): Record<string, unknown> | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    problems.push(
-      `SENTRY_EXPORTER_CONFIG: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-    );
+    problems.push(`${source}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     return undefined;
   }
   try {
@@ -122,14 +127,14 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
     const data: unknown = ext === '.json' ? JSON.parse(text) : YAML.parse(text);
     if (data === null || data === undefined) return {};
     if (typeof data !== 'object' || Array.isArray(data)) {
-      problems.push(`SENTRY_EXPORTER_CONFIG: ${path} must hold a mapping of settings`);
+      problems.push(`${source}: ${path} must hold a mapping of settings`);
       return undefined;
     }
     return data as Record<string, unknown>;
   } catch (err) {
     const message = (err as Error).message.split('\n')[0] ?? '';
     problems.push(
-      `SENTRY_EXPORTER_CONFIG: cannot parse ${path}: ${err instanceof SyntaxError ? describeJsonError(message) : message}`,
+      `${source}: cannot parse ${path}: ${err instanceof SyntaxError ? describeJsonError(message) : message}`,
     );
     return undefined;
   }
@@ -164,10 +169,15 @@ function resolveToken(token: string, tokenFile: string, problems: string[]): str
 }
 
 /** Turns one of convict's messages into a line that names the environment variable. */
-function describeConvictProblem(line: string, envOfPath: Map<string, string>, configFile?: string): string {
+function describeConvictProblem(
+  line: string,
+  envOfPath: Map<string, string>,
+  source: string,
+  configFile?: string,
+): string {
   const unknown = /configuration param '([^']+)' not declared in the schema/.exec(line);
   if (unknown) {
-    return `SENTRY_EXPORTER_CONFIG: ${configFile ?? 'config file'} has an unknown key "${unknown[1]}"`;
+    return `${source}: ${configFile ?? 'config file'} has an unknown key "${unknown[1]}"`;
   }
   const m = /^([\w.]+): (.*?)(?:: value was .*)?$/.exec(line.trim());
   if (m && m[1] !== undefined) {

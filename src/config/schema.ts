@@ -22,6 +22,7 @@ export const schema = {
       default: '',
       env: 'SENTRY_AUTH_TOKEN',
       sensitive: true,
+      required: 'this or SENTRY_AUTH_TOKEN_FILE',
     },
     tokenFile: {
       doc: 'Read the auth token from this file instead (a mounted Kubernetes secret).',
@@ -34,6 +35,7 @@ export const schema = {
       format: String,
       default: '',
       env: 'SENTRY_EXPORTER_ORG',
+      required: 'always',
     },
     projects: {
       doc: 'Comma-separated project slugs to export; empty exports every project the token can see.',
@@ -105,6 +107,12 @@ export const schema = {
       default: true,
       env: 'SENTRY_SCRAPE_EVENT_METRICS',
     },
+    outcomeMetrics: {
+      doc: 'Export sentry_outcomes_total, sentry_outcome_bytes_total and sentry_outcome_seconds_total.',
+      format: 'boolean-word',
+      default: true,
+      env: 'SENTRY_SCRAPE_OUTCOME_METRICS',
+    },
     rateLimitMetrics: {
       doc: 'Export sentry_rate_limit_events_sec.',
       format: 'boolean-word',
@@ -166,6 +174,12 @@ export const schema = {
       format: 'positive-number',
       default: 600,
       env: 'SENTRY_METADATA_INTERVAL',
+    },
+    outcomesInterval: {
+      doc: 'Seconds between refreshes of the outcome families and sentry_events_total; 0 means SENTRY_POLL_INTERVAL.',
+      format: 'non-negative-number',
+      default: 0,
+      env: 'SENTRY_OUTCOMES_INTERVAL',
     },
     releaseHealthInterval: {
       doc: 'Seconds between refreshes of the release health metrics (Sentry aggregates sessions, they are not real-time).',
@@ -249,6 +263,8 @@ export interface SettingInfo {
   doc: string;
   default: unknown;
   sensitive: boolean;
+  /** When the setting must be given: `always`, or a condition such as `this or SENTRY_AUTH_TOKEN_FILE`. */
+  required: string | undefined;
 }
 
 export function listSettings(): SettingInfo[] {
@@ -256,7 +272,13 @@ export function listSettings(): SettingInfo[] {
   const walk = (node: Record<string, unknown>, prefix: string): void => {
     for (const [key, value] of Object.entries(node)) {
       const path = prefix === '' ? key : `${prefix}.${key}`;
-      const leaf = value as { env?: string; doc?: string; default?: unknown; sensitive?: boolean };
+      const leaf = value as {
+        env?: string;
+        doc?: string;
+        default?: unknown;
+        sensitive?: boolean;
+        required?: string;
+      };
       if (typeof leaf.env === 'string') {
         out.push({
           path,
@@ -264,6 +286,7 @@ export function listSettings(): SettingInfo[] {
           doc: leaf.doc ?? '',
           default: leaf.default,
           sensitive: leaf.sensitive === true,
+          required: leaf.required,
         });
       } else {
         walk(value as Record<string, unknown>, path);

@@ -31,6 +31,8 @@ export interface ExporterConfig {
   scrape: {
     issueMetrics: boolean;
     eventMetrics: boolean;
+    /** sentry_outcomes_total, sentry_outcome_bytes_total, sentry_outcome_seconds_total. */
+    outcomeMetrics: boolean;
     rateLimitMetrics: boolean;
     /** SENTRY_SCRAPE_RELEASE_HEALTH_METRICS. */
     releaseHealthMetrics: boolean;
@@ -49,6 +51,8 @@ export interface ExporterConfig {
     pollInterval: number;
     /** Seconds between refreshes of project list, environments, keys and current releases. */
     metadataInterval: number;
+    /** Seconds between refreshes of outcomes (and sentry_events_total). */
+    outcomesInterval: number;
     /** Seconds between refreshes of release health (SENTRY_RELEASE_HEALTH_INTERVAL). */
     releaseHealthInterval: number;
     /** Seconds after which /healthz reports the data as stale. */

@@ -109,25 +109,29 @@ class SentryClientImpl implements SentryClient {
         opts,
       );
     } catch (err) {
-      throw err instanceof SentryApiError && err.status === 404 ? this.#organizationNotFound(err) : err;
+      throw err instanceof SentryApiError ? this.#explainFirstCall(err) : err;
     }
   }
 
   /**
-   * The project list is the first call: a 404 there is a wrong organization slug when Sentry itself
-   * answered (its JSON `detail`), and a wrong SENTRY_BASE_URL when something else did.
+   * The project list is the first call, where a wrong setting shows: a 404 from Sentry itself (its JSON
+   * `detail`) means the organization slug is wrong or not visible to the token; a 404 from something else,
+   * or a page that is not JSON (Sentry's web UI answers HTML on the same paths), means SENTRY_BASE_URL does
+   * not point at the API.
    */
-  #organizationNotFound(err: SentryApiError): SentryApiError {
+  #explainFirstCall(err: SentryApiError): SentryApiError {
     const hints: string[] = [];
-    if (err.detail !== undefined) {
+    if (err.status === 404 && err.detail !== undefined) {
       hints.push(
-        `Sentry does not know the organization "${this.org}" (or the token cannot see it): check SENTRY_EXPORTER_ORG`,
+        `Sentry does not know the organization "${this.org}" or the token cannot see it: check SENTRY_EXPORTER_ORG`,
       );
-    } else {
+    } else if (err.status === 404 || (err.kind === 'parse' && /expected JSON/.test(err.message))) {
       hints.push(`the answer did not come from Sentry's API: check SENTRY_BASE_URL (${this.#baseUrl})`);
+    } else {
+      return err;
     }
-    if (!/\/api\/0\/$/.test(new URL(this.#baseUrl).pathname)) {
-      hints.push(`SENTRY_BASE_URL usually ends in /api/0/, e.g. ${new URL('/api/0/', this.#baseUrl).href}`);
+    if (!new URL(this.#baseUrl).pathname.endsWith('/api/0/')) {
+      hints.push(`SENTRY_BASE_URL usually ends in /api/0/, e.g. ${new URL('api/0/', this.#baseUrl).href}`);
     }
     return new SentryApiError(`${err.message}; ${hints.join('; ')}`, {
       kind: err.kind,

@@ -27,6 +27,10 @@ test('--version prints the package version; --help lists every environment varia
   const help = run(['--help'], {});
   assert.equal(help.status, 0);
   for (const s of listSettings()) assert.match(help.stdout, new RegExp(`\\b${s.env}\\b`), s.env);
+  // what a newcomer must set is marked; the settings file's variable is listed too
+  assert.match(help.stdout, /^ {2}SENTRY_EXPORTER_ORG +.*\[required\]$/m);
+  assert.match(help.stdout, /^ {2}SENTRY_AUTH_TOKEN +.*\[required: this or SENTRY_AUTH_TOKEN_FILE\]$/m);
+  assert.match(help.stdout, /^ {2}SENTRY_EXPORTER_CONFIG +Settings file/m);
 });
 
 const badCases: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
@@ -56,7 +60,18 @@ const badCases: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
     },
     /^configuration error: SENTRY_EXPORTER_CONFIG: .*unknown key "sentry\.rateLimit"/m,
   ],
+  [
+    'settings file that does not exist, named by the variable',
+    { SENTRY_AUTH_TOKEN: TOKEN, SENTRY_EXPORTER_ORG: 'a', SENTRY_EXPORTER_CONFIG: 'no/such/file.yaml' },
+    /^configuration error: SENTRY_EXPORTER_CONFIG: cannot read no\/such\/file\.yaml: ENOENT$/m,
+  ],
 ];
+
+test('a --config path that does not exist is named by the flag', () => {
+  const r = run(['--config', 'no/such/file.yaml'], { SENTRY_AUTH_TOKEN: TOKEN, SENTRY_EXPORTER_ORG: 'a' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^configuration error: --config: cannot read no\/such\/file\.yaml: ENOENT$/m);
+});
 
 for (const [name, env, expected] of badCases) {
   test(`bad configuration exits 2 naming the variable: ${name}`, () => {

@@ -195,15 +195,16 @@ test('a failing collector keeps its last good values and counts the error; the o
     const before = exportedNumbers(run.text);
     run.sim.setFaults({ serverErrorRate: 1, endpoints: ['/organizations/{org}/stats_v2/'] });
     const report = await run.exporter.scheduler.runCycle();
-    assert.deepEqual(report.failed, ['events']);
+    assert.deepEqual(report.failed, ['outcomes']);
     const after = exportedNumbers(run.exporter.snapshot.sentryText);
     assert.deepEqual(after.events, before.events, 'events keep their last good values');
+    assert.deepEqual(after.outcomes, before.outcomes, 'outcomes keep their last good values');
     assert.deepEqual(after.buckets, expectedNumbers(run.sim.truth()).buckets);
     const self = parseExposition((await run.exporter.snapshot.scrape(false)).body.toString());
     const value = (name: string, labels: Record<string, string> = {}) =>
       self.find((r) => r.name === name && Object.entries(labels).every(([k, v]) => r.labels[k] === v))?.value;
     assert.equal(value('sentry_exporter_up'), 0);
-    assert.equal(value('sentry_exporter_collection_errors_total', { collector: 'events' }), 1);
+    assert.equal(value('sentry_exporter_collection_errors_total', { collector: 'outcomes' }), 1);
     assert.equal(value('sentry_exporter_collection_errors_total', { collector: 'issues' }), 0);
     const failedStats = self
       .filter(
@@ -269,7 +270,7 @@ test('/healthz turns ready only once a collector has published: never ahead of /
       );
       const family: Record<string, string> = {
         issues: 'sentry_issues_bucket',
-        events: 'sentry_events_total',
+        outcomes: 'sentry_events_total',
       };
       const fresh = Object.entries(readiness.collectors).filter(
         ([name, c]) => c.lastSuccess !== undefined && family[name] !== undefined,
@@ -400,20 +401,20 @@ test('one collector refused (403 on stats_v2): /healthz is still 200, names it a
       if (
         res.status === 200 &&
         body.collectors.issues?.lastSuccess !== undefined &&
-        body.collectors.events?.error
+        body.collectors.outcomes?.error
       )
         break;
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(body.status, 'ok');
-    assert.match(body.collectors.events?.error ?? '', /stats_v2\/ answered HTTP 403: .*org:read/);
-    assert.equal(body.collectors.events?.lastSuccess, undefined);
+    assert.match(body.collectors.outcomes?.error ?? '', /stats_v2\/ answered HTTP 403: .*org:read/);
+    assert.equal(body.collectors.outcomes?.lastSuccess, undefined);
     const text = await (await fetch(`${url}/metrics`)).text();
     const rows = parseExposition(text);
     assert.equal(rows.find((r) => r.name === 'sentry_exporter_up')?.value, 0);
     assert.ok(
       (rows.find(
-        (r) => r.name === 'sentry_exporter_collection_errors_total' && r.labels.collector === 'events',
+        (r) => r.name === 'sentry_exporter_collection_errors_total' && r.labels.collector === 'outcomes',
       )?.value ?? 0) >= 1,
     );
     const got = exportedNumbers(text);
@@ -422,6 +423,7 @@ test('one collector refused (403 on stats_v2): /healthz is still 200, names it a
     assert.deepEqual(got.open, want.open);
     assert.deepEqual(got.rateLimits, want.rateLimits);
     assert.equal(got.events.size, 0, 'no sentry_events_total without an answer');
+    assert.equal(got.outcomes.size, 0, 'no outcomes without an answer');
   } finally {
     await exporter.stop();
     await sim.close();

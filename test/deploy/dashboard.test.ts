@@ -52,7 +52,15 @@ test('the dashboard parses and has the rows of the issue', () => {
   assert.equal(dashboard.uid, 'sentry-exporter-overview');
   assert.deepEqual(
     panels.filter((p) => p.type === 'row').map((p) => p.title),
-    ['Issues', 'New issues in the last hour', 'Events', 'Rate limits', 'Exporter health', 'Release health'],
+    [
+      'Issues',
+      'New issues in the last hour',
+      'Events',
+      'Quota and ingestion',
+      'Rate limits',
+      'Exporter health',
+      'Release health',
+    ],
   );
   assert.ok(queryPanels.length >= 20);
   assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, 'panel ids are unique');
@@ -76,12 +84,14 @@ test('every query reads only the exporter metrics', () => {
     for (const name of names)
       assert.ok(KNOWN_METRICS.has(name), `${panel}: unknown metric ${name} in ${expr}`);
   }
-  // All four Sentry families and the health metrics are on the dashboard.
+  // The Sentry families and the health metrics are on the dashboard.
   const used = new Set(targets.flatMap((t) => metricNames(t.expr)));
   for (const name of [
     'sentry_issues_bucket',
     'sentry_open_issue_events',
     'sentry_events_total',
+    'sentry_outcomes_total',
+    'sentry_outcome_bytes_total',
     'sentry_rate_limit_events_sec',
     'sentry_exporter_up',
     'sentry_exporter_last_success_timestamp_seconds',

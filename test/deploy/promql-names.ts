@@ -11,6 +11,9 @@ export const KNOWN_METRICS = new Set([
   'sentry_issues_gsum',
   'sentry_open_issue_events',
   'sentry_events_total',
+  'sentry_outcomes_total',
+  'sentry_outcome_bytes_total',
+  'sentry_outcome_seconds_total',
   'sentry_rate_limit_events_sec',
   'sentry_sessions_total',
   'sentry_crash_free_sessions_ratio',
@@ -22,6 +25,7 @@ export const KNOWN_METRICS = new Set([
   'sentry_exporter_build_info',
   'sentry_exporter_collection_duration_seconds',
   'sentry_exporter_last_success_timestamp_seconds',
+  'sentry_exporter_collector_interval_seconds',
   'sentry_exporter_collection_errors_total',
   'sentry_exporter_cycle_duration_seconds',
   'sentry_exporter_cycles_total',
@@ -57,6 +61,7 @@ export function metricNames(expr: string): string[] {
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b\d+(ms|[smhdwy])\b/g, ' ') // offset durations
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
     .replace(/\$\{?\w+\}?/g, ' ');
   for (const m of stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {

@@ -16,7 +16,7 @@ const CASES: Array<{ what: string; faults: Faults; collector: string; endpoint: 
   {
     what: 'truncated JSON',
     faults: { malformedRate: 1, endpoints: [STATS] },
-    collector: 'events',
+    collector: 'outcomes',
     endpoint: STATS,
   },
   {
@@ -34,7 +34,7 @@ const CASES: Array<{ what: string; faults: Faults; collector: string; endpoint: 
   {
     what: 'groups not an array',
     faults: { wrongTypeRate: 1, endpoints: [STATS] },
-    collector: 'events',
+    collector: 'outcomes',
     endpoint: STATS,
   },
   {
@@ -102,11 +102,14 @@ test('malformed or unexpected JSON fails only the collector it feeds, naming the
       // The failed collector keeps its last good values; the others published this cycle's (= the truth).
       const now = exportedNumbers(exporter.snapshot.sentryText);
       const truth = expectedNumbers(sim.truth());
-      const family = { issues: 'buckets', events: 'events', rate_limits: 'rateLimits', metadata: undefined }[
-        c.collector
-      ];
-      for (const key of ['buckets', 'open', 'events', 'rateLimits'] as const) {
-        const kept = key === family || (c.collector === 'issues' && key === 'open');
+      const families: Record<string, string[]> = {
+        issues: ['buckets', 'open'],
+        outcomes: ['events', 'outcomes'],
+        rate_limits: ['rateLimits'],
+        metadata: [],
+      };
+      for (const key of ['buckets', 'open', 'events', 'outcomes', 'rateLimits'] as const) {
+        const kept = families[c.collector]?.includes(key) ?? false;
         assert.deepEqual(now[key], kept ? before[key] : truth[key], `${c.what}: ${key}`);
       }
       for (const other of report.ran.filter((n) => n !== c.collector)) {

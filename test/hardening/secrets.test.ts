@@ -377,19 +377,19 @@ test('configuration errors at start (exit 2) name the problem, never the secrets
       'a JSON settings file with a syntax error next to the token',
       fileTokenEnv,
       ['--config', file('bad-token.json', `{"sentry": {"org": "acme", "token": ${TOKEN}}}\n`)],
-      /^configuration error: SENTRY_EXPORTER_CONFIG: cannot parse .*bad-token\.json: unexpected token/m,
+      /^configuration error: --config: cannot parse .*bad-token\.json: unexpected token/m,
     ],
     [
       'a JSON settings file with a syntax error next to the password',
       secretsEnv,
       ['--config', file('bad-pass.json', `{"http": {"basicAuth": {"pass": ${PASS}}}}\n`)],
-      /^configuration error: SENTRY_EXPORTER_CONFIG: cannot parse .*bad-pass\.json: unexpected token/m,
+      /^configuration error: --config: cannot parse .*bad-pass\.json: unexpected token/m,
     ],
     [
       'a YAML settings file with a syntax error next to the token',
       fileTokenEnv,
       ['--config', file('bad-token.yaml', `sentry:\n  org: acme\n  token: ${TOKEN}: ${PASS}\n`)],
-      /^configuration error: SENTRY_EXPORTER_CONFIG: cannot parse /m,
+      /^configuration error: --config: cannot parse /m,
     ],
     [
       'a settings file whose token is not a string',

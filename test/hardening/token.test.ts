@@ -44,9 +44,9 @@ for (const [status, code] of [
       for (let i = 0; i < cycles; i++) {
         const report = await exporter.scheduler.runCycle();
         assert.deepEqual([...report.failed].sort(), [
-          'events',
           'issues',
           'metadata',
+          'outcomes',
           'rate_limits',
           'release_health',
         ]);

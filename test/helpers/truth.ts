@@ -1,9 +1,30 @@
 import type { GroundTruth } from '../../sim/index.js';
 import { parseExposition } from './exporter.js';
 
+/**
+ * Units of Sentry's quantities, written out here rather than taken from the exporter: relay's
+ * CategoryUnit::from_category (relay-base-schema/src/data_category.rs). Bytes stay bytes; milliseconds are
+ * published as seconds.
+ */
+const BYTE_CATEGORIES = new Set(['attachment', 'log_byte']);
+const MILLISECOND_CATEGORIES = new Set(['profile_duration', 'profile_duration_ui']);
+const OUTCOME_FAMILIES = new Set([
+  'sentry_outcomes_total',
+  'sentry_outcome_bytes_total',
+  'sentry_outcome_seconds_total',
+]);
+
 /** Ratios are compared to 6 decimals. */
 function ratio(value: number): number {
   return Math.round(value * 1e6) / 1e6;
+}
+
+/** The family and value a correct exporter publishes for a quantity of a category, as Sentry stores it. */
+export function outcomeSample(category: string, quantity: number): { family: string; value: number } {
+  if (BYTE_CATEGORIES.has(category)) return { family: 'sentry_outcome_bytes_total', value: quantity };
+  if (MILLISECOND_CATEGORIES.has(category))
+    return { family: 'sentry_outcome_seconds_total', value: quantity / 1000 };
+  return { family: 'sentry_outcomes_total', value: quantity };
 }
 
 /** The Sentry families of an exposition, keyed so they can be compared with the ground truth. */
@@ -11,6 +32,8 @@ export function exportedNumbers(text: string): {
   buckets: Map<string, number>;
   open: Map<string, number>;
   events: Map<string, number>;
+  /** `family project/category/outcome/reason` -> value. */
+  outcomes: Map<string, number>;
   rateLimits: Map<string, number>;
   sessions: Map<string, number>;
   crashFreeSessions: Map<string, number>;
@@ -21,6 +44,7 @@ export function exportedNumbers(text: string): {
   const buckets = new Map<string, number>();
   const open = new Map<string, number>();
   const events = new Map<string, number>();
+  const outcomes = new Map<string, number>();
   const rateLimits = new Map<string, number>();
   const sessions = new Map<string, number>();
   const crashFreeSessions = new Map<string, number>();
@@ -29,6 +53,8 @@ export function exportedNumbers(text: string): {
   const releaseCrashFreeUsers = new Map<string, number>();
   for (const r of parseExposition(text)) {
     const l = r.labels;
+    if (OUTCOME_FAMILIES.has(r.name))
+      outcomes.set(`${r.name} ${l.project_slug}/${l.category}/${l.outcome}/${l.reason}`, r.value);
     if (r.name === 'sentry_issues_bucket') buckets.set(`${l.project_slug}/${l.environment}/${l.le}`, r.value);
     if (r.name === 'sentry_open_issue_events') open.set(`${l.issue_id}/${l.environment}`, r.value);
     if (r.name === 'sentry_events_total') events.set(`${l.project_slug}/${l.stat}`, r.value);
@@ -48,6 +74,7 @@ export function exportedNumbers(text: string): {
     buckets,
     open,
     events,
+    outcomes,
     rateLimits,
     sessions,
     crashFreeSessions,
@@ -83,6 +110,11 @@ export function expectedNumbers(
     events.set(`${e.project}/rejected`, e.rejected);
     events.set(`${e.project}/blacklisted`, e.blacklisted);
   }
+  const outcomes = new Map<string, number>();
+  for (const o of truth.outcomes.filter((o) => keep(o.project))) {
+    const { family, value } = outcomeSample(o.category, o.quantity);
+    outcomes.set(`${family} ${o.project}/${o.category}/${o.outcome}/${o.reason}`, value);
+  }
   const rateLimits = new Map(
     truth.rateLimits.filter((r) => keep(r.project)).map((r) => [r.project, r.eventsPerSecond]),
   );
@@ -110,6 +142,7 @@ export function expectedNumbers(
     buckets,
     open,
     events,
+    outcomes,
     rateLimits,
     sessions,
     crashFreeSessions,

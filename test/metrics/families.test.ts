@@ -4,9 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import pino from 'pino';
 import type { Collector, Family } from '../../src/collectors/collector.js';
-import type { EventTotalsRow } from '../../src/collectors/events.js';
 import { createCollectors } from '../../src/collectors/index.js';
 import type { IssueData } from '../../src/collectors/issues.js';
+import type { OutcomeData } from '../../src/collectors/outcomes.js';
 import type { RateLimitRow } from '../../src/collectors/rate-limits.js';
 import type { ReleaseHealthData } from '../../src/collectors/sessions.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -52,7 +52,63 @@ const issues: IssueData = {
   ],
   openIssuesDropped: 0,
 };
-const events: EventTotalsRow[] = [{ project: 'checkout-api', received: 120, rejected: 5, blacklisted: 15 }];
+/** received = 100 + 15 + 5 = 120, rejected = 5, blacklisted = 15: the Python exporter's error stats. */
+const outcomes: OutcomeData = {
+  projects: ['checkout-api'],
+  outcomes: [
+    {
+      project: 'checkout-api',
+      category: 'attachment',
+      outcome: 'accepted',
+      reason: 'none',
+      quantity: 1048576,
+    },
+    { project: 'checkout-api', category: 'error', outcome: 'accepted', reason: 'none', quantity: 100 },
+    {
+      project: 'checkout-api',
+      category: 'error',
+      outcome: 'client_discard',
+      reason: 'sample_rate',
+      quantity: 40,
+    },
+    {
+      project: 'checkout-api',
+      category: 'error',
+      outcome: 'filtered',
+      reason: 'browser-extensions',
+      quantity: 15,
+    },
+    { project: 'checkout-api', category: 'error', outcome: 'invalid', reason: 'duplicate', quantity: 3 },
+    {
+      project: 'checkout-api',
+      category: 'error',
+      outcome: 'rate_limited',
+      reason: 'usage_exceeded',
+      quantity: 5,
+    },
+    {
+      project: 'checkout-api',
+      category: 'profile_duration',
+      outcome: 'accepted',
+      reason: 'none',
+      quantity: 3000,
+    },
+    {
+      project: 'checkout-api',
+      category: 'span',
+      outcome: 'filtered',
+      reason: 'Sampled:1000,1004',
+      quantity: 7,
+    },
+    {
+      project: 'checkout-api',
+      category: 'transaction',
+      outcome: 'rate_limited',
+      reason: 'spike_protection',
+      quantity: 12,
+    },
+  ],
+};
 const limits: RateLimitRow[] = [
   { project: 'checkout-api', eventsPerSecond: 0.016667 },
   { project: 'legacy-cron', eventsPerSecond: 0 },
@@ -112,7 +168,7 @@ function families(o: RenderOptions = {}, data: { issues?: IssueData } = {}): Fam
   const ctx = { legacy: o.legacy ?? true, now: new Date('2026-11-25T13:00:00Z') };
   return [
     ...(c.get('issues')?.render(data.issues ?? issues, ctx) ?? []),
-    ...(c.get('events')?.render(events, ctx) ?? []),
+    ...(c.get('outcomes')?.render(outcomes, ctx) ?? []),
     ...(c.get('rate_limits')?.render(limits, ctx) ?? []),
     ...(c.get('release_health')?.render(releaseHealth, ctx) ?? []),
   ];

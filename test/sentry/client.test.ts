@@ -319,3 +319,59 @@ test('close() abandons calls in progress and every later call', async () => {
   const later = await rejection(client.listProjects());
   assert.ok(later instanceof SentryApiError && later.kind === 'aborted', String(later));
 });
+
+test('the first call explains a wrong organization slug or base URL, with the real URL, not a template', async () => {
+  // Sentry answers an unknown organization with 404 {"detail": "The requested resource does not exist"}
+  // (src/sentry/api/bases/organization.py, OrganizationEndpoint.convert_args); its web UI answers HTML on the
+  // same paths without /api/0/.
+  const server = await startServer((_req, res, hit) => {
+    if (hit.path.startsWith('/api/0/organizations/acme/')) sendJson(res, 200, []);
+    else if (hit.path.startsWith('/api/0/'))
+      sendJson(res, 404, { detail: 'The requested resource does not exist' });
+    else if (hit.path.startsWith('/organizations/')) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!DOCTYPE html><html><body>Sentry</body></html>');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html>not found</html>');
+    }
+  });
+  servers.push(server);
+  const root = server.baseUrl.replace(/api\/0\/$/, '');
+  const cases: Array<[string, string, RegExp]> = [
+    [
+      server.baseUrl,
+      'acme-typo',
+      /\/api\/0\/organizations\/acme-typo\/projects\/ answered HTTP 404: The requested resource does not exist; Sentry does not know the organization "acme-typo" .*SENTRY_EXPORTER_ORG$/,
+    ],
+    [
+      root,
+      'acme',
+      /\/organizations\/acme\/projects\/: expected JSON, got .* text\/html; the answer did not come from Sentry's API: check SENTRY_BASE_URL .*; SENTRY_BASE_URL usually ends in \/api\/0\/, e.g. http:\/\/127\.0\.0\.1:\d+\/api\/0\/$/,
+    ],
+    [
+      `${root}sentry/`,
+      'acme',
+      /\/sentry\/organizations\/acme\/projects\/ answered HTTP 404; the answer did not come from Sentry's API: check SENTRY_BASE_URL .*\/api\/0\/$/,
+    ],
+  ];
+  for (const [baseUrl, org, re] of cases) {
+    const { client } = makeClient(baseUrl, { org });
+    try {
+      const err = await rejection(client.listProjects());
+      assert.ok(err instanceof SentryApiError);
+      assert.equal(err.endpoint, ENDPOINTS.projects, 'the template stays the metric label');
+      assert.doesNotMatch(err.message, /\{org\}/);
+      assert.match(err.message, re);
+    } finally {
+      await client.close();
+    }
+  }
+  // A good organization and base URL: no error, nothing to explain.
+  const { client } = makeClient(server.baseUrl);
+  try {
+    assert.deepEqual(await client.listProjects(), []);
+  } finally {
+    await client.close();
+  }
+});

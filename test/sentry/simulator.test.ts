@@ -101,6 +101,20 @@ test('every request the client sends is a path and query parameters declared by 
       groupBy: ['outcome'],
       interval: '1h',
     });
+    // The outcomes collector's query, and its split of one project by a category outside the spec enum.
+    await client.getEventStats({
+      start,
+      end,
+      projectIds: projects.map((x) => x.id),
+      groupBy: ['project', 'category', 'outcome', 'reason'],
+    });
+    await client.getEventStats({
+      start,
+      end,
+      projectIds: [p.id],
+      categories: ['span'],
+      groupBy: ['project', 'category', 'outcome', 'reason'],
+    });
     await client.getCurrentRelease(issues[0]!.id, p.environments?.[0]);
     await client.getCurrentRelease(issues[0]!.id, undefined);
     await client.getSessions({

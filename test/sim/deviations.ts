@@ -72,6 +72,14 @@ export const RESPONSE_DEVIATIONS: readonly ResponseDeviation[] = [
 
 export const QUERY_DEVIATIONS: readonly QueryDeviation[] = [
   {
+    endpoint: '/organizations/{org}/stats_v2/',
+    param: 'category',
+    what: 'category takes every relay data category name (span, log_byte, feedback, ...), not only the ten of the spec enum; the exporter filters by a category Sentry printed when it splits one project',
+    source:
+      'src/sentry/snuba/outcomes.py (CategoryDimension.resolve_filter, DataCategory.parse); getsentry/relay relay-base-schema/src/data_category.rs (from_name)',
+    pinnedBy: "test/sim/stats-v2.test.ts: stats_v2 refuses what Sentry's code refuses",
+  },
+  {
     endpoint: '/projects/{org}/{project}/keys/',
     param: 'per_page',
     what: 'per_page (1..100) is read by every paginated endpoint, declared or not',

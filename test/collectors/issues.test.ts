@@ -1,0 +1,178 @@
+/**
+ * The issues collector against small, explicit Sentry answers, with expected values worked out by hand in
+ * this file (not by the simulator's ground truth): the 1 h / 24 h / 14 d windows at their edges, an issue
+ * without firstSeen, the newest-first cap of the open-issue series, an environment and a project without
+ * issues, and an empty organization.
+ *
+ * Meaning, from Sentry: an issue's `firstSeen` is when its first event (in the queried environment) was
+ * seen, `count` (a string) its events there (src/sentry/api/serializers/models/group.py); the Python
+ * exporter counts an issue into a window when firstSeen is at most the window's length ago, and takes a
+ * missing firstSeen as "now".
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, test } from 'node:test';
+import pino from 'pino';
+import type { Collector, ProjectInfo } from '../../src/collectors/collector.js';
+import { createCollectors } from '../../src/collectors/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import { renderFamilies } from '../../src/metrics/exposition.js';
+import { createSentryClient } from '../../src/sentry/client.js';
+import { parseExposition } from '../helpers/exporter.js';
+import { sendJson, startServer, type TestServer } from '../sentry/helpers.js';
+
+const NOW = Date.parse('2026-11-25T13:00:00.000Z');
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const at = (msAgo: number): string => new Date(NOW - msAgo).toISOString();
+
+function issue(
+  id: number,
+  project: string,
+  count: number,
+  firstSeen: string | null,
+): Record<string, unknown> {
+  return {
+    id: String(id),
+    project: { id: project === 'web' ? '1' : project === 'cron' ? '2' : '3', slug: project },
+    logger: null,
+    level: 'error',
+    status: 'unresolved',
+    platform: 'python',
+    isUnhandled: false,
+    count: String(count),
+    firstSeen,
+    lastSeen: firstSeen === null ? null : at(0),
+  };
+}
+
+/** Issues of `web` in production: at, inside and outside each window's edge, and one without firstSeen. */
+const PRODUCTION = [
+  issue(101, 'web', 5, at(HOUR)), // exactly 1 h: in every window, an open issue
+  issue(102, 'web', 7, at(HOUR + 1)), // 1 ms past 1 h: 24 h and 14 d
+  issue(103, 'web', 11, at(HOUR - 1)), // 1 ms inside 1 h: every window, open
+  issue(104, 'web', 13, at(DAY)), // exactly 24 h: 24 h and 14 d
+  issue(105, 'web', 17, at(DAY + 1)), // 1 ms past 24 h: 14 d only
+  issue(106, 'web', 19, at(14 * DAY)), // exactly 14 d: 14 d only
+  issue(107, 'web', 23, at(14 * DAY + 1)), // 1 ms past 14 d: no window
+  issue(108, 'web', 2, null), // no firstSeen: taken as now, so every window, open
+];
+/** The project without environments. */
+const CRON = [issue(201, 'cron', 3, at(30 * MINUTE))];
+
+const projectsJson = [
+  { id: '1', slug: 'web', environments: ['production', 'staging'] },
+  { id: '2', slug: 'cron', environments: [] },
+  { id: '3', slug: 'quiet', environments: ['production'] },
+];
+
+function sentry(projects: unknown[]): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/api/0/organizations/acme/projects/') return sendJson(res, 200, projects);
+    if (url.pathname === '/api/0/organizations/acme/issues/') {
+      const env = url.searchParams.get('environment');
+      const ids = url.searchParams.getAll('project');
+      if (env === 'production') return sendJson(res, 200, PRODUCTION);
+      if (env === null && ids.length === 1 && ids[0] === '2') return sendJson(res, 200, CRON);
+      return sendJson(res, 200, []);
+    }
+    const release = /^\/api\/0\/organizations\/acme\/issues\/(\d+)\/current-release\/$/.exec(url.pathname);
+    if (release) {
+      return sendJson(res, 200, { currentRelease: { release: { version: `rel-${release[1]}` } } });
+    }
+    sendJson(res, 404, { detail: 'The requested resource does not exist' });
+  };
+}
+
+const servers: TestServer[] = [];
+after(() => Promise.all(servers.map((s) => s.close())));
+
+async function collectOnce(
+  projects: unknown[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Array<{ name: string; labels: Record<string, string>; value: number }>> {
+  const server = await startServer(sentry(projects));
+  servers.push(server);
+  const config = loadConfig({
+    env: { SENTRY_BASE_URL: server.baseUrl, SENTRY_AUTH_TOKEN: 't', SENTRY_EXPORTER_ORG: 'acme', ...env },
+  });
+  const logger = pino({ level: 'silent' });
+  const client = createSentryClient({ ...config.sentry, timeoutSeconds: 5, logger });
+  try {
+    const { metadata, metrics } = createCollectors(config, client, logger);
+    const ctx = { signal: new AbortController().signal, now: NOW, logger, projects: [] as ProjectInfo[] };
+    const list = await metadata.collect(ctx);
+    const issues = metrics.find((c) => c.name === 'issues') as Collector;
+    const rows = await issues.collect({ ...ctx, projects: list });
+    return parseExposition(renderFamilies(issues.render(rows, { legacy: true, now: new Date(NOW) })));
+  } finally {
+    await client.close();
+  }
+}
+
+test('windows at their edges: exactly 1 h, 24 h and 14 d ago are inside, 1 ms more is outside', async () => {
+  const rows = await collectOnce(projectsJson);
+  const bucket = (project: string, environment: string, le: string) =>
+    rows.find(
+      (r) =>
+        r.name === 'sentry_issues_bucket' &&
+        r.labels.project_slug === project &&
+        r.labels.environment === environment &&
+        r.labels.le === le,
+    )?.value;
+  // production, by hand: 1 h = 5 + 11 + 2 = 18; 24 h = 18 + 7 + 13 = 38; 14 d = 38 + 17 + 19 = 74 (not 23)
+  assert.equal(bucket('web', 'production', '1h'), 18);
+  assert.equal(bucket('web', 'production', '24h'), 38);
+  assert.equal(bucket('web', 'production', '+Inf'), 74);
+  // an environment without events and a project without issues: zeros, not missing series
+  for (const [project, environment] of [
+    ['web', 'staging'],
+    ['quiet', 'production'],
+  ]) {
+    for (const le of ['1h', '24h', '+Inf']) assert.equal(bucket(project!, environment!, le), 0);
+  }
+  // the project without environments: environment="None"
+  assert.equal(bucket('cron', 'None', '1h'), 3);
+  assert.equal(bucket('cron', 'None', '+Inf'), 3);
+  const gsum = rows.find(
+    (r) =>
+      r.name === 'sentry_issues_gsum' &&
+      r.labels.project_slug === 'web' &&
+      r.labels.environment === 'production',
+  );
+  assert.equal(gsum?.value, 18 + 38 + 74);
+});
+
+test('open issues: first seen within the hour (the edge included), a missing firstSeen as today, with releases', async () => {
+  const rows = await collectOnce(projectsJson);
+  const open = rows.filter((r) => r.name === 'sentry_open_issue_events');
+  assert.deepEqual(
+    open.map((r) => [r.labels.issue_id, r.labels.environment, r.labels.release, r.labels.firstSeen, r.value]),
+    [
+      // newest first: 108 (no firstSeen: now), 201 (30 min), 103 (59:59.999), 101 (60:00)
+      ['108', 'production', 'rel-108', '2026-11-25', 2],
+      ['201', 'None', 'rel-201', '2026-11-25', 3],
+      ['103', 'production', 'rel-103', '2026-11-25', 11],
+      ['101', 'production', 'rel-101', '2026-11-25', 5],
+    ],
+  );
+});
+
+test('SENTRY_OPEN_ISSUES_MAX keeps the newest issues and counts the rest as dropped', async () => {
+  const rows = await collectOnce(projectsJson, { SENTRY_OPEN_ISSUES_MAX: '2' });
+  assert.deepEqual(
+    rows.filter((r) => r.name === 'sentry_open_issue_events').map((r) => r.labels.issue_id),
+    ['108', '201'],
+  );
+  assert.equal(rows.find((r) => r.name === 'sentry_exporter_open_issue_series_dropped')?.value, 2);
+});
+
+test('an empty organization exports no series and drops nothing', async () => {
+  const rows = await collectOnce([]);
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.value]),
+    [['sentry_exporter_open_issue_series_dropped', 0]],
+  );
+});
