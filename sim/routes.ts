@@ -29,6 +29,8 @@ export interface RouteContext {
   onStatsCut: () => void;
   /** Release health with the `unhandled` session status (current releases) or without (older ones). */
   sessionUnhandledStatus: boolean;
+  /** Called when a sessions answer leaves groups out without announcing a next page. */
+  onSessionsCut: () => void;
 }
 
 export interface RouteResult {
@@ -320,6 +322,7 @@ const sessionsRoute: Route = {
       base: ctx.base,
       now: ctx.now,
       unhandledStatus: ctx.sessionUnhandledStatus,
+      onCut: ctx.onSessionsCut,
     });
     return { status: 200, body, headers: { Link: link } };
   },

@@ -134,6 +134,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         statsSeriesByProject,
         onStatsCut: () => counters.cutStats(),
         sessionUnhandledStatus,
+        onSessionsCut: () => counters.cutSessions(),
       });
     } catch (err) {
       if (err instanceof HttpError)

@@ -359,6 +359,8 @@ export interface SessionsContext {
   now: number;
   /** Current releases: five statuses and the newer rate fields; older ones: four statuses. */
   unhandledStatus: boolean;
+  /** Told when the answer leaves groups out without announcing a next page (for tests). */
+  onCut?: () => void;
 }
 
 export interface SessionsResult {
@@ -730,6 +732,7 @@ export function sessionsAnswer(ctx: SessionsContext): SessionsResult {
   const pageLimit = perPage ?? SESSIONS_PER_PAGE;
   const hasMore = output.length === pageLimit + 1;
   if (hasMore) output.pop();
+  if (!hasMore && metricGroups.length - from > limit) ctx.onCut?.();
   return { body: { ...base, groups: output }, link: pageLink(ctx, from, pageLimit, hasMore) };
 }
 

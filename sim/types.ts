@@ -118,6 +118,8 @@ export interface SimCounters {
   connections: number;
   /** stats_v2 answers cut at 10,000 rows (Sentry says nothing; the simulator counts them for tests). */
   statsCut: number;
+  /** sessions answers that left groups out without a next page (Sentry says nothing; counted for tests). */
+  sessionsCut: number;
   /** The last 10,000 requests, oldest first. */
   requests: SimRequestRecord[];
 }

@@ -223,12 +223,14 @@ test('sessions: without per_page the groups beyond ⌊10,000 ÷ intervals⌋ are
     groupBy: ['project', 'environment'],
   });
   assert.ok(all.answer.groups.length > 13, `${all.answer.groups.length} groups in all`);
+  io.resetCounters();
   const cut = await sessions(io, {
     statsPeriod: '30d',
     interval: '1h',
     field: 'sum(session)',
     groupBy: ['project', 'environment'],
   });
+  assert.equal(io.counters().sessionsCut, 1, 'the simulator counts the answers it cut (tests only)');
   assert.equal(cut.status, 200);
   assert.equal(cut.answer.intervals.length, 721);
   assert.equal(cut.answer.groups.length, Math.floor(10_000 / 721));
