@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SentryApi, SessionsQuery } from '../sentry/api.js';
+import { SentryApiError } from '../sentry/errors.js';
 import type { SessionGroup, SessionsPage } from '../sentry/types.js';
 import { allOrNothing } from './all-or-nothing.js';
 import { refreshedEvery } from './collector.js';
@@ -104,6 +105,10 @@ interface RunState {
   observed: Observed;
   /** Releases left out by the cap in the per-release fallback (counted there, not by the ranking). */
   droppedInFallback: number;
+  /** Project ids refused (403) alone while the organization's sessions were readable: deleted or moved. */
+  gone: Set<string>;
+  /** Whether the token may read the organization's sessions at all (asked once, at the first 403). */
+  access?: Promise<boolean>;
 }
 
 interface PastDays {
@@ -190,6 +195,7 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
       seen: new Map(),
       observed: new Map(),
       droppedInFallback: 0,
+      gone: new Set(),
     };
     const d = new Date(now);
     const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
@@ -280,6 +286,12 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
       { collector: this.name, requests: run.requests, splits: run.splits, pastDaysReused: pastFresh },
       'release health collected',
     );
+    if (run.gone.size > 0) {
+      this.opts.logger.info(
+        { collector: this.name, projectIds: [...run.gone].slice(0, 10), count: run.gone.size },
+        'projects refused (403) since the project list was read (deleted, or no longer visible to the token); left out until the next project list',
+      );
+    }
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
     const ranked = this.rankReleases(releases, byId);
@@ -484,12 +496,17 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     observed: Map<string, number>,
   ): Promise<SessionGroup[]> {
     const byStatus = spec.groupBy.includes('session.status');
-    const page = await this.request(
-      run,
-      spec,
-      batch.all ? undefined : batch.projects.map((p) => p.id),
-      batch.projects,
-    );
+    let page: SessionsPage;
+    try {
+      page = await this.request(
+        run,
+        spec,
+        batch.all ? undefined : batch.projects.map((p) => p.id),
+        batch.projects,
+      );
+    } catch (err) {
+      return this.refused(err, run, spec, batch, observed);
+    }
     if (!isCut(page, byStatus)) {
       const perProject = new Map<string, Set<string>>();
       for (const g of page.groups) {
@@ -516,13 +533,7 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     }
     if (batch.projects.length > 1) {
       let parts = this.plan(run, spec, batch.projects, false);
-      if (parts.length === 1) {
-        const half = Math.ceil(batch.projects.length / 2);
-        parts = [
-          { projects: batch.projects.slice(0, half), all: false },
-          { projects: batch.projects.slice(half), all: false },
-        ];
-      }
+      if (parts.length === 1) parts = halves(batch.projects);
       const groups = await Promise.all(parts.map((b) => this.fetchBatch(run, spec, b, observed)));
       return groups.flat();
     }
@@ -530,6 +541,39 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     if (project === undefined) return [];
     observed.set(project.id, perProject.get(project.id)?.size ?? 0);
     return this.alone(run, spec, project, page);
+  }
+
+  /**
+   * A 403 names no project: Sentry refuses the whole request when one listed project is no longer
+   * accessible (src/sentry/api/bases/organization.py, get_projects), as when it was deleted after the project
+   * list was read. When the token can read the organization's sessions at all (asked once per run, with
+   * project=-1), the batch is halved until the refused projects are found and left out; otherwise (a token
+   * without org:read) the refusal is the collector's error.
+   */
+  private async refused(
+    err: unknown,
+    run: RunState,
+    spec: Spec,
+    batch: Batch,
+    observed: Map<string, number>,
+  ): Promise<SessionGroup[]> {
+    if (!(err instanceof SentryApiError && err.status === 403) || batch.all) throw err;
+    run.access ??= this.request(run, { ...spec, groupBy: [] }, undefined, []).then(
+      () => true,
+      () => false,
+    );
+    if (!(await run.access)) throw err;
+    if (batch.projects.length > 1) {
+      const parts = await Promise.all(
+        halves(batch.projects).map((b) => this.fetchBatch(run, spec, b, observed)),
+      );
+      return parts.flat();
+    }
+    for (const p of batch.projects) {
+      run.gone.add(p.id);
+      observed.set(p.id, 0);
+    }
+    return [];
   }
 
   /** One project's answer is cut even alone. */
@@ -649,6 +693,15 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
       ...(projects.length === 1 ? { project: projects[0]?.slug } : {}),
     });
   }
+}
+
+/** Two batches of about half the projects each. */
+function halves(projects: readonly ProjectInfo[]): Batch[] {
+  const half = Math.ceil(projects.length / 2);
+  return [
+    { projects: projects.slice(0, half), all: false },
+    { projects: projects.slice(half), all: false },
+  ];
 }
 
 function compare(a: string, b: string): number {

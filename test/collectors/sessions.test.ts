@@ -17,7 +17,7 @@ import type { SentryApi } from '../../src/sentry/api.js';
 import { createSentryClient } from '../../src/sentry/client.js';
 import { startSimulator } from '../../sim/index.js';
 import type { SimMode } from '../../sim/index.js';
-import { parseExposition, startExporterAgainst } from '../helpers/exporter.js';
+import { memoryLogger, parseExposition, startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, expectedReleasesDropped, exportedNumbers } from '../helpers/truth.js';
 import { makeClient, sendJson, startServer } from '../sentry/helpers.js';
 import type { Hit } from '../sentry/helpers.js';
@@ -131,16 +131,14 @@ for (const mode of ['sentry.io', 'self-hosted'] as SimMode[]) {
   });
 }
 
+/** 1,000 projects × 5 environments (issues are not what these tests look at). */
+const LARGE = { seed: 1, projects: 1000, environmentsPerProject: 5, issuesPerProject: 1 };
+/** Late in a month: the past days' query covers 29 days. */
+const LATE_IN_MAY = Date.UTC(2026, 4, 30, 18, 5, 0);
+
 test('LONG (about a minute): 1,000 projects × 5 environments: still exact for every project and environment, and what one run costs', async (t) => {
-  const clock = clockFrom(Date.UTC(2026, 4, 30, 18, 5, 0));
-  const sim = await startSimulator({
-    seed: 1,
-    projects: 1000,
-    environmentsPerProject: 5,
-    issuesPerProject: 1,
-    now: clock,
-    rateLimit: { perSecond: 200, concurrent: 25 },
-  });
+  const clock = clockFrom(LATE_IN_MAY);
+  const sim = await startSimulator({ ...LARGE, now: clock, rateLimit: { perSecond: 200, concurrent: 25 } });
   const { exporter } = await startExporterAgainst(
     sim,
     {
@@ -210,15 +208,8 @@ test('LONG (about a minute): 1,000 projects × 5 environments: still exact for e
 });
 
 test('the default configuration at 1,000 × 5: what a release health run costs (today in one request, the last 24 hours in ⌈groups ÷ 359⌉)', async (t) => {
-  const clock = clockFrom(Date.UTC(2026, 4, 30, 18, 5, 0));
-  const sim = await startSimulator({
-    seed: 1,
-    projects: 1000,
-    environmentsPerProject: 5,
-    issuesPerProject: 1,
-    now: clock,
-    rateLimit: false,
-  });
+  const clock = clockFrom(LATE_IN_MAY);
+  const sim = await startSimulator({ ...LARGE, now: clock, rateLimit: false });
   try {
     const api = makeClient(sim.url, { token: sim.token, org: sim.org, rate: 200, concurrency: 4 }).client;
     const meta = new MetadataCollector({ api, logger: silent, selectedSlugs: [], interval: 600 });
@@ -746,6 +737,61 @@ test('a project whose last-24-hours answer is cut even alone fails the run with 
 
 // ---------------------------------------------------------------------------------------------------------
 // Calendar and permissions.
+
+test('a project deleted since the project list was read (403 for every batch naming it) is left out; the others are published', async () => {
+  // Sentry refuses a request naming a project the token can no longer see, without saying which
+  // (src/sentry/api/bases/organization.py get_projects): the batch is halved until the project is found,
+  // once a request for the whole organization shows that the token can read sessions at all.
+  const rates = (ids: string[]): FakeGroup[] =>
+    ids.map((id) => ({
+      by: { project: Number(id), environment: 'production' },
+      totals: { 'crash_free_rate(session)': 0.5, 'crash_free_rate(user)': null },
+    }));
+  let refuseAll = false;
+  const server = await startServer((_req, res, hit) => {
+    const q = hit.query;
+    const ids = q.getAll('project');
+    if (refuseAll || ids.includes('22')) {
+      return sendJson(res, 403, { detail: 'You do not have permission to perform this action.' });
+    }
+    if (ids.includes('-1')) return answer(res, q, []); // the probe: the organization is readable
+    return answer(res, q, kindOf(hit) === 'rates' ? rates(ids) : []);
+  });
+  const { client } = makeClient(server.baseUrl);
+  const { logger, lines } = memoryLogger();
+  try {
+    const projects: ProjectInfo[] = ['21', '22', '23', '24'].map((id) => ({
+      id,
+      slug: `p${id}`,
+      environments: ['production'],
+    }));
+    const collector = new ReleaseHealthCollector({
+      api: client,
+      logger,
+      interval: 300,
+      releasesPerProject: 0,
+      restrictedSelection: true,
+    });
+    const rows = await collectAt(collector, MOCK_DATETIME, projects);
+    assert.deepEqual(
+      rows.crashFree.map((r) => `${r.project} ${r.sessions}`),
+      ['p21 0.5', 'p23 0.5', 'p24 0.5'],
+    );
+    const logged = lines()
+      .split('\n')
+      .filter((l) => l.includes('projects refused (403)'));
+    assert.equal(logged.length, 1, 'said once per run');
+    assert.match(logged[0]!, /"projectIds":\["22"\],"count":1/);
+    // A token that cannot read sessions at all: the 403 is the run's error, after a single probe.
+    refuseAll = true;
+    server.hits.length = 0;
+    await assert.rejects(collectAt(collector, MOCK_DATETIME, projects), /answered HTTP 403: .*org:read/);
+    assert.equal(server.hits.filter((h) => h.query.getAll('project').includes('-1')).length, 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
 
 test('month boundary (injected clock): the counter restarts with the new month; the past days of March are not reused in April', async () => {
   let now = Date.UTC(2026, 3, 1, 0, 30); // the data: generated at 1 April 00:30
