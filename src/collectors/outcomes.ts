@@ -136,6 +136,15 @@ interface Range {
   signal: AbortSignal;
 }
 
+/** What one run learns while it asks: answers split for the cap, projects Sentry no longer shows. */
+interface RunState {
+  cutAnswers: number;
+  /** Project ids answered 403 alone while the organization's stats were readable: deleted or moved. */
+  gone: string[];
+  /** Whether the token may read the organization's stats at all (asked once, at the first 403). */
+  access?: Promise<boolean>;
+}
+
 export class OutcomesCollector implements Collector<OutcomeData> {
   readonly name = 'outcomes';
   readonly interval: number;
@@ -155,9 +164,9 @@ export class OutcomesCollector implements Collector<OutcomeData> {
     // Sentry refuses start >= end: at the month's very first instant, ask for its first second.
     const end = new Date(Math.max(now, start.getTime() + 1000));
     const range: Range = { start, end, signal };
-    const cut = { answers: 0 };
+    const run: RunState = { cutAnswers: 0, gone: [] };
     const answers = await Promise.all(
-      this.batches(projects).map((b) => this.fetch(b, undefined, range, cut)),
+      this.batches(projects).map((b) => this.fetch(b, undefined, range, run)),
     );
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
@@ -185,10 +194,16 @@ export class OutcomesCollector implements Collector<OutcomeData> {
       else rows.set(key, { project, category, outcome, reason, quantity });
     }
     this.rowsByProject = rowsByProject;
-    if (cut.answers > 0) {
+    if (run.cutAnswers > 0) {
       logger.info(
-        { collector: this.name, cutAnswers: cut.answers },
+        { collector: this.name, cutAnswers: run.cutAnswers },
         "stats_v2 answers that may have reached Sentry's 10,000-row cap were split and asked again",
+      );
+    }
+    if (run.gone.length > 0) {
+      logger.info(
+        { collector: this.name, projectIds: run.gone.slice(0, 10), count: run.gone.length },
+        'projects refused (403) since the project list was read (deleted, or no longer visible to the token); left out until the next project list',
       );
     }
     const outcomes = [...rows.values()].sort(
@@ -241,42 +256,91 @@ export class OutcomesCollector implements Collector<OutcomeData> {
     projectIds: string[],
     category: string | undefined,
     range: Range,
-    cut: { answers: number },
+    run: RunState,
   ): Promise<StatsV2Group[]> {
-    const stats = await this.o.api.getEventStats(
-      {
-        start: range.start,
-        end: range.end,
-        projectIds,
-        ...(category === undefined ? {} : { categories: [category] }),
-        groupBy: [...GROUP_BY],
-        interval: '1d',
-      },
-      { signal: range.signal },
-    );
-    if (rowsBefore(stats.groups) < STATS_ROW_CAP) return stats.groups;
-    cut.answers++;
-    if (projectIds.length > 1) {
-      const half = Math.ceil(projectIds.length / 2);
-      const parts = await Promise.all([
-        this.fetch(projectIds.slice(0, half), category, range, cut),
-        this.fetch(projectIds.slice(half), category, range, cut),
-      ]);
-      return parts.flat();
+    let stats;
+    try {
+      stats = await this.o.api.getEventStats(
+        {
+          start: range.start,
+          end: range.end,
+          projectIds,
+          ...(category === undefined ? {} : { categories: [category] }),
+          groupBy: [...GROUP_BY],
+          interval: '1d',
+        },
+        { signal: range.signal },
+      );
+    } catch (err) {
+      return this.refused(err, projectIds, category, range, run);
     }
+    if (rowsBefore(stats.groups) < STATS_ROW_CAP) return stats.groups;
+    run.cutAnswers++;
+    if (projectIds.length > 1) return this.halves(projectIds, category, range, run);
     if (category === undefined) {
       const listing = await this.o.api.getEventStats(
         { start: range.start, end: range.end, projectIds, groupBy: ['category'], interval: '1d' },
         { signal: range.signal },
       );
       const categories = listing.groups.map((g) => label(g, 'category'));
-      const parts = await Promise.all(categories.map((c) => this.fetch(projectIds, c, range, cut)));
+      const parts = await Promise.all(categories.map((c) => this.fetch(projectIds, c, range, run)));
       return parts.flat();
     }
     throw new SentryApiError(
       `Sentry's stats_v2 answer for project id ${projectIds[0] ?? ''} and category ${category} this month reached its ${STATS_ROW_CAP}-row cap (more outcome and reason pairs than it returns); its outcomes are not published rather than published short`,
       { kind: 'parse', endpoint: ENDPOINTS.statsV2 },
     );
+  }
+
+  private async halves(
+    projectIds: string[],
+    category: string | undefined,
+    range: Range,
+    run: RunState,
+  ): Promise<StatsV2Group[]> {
+    const half = Math.ceil(projectIds.length / 2);
+    const parts = await Promise.all([
+      this.fetch(projectIds.slice(0, half), category, range, run),
+      this.fetch(projectIds.slice(half), category, range, run),
+    ]);
+    return parts.flat();
+  }
+
+  /**
+   * A 403 names no project: Sentry refuses the whole request when one listed project is no longer
+   * accessible (src/sentry/api/bases/organization.py, get_projects), as when it was deleted after the project
+   * list was read. When the token can read the organization's stats at all (asked once per run, with
+   * project=-1), the batch is halved until the refused projects are found and left out; otherwise (a token
+   * without org:read) the refusal is the collector's error.
+   */
+  private async refused(
+    err: unknown,
+    projectIds: string[],
+    category: string | undefined,
+    range: Range,
+    run: RunState,
+  ): Promise<StatsV2Group[]> {
+    if (!(err instanceof SentryApiError && err.status === 403)) throw err;
+    run.access ??= this.o.api
+      .getEventStats(
+        {
+          start: range.start,
+          end: range.end,
+          projectIds: ['-1'],
+          categories: ['error'],
+          groupBy: ['outcome'],
+          interval: '1d',
+        },
+        { signal: range.signal },
+      )
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!(await run.access)) throw err;
+    if (projectIds.length > 1) return this.halves(projectIds, category, range, run);
+    run.gone.push(...projectIds);
+    return [];
   }
 
   render(data: OutcomeData): Family[] {

@@ -7,6 +7,9 @@ import { startSimulator } from '../../sim/index.js';
 import type { SimOptions } from '../../sim/index.js';
 import { parseExposition, startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
+import { PROMTOOL, testNeeding } from '../helpers/tools.js';
+
+const promtoolTest = testNeeding([PROMTOOL]);
 
 /** Runs the exporter against a simulator until its first cycle is done; returns what it published. */
 async function firstCycle(simOpts: SimOptions, env: NodeJS.ProcessEnv = {}) {
@@ -231,18 +234,22 @@ test('a failing collector keeps its last good values and counts the error; the o
   }
 });
 
-test('with SENTRY_EXPORTER_LEGACY_METRICS=false the whole /metrics exposition passes promtool check metrics', async () => {
-  const run = await firstCycle({ seed: 11, projects: 4 }, { SENTRY_EXPORTER_LEGACY_METRICS: 'false' });
-  try {
-    const text = (await run.exporter.snapshot.scrape(false)).body.toString();
-    assert.match(text, /^sentry_unresolved_issue_events\{/m);
-    assert.match(text, /^sentry_rate_limit_events_per_second\{/m);
-    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-    assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
-  } finally {
-    await run.close();
-  }
-});
+promtoolTest(
+  'with SENTRY_EXPORTER_LEGACY_METRICS=false the whole /metrics exposition passes promtool check metrics',
+  async () => {
+    const run = await firstCycle({ seed: 11, projects: 4 }, { SENTRY_EXPORTER_LEGACY_METRICS: 'false' });
+    try {
+      const text = (await run.exporter.snapshot.scrape(false)).body.toString();
+      assert.match(text, /^sentry_unresolved_issue_events\{/m);
+      assert.match(text, /^sentry_rate_limit_events_per_second\{/m);
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      if (check.error) throw check.error;
+      assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
+    } finally {
+      await run.close();
+    }
+  },
+);
 
 test('/healthz turns ready only once a collector has published: never ahead of /metrics', async () => {
   const sim = await startSimulator({

@@ -332,3 +332,65 @@ for (const mode of ['sentry.io', 'self-hosted'] as const) {
     }
   });
 }
+
+/**
+ * A project deleted after the project list was read: Sentry refuses a stats_v2 request naming it with 403
+ * (src/sentry/api/bases/organization.py, get_projects: a listed project the caller cannot access refuses the
+ * request). The collector finds it by halving the batch and leaves it out; the other projects stay exact. A
+ * token that cannot read the organization's stats at all is the collector's error, after one extra request,
+ * not a storm of halved requests.
+ */
+test('a project deleted since the project list is left out; a token without access fails after one probe', async () => {
+  const sim = await startSimulator({ rateLimit: false, seed: 61, projects: 12, environmentsPerProject: 1 });
+  let refuse: (query: URLSearchParams) => boolean = () => false;
+  const seen: string[] = [];
+  const proxy = await startServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname.endsWith('/stats_v2/')) seen.push(url.search);
+    if (url.pathname.endsWith('/stats_v2/') && refuse(url.searchParams)) {
+      return sendJson(res, 403, { detail: 'You do not have permission to perform this action.' });
+    }
+    const upstream = await fetch(
+      new URL(`${url.pathname.replace(/^\/api\/0\//, '')}${url.search}`, sim.url),
+      {
+        headers: { authorization: req.headers.authorization ?? '' },
+      },
+    );
+    res.writeHead(upstream.status, { 'content-type': 'application/json' });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  const { client } = makeClient(proxy.baseUrl, { org: sim.org, token: sim.token, rate: 200 });
+  try {
+    const projects = (await client.listProjects()).map((p) => ({
+      id: p.id,
+      slug: p.slug,
+      environments: p.environments ?? [],
+    }));
+    const gone = projects[5]!;
+    refuse = (q) => q.getAll('project').includes(gone.id);
+    const collector = collectorFor(client, { rowTarget: 100_000 }); // one batch for all 12 projects
+    const text = await run(collector, projects, Date.now());
+    const got = exportedNumbers(text);
+    const want = expectedNumbers(sim.truth());
+    const without = <T>(m: Map<string, T>) =>
+      new Map([...m].filter(([k]) => !k.includes(` ${gone.slug}/`) && !k.startsWith(`${gone.slug}/`)));
+    assert.deepEqual(without(got.outcomes), without(want.outcomes));
+    assert.ok(got.outcomes.size > 0);
+    assert.ok(
+      ![...got.outcomes.keys()].some((k) => k.includes(` ${gone.slug}/`)),
+      'the gone project is left out',
+    );
+    // 1 refused batch + 1 probe + halving down to the one project: a handful of requests, not one per project
+    assert.ok(seen.length <= 12, `${seen.length} stats_v2 requests`);
+
+    // A token without access to the organization's stats: the first refusal and one probe, then the error.
+    refuse = () => true;
+    seen.length = 0;
+    await assert.rejects(run(collector, projects, Date.now()), /answered HTTP 403/);
+    assert.equal(seen.length, 2, 'the refused batch and the probe');
+  } finally {
+    await client.close();
+    await proxy.close();
+    await sim.close();
+  }
+});

@@ -11,8 +11,6 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 tools=${SHARED_TOOLS:-$repo/../shared/tools}
 image=${IMAGE:-localhost/sentry-prometheus-exporter:smoke}
 free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-sim_port=${SIM_PORT:-$(free_port)}
-exp_port=${EXPORTER_PORT:-$(free_port)}
 podman=(podman --cgroup-manager cgroupfs)
 ctr=""
 sim_pid=""
@@ -55,9 +53,12 @@ start=$SECONDS
   >"$workdir/build.log" 2>&1 || { tail -n 40 "$workdir/build.log" >&2; die "image build failed"; }
 log "built in $((SECONDS - start)) s; size $("${podman[@]}" image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}')"
 
-log "starting the simulator on 127.0.0.1:$sim_port"
+# The simulator picks its own port (SIM_PORT sets one) and prints its URL, read below.
+sim_args=()
+[[ -n ${SIM_PORT:-} ]] && sim_args=(--port "$SIM_PORT")
+log "starting the simulator on 127.0.0.1:${SIM_PORT:-(a port of its choosing)}"
 # node itself (not npx) so that $sim_pid is the simulator and killing it leaves nothing behind.
-(cd "$repo" && exec node --import tsx sim/main.ts --port "$sim_port") >"$workdir/sim.log" 2>&1 &
+(cd "$repo" && exec node --import tsx sim/main.ts "${sim_args[@]}") >"$workdir/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do
   grep -qiE 'token' "$workdir/sim.log" 2>/dev/null && break
@@ -74,28 +75,42 @@ sim_token=$(grep -ioE '\btoken[^A-Za-z0-9]+[A-Za-z0-9_.-]+' "$workdir/sim.log" |
 case $sim_url in */api/0/*) base_url=$sim_url ;; */) base_url="${sim_url}api/0/" ;; *) base_url="$sim_url/api/0/" ;; esac
 log "simulator: base $base_url, org $sim_org"
 
-log "running the image with --network host on port $exp_port"
-ctr=$("${podman[@]}" --runtime runc run -d --network host \
-  --ulimit nofile=1024:1024 --ulimit nproc=1000:1000 --no-healthcheck \
-  --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
-  -e SENTRY_BASE_URL="$base_url" -e SENTRY_AUTH_TOKEN="$sim_token" -e SENTRY_EXPORTER_ORG="$sim_org" \
-  -e SENTRY_EXPORTER_PORT="$exp_port" -e SENTRY_EXPORTER_HOST=127.0.0.1 -e SENTRY_POLL_INTERVAL=5 \
-  -e SENTRY_SCRAPE_RATE_LIMIT_METRICS=True \
-  "$image")
-log "container ${ctr:0:12}"
-
-url="http://127.0.0.1:$exp_port"
 get() { node -e "fetch(process.argv[1]).then(async r=>{process.stdout.write(await r.text());process.exit(r.status===200?0:2)},()=>process.exit(1))" "$1"; }
 
-code=""
-start=$SECONDS
-for _ in $(seq 1 240); do
-  code=$(node -e "fetch(process.argv[1]).then(r=>console.log(r.status),()=>console.log('down'))" "$url/healthz")
+# The exporter gets a port that was free a moment ago (the image's HEALTHCHECK reads SENTRY_EXPORTER_PORT,
+# so it cannot be 0). Another process may take it first: then the exporter stops at start-up with
+# EADDRINUSE, and it is started again on another port.
+for attempt in 1 2 3; do
+  exp_port=${EXPORTER_PORT:-$(free_port)}
+  log "running the image with --network host on port $exp_port"
+  ctr=$("${podman[@]}" --runtime runc run -d --network host \
+    --ulimit nofile=1024:1024 --ulimit nproc=1000:1000 --no-healthcheck \
+    --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
+    -e SENTRY_BASE_URL="$base_url" -e SENTRY_AUTH_TOKEN="$sim_token" -e SENTRY_EXPORTER_ORG="$sim_org" \
+    -e SENTRY_EXPORTER_PORT="$exp_port" -e SENTRY_EXPORTER_HOST=127.0.0.1 -e SENTRY_POLL_INTERVAL=5 \
+    -e SENTRY_SCRAPE_RATE_LIMIT_METRICS=True \
+    "$image")
+  log "container ${ctr:0:12}"
+  url="http://127.0.0.1:$exp_port"
+
+  code=""
+  start=$SECONDS
+  for _ in $(seq 1 240); do
+    code=$(node -e "fetch(process.argv[1]).then(r=>console.log(r.status),()=>console.log('down'))" "$url/healthz")
+    [[ $code == 200 ]] && break
+    [[ $("${podman[@]}" inspect --format '{{.State.Running}}' "$ctr") == true ]] || break
+    sleep 0.5
+  done
   [[ $code == 200 ]] && break
+  if [[ -z ${EXPORTER_PORT:-} ]] && ((attempt < 3)) && "${podman[@]}" logs "$ctr" 2>&1 | grep -q EADDRINUSE; then
+    log "port $exp_port was taken before the exporter bound it; trying another"
+    "${podman[@]}" --runtime runc rm -f "$ctr" >/dev/null 2>&1 || true
+    ctr=""
+    continue
+  fi
   [[ $("${podman[@]}" inspect --format '{{.State.Running}}' "$ctr") == true ]] || die "container stopped early"
-  sleep 0.5
+  die "/healthz never answered 200 (last: $code)"
 done
-[[ $code == 200 ]] || die "/healthz never answered 200 (last: $code)"
 log "/healthz is 200 after $((SECONDS - start)) s"
 get "$url/livez" >/dev/null || die "/livez is not 200"
 log "/livez is 200"

@@ -1,13 +1,13 @@
 /**
- * Renders the Helm chart with the offline renderer (../shared/tools/helm-render) for the supported
- * configurations and checks every document against the Kubernetes and prometheus-operator schemas, plus
- * the values files against values.schema.json. No helm binary is obtainable here, so this is the chart's
- * only gate before users install it.
+ * Renders the Helm chart for the supported configurations and checks every document against the Kubernetes
+ * and prometheus-operator schemas, plus the values files against values.schema.json. The renderer is
+ * `helm template` when helm is on PATH, else the offline renderer in ../shared/tools/helm-render (built
+ * from Debian's Go packages); with neither, the rendering tests are skipped, or fail under CI=true.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,21 +21,91 @@ import {
   PrometheusRule,
   ServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { onPath, testNeeding } from '../helpers/tools.js';
+import type { Tool } from '../helpers/tools.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const chart = path.join(repo, 'helm/sentry-prometheus-exporter');
 const release = 'sentry';
 const namespace = 'monitoring';
 const fullname = 'sentry-sentry-prometheus-exporter';
+/** The Kubernetes version both renderers report in .Capabilities (helm-render's is fixed at 1.29). */
+const KUBE_VERSION = '1.29.0';
 
-/** build.sh is idempotent and prints the renderer's path on its last line. */
-const renderer = execFileSync('bash', [path.join(repo, '../shared/tools/helm-render/build.sh')], {
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-  .trim()
-  .split('\n')
-  .pop()!;
+const scratch = mkdtempSync(path.join(tmpdir(), 'helm-test-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+
+interface ChartRenderer {
+  command: string;
+  /** The command's arguments to render the chart with `flags` (values files and API versions). */
+  args(flags: string[]): string[];
+}
+
+const offlineRenderer = path.join(repo, '../shared/tools/helm-render/build.sh');
+/** Debian packages build.sh needs; it would install them itself, which a test must not do. */
+const RENDERER_PACKAGES = ['golang-go', 'golang-github-masterminds-sprig-dev', 'golang-k8s-sigs-yaml-dev'];
+
+function debianPackagesInstalled(packages: string[]): boolean {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}\n', ...packages], { encoding: 'utf8' });
+  return (
+    r.status === 0 &&
+    r.stdout
+      .trim()
+      .split('\n')
+      .every((l) => l.endsWith(' installed'))
+  );
+}
+
+let renderer: ChartRenderer | undefined;
+let rendererProblem = '';
+
+/** Finds (and for helm-render builds, into this run's scratch directory) the renderer, once. */
+function findRenderer(): ChartRenderer | undefined {
+  if (renderer || rendererProblem) return renderer;
+  // helm 2's `template` takes other arguments (`-n` is the release name there); use helm 3 or later only.
+  const helmVersion = onPath('helm')
+    ? spawnSync('helm', ['version', '--short'], { encoding: 'utf8' }).stdout
+    : '';
+  if (/^v[3-9]\./.test(helmVersion.trim())) {
+    renderer = {
+      command: 'helm',
+      args: (flags) => [
+        'template',
+        release,
+        chart,
+        '--namespace',
+        namespace,
+        '--kube-version',
+        KUBE_VERSION,
+        ...flags,
+      ],
+    };
+  } else if (!existsSync(offlineRenderer)) {
+    rendererProblem = `install helm 3 or later, or put the shared tools beside the repository (${offlineRenderer})`;
+  } else if (!debianPackagesInstalled(RENDERER_PACKAGES)) {
+    rendererProblem = `install helm 3 or later, or apt-get install ${RENDERER_PACKAGES.join(' ')} for ${offlineRenderer}`;
+  } else {
+    // A directory of its own, so test runs at the same time never build over each other's binary.
+    const r = spawnSync('bash', [offlineRenderer, path.join(scratch, 'helm-render')], { encoding: 'utf8' });
+    const built = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.status === 0 && existsSync(built)) {
+      renderer = { command: built, args: (flags) => [chart, release, namespace, ...flags] };
+    } else {
+      rendererProblem = `${offlineRenderer} failed (status ${String(r.status)}): ${r.stderr.trim().slice(-500)}`;
+    }
+  }
+  return renderer;
+}
+
+const RENDERER: Tool = {
+  name: 'helm',
+  get install() {
+    return rendererProblem;
+  },
+  available: () => findRenderer() !== undefined,
+};
+/** A test that renders the chart. */
+const renderTest = testNeeding([RENDERER]);
 
 /** A rendered manifest, checked field by field by the tests. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -47,21 +117,21 @@ interface Rendered {
   docs: Doc[];
 }
 
-const scratch = mkdtempSync(path.join(tmpdir(), 'helm-test-'));
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 let counter = 0;
 
 /** Renders the chart with the given values files (paths relative to the chart) and inline values. */
 function render(files: string[], inline?: object): Rendered {
-  const args = [chart, release, namespace];
-  for (const f of files) args.push('-f', path.join(chart, f));
+  const flags: string[] = [];
+  for (const f of files) flags.push('-f', path.join(chart, f));
   if (inline) {
     const file = path.join(scratch, `values-${counter++}.json`);
     writeFileSync(file, JSON.stringify(inline));
-    args.push('-f', file);
+    flags.push('-f', file);
   }
-  args.push('--api-versions', 'monitoring.coreos.com/v1');
-  const r = spawnSync(renderer, args, { encoding: 'utf8' });
+  flags.push('--api-versions', 'monitoring.coreos.com/v1');
+  const use = findRenderer();
+  if (!use) throw new Error(`no chart renderer: ${rendererProblem}`);
+  const r = spawnSync(use.command, use.args(flags), { encoding: 'utf8' });
   const docs =
     r.status === 0
       ? parseAllDocuments(r.stdout)
@@ -124,7 +194,7 @@ function envOf(docs: Doc[]): Map<string, Doc> {
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
-test('defaults with a token: the five base resources, all valid', () => {
+renderTest('defaults with a token: the five base resources, all valid', () => {
   const docs = renderOk(['ci/default-values.yaml']);
   validateAll(docs);
   assert.deepEqual(docs.map((d) => d.kind).sort(), [
@@ -201,7 +271,7 @@ test('defaults with a token: the five base resources, all valid', () => {
   });
 });
 
-test('checksum annotations roll the pods when the Secret or the settings change', () => {
+renderTest('checksum annotations roll the pods when the Secret or the settings change', () => {
   const annotations = (inline: object): Record<string, string> =>
     find(renderOk(['ci/default-values.yaml'], inline), 'Deployment').spec.template.metadata.annotations;
   const base = annotations({});
@@ -214,7 +284,7 @@ test('checksum annotations roll the pods when the Secret or the settings change'
   assert.notEqual(newInterval['checksum/config'], base['checksum/config']);
 });
 
-test('everything enabled: every resource renders and validates, settings reach their places', () => {
+renderTest('everything enabled: every resource renders and validates, settings reach their places', () => {
   const docs = renderOk(['ci/all-enabled-values.yaml']);
   validateAll(docs);
   assert.deepEqual(docs.map((d) => d.kind).sort(), [
@@ -315,7 +385,7 @@ test('everything enabled: every resource renders and validates, settings reach t
   assert.equal(np.spec.egress[2].to[0].ipBlock.cidr, '10.30.0.0/16');
 });
 
-test('existingSecret: no Secret is created, the pod and the ServiceMonitor use the named one', () => {
+renderTest('existingSecret: no Secret is created, the pod and the ServiceMonitor use the named one', () => {
   const docs = renderOk(['ci/existing-secret-values.yaml']);
   validateAll(docs);
   assert.ok(!docs.some((d) => d.kind === 'Secret'));
@@ -337,7 +407,7 @@ test('existingSecret: no Secret is created, the pod and the ServiceMonitor use t
   });
 });
 
-test('basic auth on: the Secret holds the credentials and the ServiceMonitor sends them', () => {
+renderTest('basic auth on: the Secret holds the credentials and the ServiceMonitor sends them', () => {
   const docs = renderOk(['ci/basic-auth-values.yaml']);
   validateAll(docs);
   const secret = find(docs, 'Secret');
@@ -375,7 +445,7 @@ test('basic auth on: the Secret holds the credentials and the ServiceMonitor sen
   assert.equal(envOf(plain).get('SENTRY_EXPORTER_BASIC_AUTH_PASS'), undefined);
 });
 
-test('missing token and no existingSecret fails with the required message', () => {
+renderTest('missing token and no existingSecret fails with the required message', () => {
   const r = render([], { sentry: { org: 'acme' } });
   assert.notEqual(r.status, 0);
   assert.match(
@@ -398,7 +468,7 @@ test('missing token and no existingSecret fails with the required message', () =
   assert.match(otherNamespace.stderr, /serviceMonitor\.namespace must be the release namespace/);
 });
 
-test('probes: readiness /healthz, liveness /livez, a generous values-driven startup probe', () => {
+renderTest('probes: readiness /healthz, liveness /livez, a generous values-driven startup probe', () => {
   const c = container(renderOk(['ci/default-values.yaml']));
   assert.deepEqual(c.readinessProbe.httpGet, { path: '/healthz', port: 'http' });
   assert.deepEqual(c.livenessProbe.httpGet, { path: '/livez', port: 'http' });
@@ -415,31 +485,34 @@ test('probes: readiness /healthz, liveness /livez, a generous values-driven star
   assert.equal(without.startupProbe, undefined);
 });
 
-test('security context: non-root uid 1000, read-only root, no privilege escalation, no capabilities', () => {
-  const docs = renderOk(['ci/default-values.yaml']);
-  const pod = find(docs, 'Deployment').spec.template.spec;
-  assert.equal(pod.securityContext.runAsNonRoot, true);
-  assert.equal(pod.securityContext.runAsUser, 1000);
-  assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
-  const sc = container(docs).securityContext;
-  assert.equal(sc.runAsNonRoot, true);
-  assert.equal(sc.runAsUser, 1000);
-  assert.equal(sc.readOnlyRootFilesystem, true);
-  assert.equal(sc.allowPrivilegeEscalation, false);
-  assert.deepEqual(sc.capabilities, { drop: ['ALL'] });
-  assert.deepEqual(sc.seccompProfile, { type: 'RuntimeDefault' });
-  // A writable /tmp, since the root filesystem is read-only.
-  assert.ok(container(docs).volumeMounts.some((m: Doc) => m.name === 'tmp' && m.mountPath === '/tmp'));
-  assert.deepEqual(
-    pod.volumes.find((v: Doc) => v.name === 'tmp'),
-    { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-  );
-  // The mounted token is readable by the pod's group (fsGroup 1000) only.
-  assert.equal(pod.securityContext.fsGroup, 1000);
-  assert.equal(pod.volumes.find((v: Doc) => v.name === 'secret').secret.defaultMode, 0o440);
-});
+renderTest(
+  'security context: non-root uid 1000, read-only root, no privilege escalation, no capabilities',
+  () => {
+    const docs = renderOk(['ci/default-values.yaml']);
+    const pod = find(docs, 'Deployment').spec.template.spec;
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.equal(pod.securityContext.runAsUser, 1000);
+    assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+    const sc = container(docs).securityContext;
+    assert.equal(sc.runAsNonRoot, true);
+    assert.equal(sc.runAsUser, 1000);
+    assert.equal(sc.readOnlyRootFilesystem, true);
+    assert.equal(sc.allowPrivilegeEscalation, false);
+    assert.deepEqual(sc.capabilities, { drop: ['ALL'] });
+    assert.deepEqual(sc.seccompProfile, { type: 'RuntimeDefault' });
+    // A writable /tmp, since the root filesystem is read-only.
+    assert.ok(container(docs).volumeMounts.some((m: Doc) => m.name === 'tmp' && m.mountPath === '/tmp'));
+    assert.deepEqual(
+      pod.volumes.find((v: Doc) => v.name === 'tmp'),
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+    );
+    // The mounted token is readable by the pod's group (fsGroup 1000) only.
+    assert.equal(pod.securityContext.fsGroup, 1000);
+    assert.equal(pod.volumes.find((v: Doc) => v.name === 'secret').secret.defaultMode, 0o440);
+  },
+);
 
-test('the PrometheusRule carries the rules of prometheus/alerts.yml, with the release job', () => {
+renderTest('the PrometheusRule carries the rules of prometheus/alerts.yml, with the release job', () => {
   const source = readFileSync(path.join(repo, 'prometheus/alerts.yml'), 'utf8');
   assert.equal(
     readFileSync(path.join(chart, 'files/alerts.yml'), 'utf8'),
@@ -557,7 +630,7 @@ function isOpaque(key: string): boolean {
   ].includes(key);
 }
 
-test('schema validation catches a broken document (the check above can fail)', () => {
+renderTest('schema validation catches a broken document (the check above can fail)', () => {
   const deploy = find(renderOk(['ci/default-values.yaml']), 'Deployment');
   deploy.spec.template.spec.containers[0].ports[0].containerPort = 'http-port';
   assert.throws(() => validateAll([deploy]));

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import bcrypt from 'bcryptjs';
 import type { Exporter } from '../../src/app.js';
 import { startSimulator } from '../../sim/index.js';
 import type { GroundTruth, SentrySimulator } from '../../sim/index.js';
-import { haveOpenssl, makePki } from '../http/certs.js';
+import { makePki } from '../http/certs.js';
 import type { TestPki } from '../http/certs.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers } from '../helpers/truth.js';
 import { startPrometheus } from '../helpers/prometheus.js';
 import type { RunningPrometheus } from '../helpers/prometheus.js';
+import { missingTools, PROMETHEUS, testNeeding } from '../helpers/tools.js';
 
 /**
  * A real Prometheus scrapes the exporter over mutual TLS with a bcrypt user from a web config file
@@ -19,7 +20,7 @@ import type { RunningPrometheus } from '../helpers/prometheus.js';
  * client certificate get the ground truth; a scraper without a client certificate, with one the CA did not
  * sign, over plain HTTP, or with a wrong password is refused.
  */
-const skip = haveOpenssl() ? false : 'openssl CLI not available';
+const prometheusTest = testNeeding([PROMETHEUS]);
 const JOBS = ['mtls', 'no-client-cert', 'rogue-client-cert', 'plain-http', 'wrong-password'] as const;
 let pki: TestPki;
 let sim: SentrySimulator;
@@ -28,8 +29,8 @@ let prom: RunningPrometheus;
 let truth: GroundTruth;
 
 before(async () => {
-  if (skip) return;
-  pki = makePki();
+  if (missingTools([PROMETHEUS]).length > 0) return; // the tests say what is missing
+  pki = await makePki();
   const webConfig = join(pki.dir, 'web-config.yml');
   writeFileSync(
     webConfig,
@@ -83,9 +84,8 @@ after(async () => {
   pki?.cleanup();
 });
 
-test(
+prometheusTest(
   'over mTLS with a bcrypt user Prometheus gets the data; every other scraper is refused',
-  { skip },
   async () => {
     await prom.waitFor('a scrape of every job with Sentry data on the mTLS one', async () => {
       const up = await prom.query('up');
@@ -103,7 +103,7 @@ test(
   },
 );
 
-test('the numbers scraped over mTLS equal the ground truth', { skip }, async () => {
+prometheusTest('the numbers scraped over mTLS equal the ground truth', async () => {
   const key = (r: { labels: Record<string, string> }, ...names: string[]) =>
     names.map((n) => r.labels[n]).join('/');
   const expected = expectedNumbers(truth);
@@ -116,9 +116,8 @@ test('the numbers scraped over mTLS equal the ground truth', { skip }, async () 
   assert.deepEqual(new Map(events.map((r) => [key(r, 'project_slug', 'stat'), r.value])), expected.events);
 });
 
-test(
+prometheusTest(
   'the refused scrapes say why: TLS handshake for certificates, 401 for the password',
-  { skip },
   async () => {
     const targets = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as {
       data: { activeTargets: Array<{ labels: Record<string, string>; lastError: string }> };

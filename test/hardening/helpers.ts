@@ -3,29 +3,13 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Exporter } from '../../src/app.js';
 import { parseExposition } from '../helpers/exporter.js';
-import { freePort } from '../helpers/prometheus.js';
+import { waitForOutput } from '../helpers/process.js';
+import { GiveUp, waitUntil } from '../helpers/wait.js';
+
+export { delay, waitUntil } from '../helpers/wait.js';
 
 /** The repository root, so child processes find `src/main.ts` whatever the working directory. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` every 50 ms until it returns true; throws after `timeoutMs` naming what was awaited. */
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      last = err;
-    }
-    await delay(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 /** The self-metrics and Sentry families of the exporter, scraped over HTTP like Prometheus does. */
 export async function scrapeRows(url: string, init: RequestInit = {}) {
@@ -118,20 +102,34 @@ export function startExporterProcess(
   return { child, output: () => output, exited };
 }
 
-/** `startExporterProcess` on a free loopback port, once /livez answers. */
+/**
+ * The URL the exporter child listens on, from its "listening" log line (info level), so it can listen on
+ * port 0. Rejects with the output when the child exits first or does not say within `timeoutMs`.
+ */
+export async function listeningUrl(
+  proc: Pick<ChildExporter, 'child' | 'output'>,
+  timeoutMs = 20_000,
+): Promise<string> {
+  const match = await waitForOutput(
+    proc.child,
+    proc.output,
+    /^\{.*"msg":"sentry-prometheus-exporter listening".*$/m,
+    'the exporter child to listen',
+    timeoutMs,
+  );
+  return (JSON.parse(match[0]) as { url: string }).url;
+}
+
+/** `startExporterProcess` on a loopback port of its own (port 0), once /livez answers. */
 export async function spawnExporterChild(env: NodeJS.ProcessEnv): Promise<ChildExporter> {
-  const port = await freePort();
-  const { child, output, exited } = startExporterProcess({ SENTRY_EXPORTER_PORT: String(port), ...env });
-  const url = `http://127.0.0.1:${port}`;
+  const { child, output, exited } = startExporterProcess(env);
+  let url: string;
   try {
-    await waitUntil(
-      'the exporter child to answer /livez',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output()}`);
-        return (await fetch(`${url}/livez`)).ok;
-      },
-      20_000,
-    );
+    url = await listeningUrl({ child, output });
+    await waitUntil('the exporter child to answer /livez', async () => {
+      if (child.exitCode !== null) throw new GiveUp(`exited ${child.exitCode}: ${output()}`);
+      return (await fetch(`${url}/livez`)).ok;
+    });
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

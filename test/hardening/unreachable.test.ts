@@ -43,8 +43,16 @@ test('Sentry unreachable for several cycles: last good values served fast, stale
     const scrapeMs: number[] = [];
     let sawUp0 = false;
     let healthz503At: number | undefined;
-    // ~6 poll intervals without Sentry, scraping all the while
-    while (Date.now() - stoppedAt < 6000) {
+    // Without Sentry, scraping all the while, until the outage has shown everything the test checks: up 0,
+    // /healthz 503 and three failed cycles (a few poll intervals).
+    const failedCyclesSoFar = () =>
+      logRecords(logs().slice(cutLog)).filter((r) => r.msg === 'collection cycle done with errors').length;
+    const outageDeadline = Date.now() + 60_000;
+    while (!(sawUp0 && healthz503At !== undefined && failedCyclesSoFar() >= 3)) {
+      assert.ok(
+        Date.now() < outageDeadline,
+        'the outage showed up 0, /healthz 503 and 3 failed cycles within 60 s',
+      );
       const t0 = performance.now();
       const res = await fetch(`${url}/metrics`);
       const text = await res.text();
@@ -76,7 +84,9 @@ test('Sentry unreachable for several cycles: last good values served fast, stale
     );
     const sorted = [...scrapeMs].sort((a, b) => a - b);
     const p99 = sorted[Math.floor(sorted.length * 0.99)]!;
-    assert.ok(p99 < 250, `scrapes stay fast while Sentry is down: p99 ${p99.toFixed(1)} ms`);
+    // A scrape that waited on Sentry would take at least SENTRY_API_TIMEOUT (1 s); typical scrapes take a
+    // few ms. The bound is that timeout, so a busy machine does not fail the test, a blocking scrape does.
+    assert.ok(p99 < 1000, `scrapes stay fast while Sentry is down: p99 ${p99.toFixed(1)} ms`);
 
     // One error line per failing collector per cycle, never one per request or per retry.
     const outage = logRecords(logs().slice(cutLog));

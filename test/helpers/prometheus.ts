@@ -4,8 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForOutput } from './process.js';
+import { GiveUp, waitUntil } from './wait.js';
 
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
+/**
+ * A free TCP port on 127.0.0.1 (bound, read, released): racy, since another process may take it before
+ * the caller binds it. Tests let their servers listen on port 0 instead; the benchmarks still use this.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -28,12 +33,12 @@ export interface RunningPrometheus {
 }
 
 /**
- * Starts Debian's real `prometheus` binary on a free loopback port with the given scrape config (YAML
- * text for `scrape_configs`), in a temporary data directory that is removed on stop.
+ * Starts Debian's real `prometheus` binary on a loopback port of its own choosing (port 0, read back from
+ * its "Listening on" log line) with the given scrape config (YAML text for `scrape_configs`), in a
+ * temporary data directory that is removed on stop.
  */
 export async function startPrometheus(scrapeConfigsYaml: string): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'spe-prometheus-'));
-  const port = await freePort();
   writeFileSync(
     join(dir, 'prometheus.yml'),
     `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${scrapeConfigsYaml}`,
@@ -44,15 +49,31 @@ export async function startPrometheus(scrapeConfigsYaml: string): Promise<Runnin
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
+      '--web.listen-address=127.0.0.1:0',
+      // info, for the "Listening on" line that carries the port.
+      '--log.level=info',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  let url: string;
+  try {
+    // 2.x logs `msg="Listening on" address=127.0.0.1:PORT` (logfmt); 3.x the same keys through slog.
+    const listening = await waitForOutput(
+      child,
+      () => output,
+      /msg="Listening on" address=(127\.0\.0\.1:\d+)/,
+      'prometheus to listen',
+    );
+    url = `http://${listening[1]}`;
+  } catch (err) {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 
   const query: RunningPrometheus['query'] = async (promql) => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
@@ -66,18 +87,19 @@ export async function startPrometheus(scrapeConfigsYaml: string): Promise<Runnin
   };
 
   const waitFor: RunningPrometheus['waitFor'] = async (what, check, timeoutMs = 40_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited: ${output}`);
-      try {
-        if (await check()) return;
-      } catch (err) {
-        last = err; // not up yet
-      }
-      await new Promise((r) => setTimeout(r, 300));
+    try {
+      await waitUntil(
+        what,
+        () => {
+          if (child.exitCode !== null) throw new GiveUp(`prometheus exited with ${child.exitCode}`);
+          return check();
+        },
+        timeoutMs,
+        300,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; prometheus said: ${output}`);
     }
-    throw new Error(`timed out waiting for ${what}; last error: ${String(last)}; prometheus said: ${output}`);
   };
 
   await waitFor('prometheus to answer', async () => (await fetch(`${url}/-/ready`)).ok);

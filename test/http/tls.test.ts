@@ -5,17 +5,16 @@ import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { createHttpServer } from '../../src/http/server.js';
 import type { HttpServer } from '../../src/http/server.js';
-import { haveOpenssl, makePki } from './certs.js';
+import { makePki } from './certs.js';
 import type { TestPki } from './certs.js';
 import { makeDeps, METRICS_TEXT, request } from './helpers.js';
 import type { RequestOptions } from './helpers.js';
 
-const skip = haveOpenssl() ? false : 'openssl CLI not available';
 let pki: TestPki;
 let configCount = 0;
 
-before(() => {
-  if (!skip) pki = makePki();
+before(async () => {
+  pki = await makePki();
 });
 after(() => pki?.cleanup());
 
@@ -45,7 +44,7 @@ async function outcome(url: string, options: RequestOptions): Promise<string> {
   }
 }
 
-test('TLS: scrapes over https with the CA; a client that does not trust the CA fails', { skip }, async () => {
+test('TLS: scrapes over https with the CA; a client that does not trust the CA fails', async () => {
   const { srv, url } = await startWith(tlsSection());
   try {
     assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -61,27 +60,23 @@ test('TLS: scrapes over https with the CA; a client that does not trust the CA f
   }
 });
 
-test(
-  'mTLS RequireAndVerifyClientCert: no cert or an unknown cert is rejected, a CA-signed cert works',
-  { skip },
-  async () => {
-    const { srv, url } = await startWith(
-      tlsSection('  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n'),
-    );
-    try {
-      assert.match(await outcome(url, { ca: pki.caPem }), /^rejected/);
-      assert.match(await outcome(url, { ca: pki.caPem, ...pki.rogue }), /^rejected/);
-      assert.equal(await outcome(url, { ca: pki.caPem, ...pki.client }), '200');
-      // Health endpoints sit behind TLS client auth too (it is a connection-level policy).
-      const health = await request(`${url}/livez`, { ca: pki.caPem, ...pki.client });
-      assert.equal(health.status, 200);
-    } finally {
-      await srv.close();
-    }
-  },
-);
+test('mTLS RequireAndVerifyClientCert: no cert or an unknown cert is rejected, a CA-signed cert works', async () => {
+  const { srv, url } = await startWith(
+    tlsSection('  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n'),
+  );
+  try {
+    assert.match(await outcome(url, { ca: pki.caPem }), /^rejected/);
+    assert.match(await outcome(url, { ca: pki.caPem, ...pki.rogue }), /^rejected/);
+    assert.equal(await outcome(url, { ca: pki.caPem, ...pki.client }), '200');
+    // Health endpoints sit behind TLS client auth too (it is a connection-level policy).
+    const health = await request(`${url}/livez`, { ca: pki.caPem, ...pki.client });
+    assert.equal(health.status, 200);
+  } finally {
+    await srv.close();
+  }
+});
 
-test('mTLS RequireAnyClientCert accepts any certificate but requires one', { skip }, async () => {
+test('mTLS RequireAnyClientCert accepts any certificate but requires one', async () => {
   const { srv, url } = await startWith(tlsSection('  client_auth_type: RequireAnyClientCert\n'));
   try {
     assert.match(await outcome(url, { ca: pki.caPem }), /^rejected/);
@@ -91,7 +86,7 @@ test('mTLS RequireAnyClientCert accepts any certificate but requires one', { ski
   }
 });
 
-test('mTLS VerifyClientCertIfGiven: none is fine, an untrusted one is not', { skip }, async () => {
+test('mTLS VerifyClientCertIfGiven: none is fine, an untrusted one is not', async () => {
   const { srv, url } = await startWith(
     tlsSection('  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.pem\n'),
   );
@@ -104,7 +99,7 @@ test('mTLS VerifyClientCertIfGiven: none is fine, an untrusted one is not', { sk
   }
 });
 
-test('client_allowed_sans: a verified cert without an allowed SAN is rejected', { skip }, async () => {
+test('client_allowed_sans: a verified cert without an allowed SAN is rejected', async () => {
   const base = '  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n';
   const good = await startWith(
     tlsSection(`${base}  client_allowed_sans: [other.example, scraper.example]\n`),
@@ -119,7 +114,7 @@ test('client_allowed_sans: a verified cert without an allowed SAN is rejected', 
   }
 });
 
-test('min_version TLS13 refuses a TLS 1.2-only client', { skip }, async () => {
+test('min_version TLS13 refuses a TLS 1.2-only client', async () => {
   const { srv, url } = await startWith(tlsSection('  min_version: TLS13\n'));
   try {
     const port = Number(new URL(url).port);
@@ -139,7 +134,7 @@ test('min_version TLS13 refuses a TLS 1.2-only client', { skip }, async () => {
   }
 });
 
-test('rotated certificate files are picked up for new connections', { skip }, async () => {
+test('rotated certificate files are picked up for new connections', async () => {
   copyFileSync(pki.serverCertFile, join(pki.dir, 'rot.pem'));
   copyFileSync(pki.serverKeyFile, join(pki.dir, 'rot.key'));
   const { srv, url } = await startWith('tls_server_config:\n  cert_file: rot.pem\n  key_file: rot.key\n', 50);
@@ -155,7 +150,7 @@ test('rotated certificate files are picked up for new connections', { skip }, as
     });
   try {
     const first = await serial();
-    pki.reissueServer(join(pki.dir, 'rot.pem'), join(pki.dir, 'rot.key'));
+    await pki.reissueServer(join(pki.dir, 'rot.pem'), join(pki.dir, 'rot.key'));
     let next = first;
     for (let i = 0; i < 100 && next === first; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -167,7 +162,7 @@ test('rotated certificate files are picked up for new connections', { skip }, as
   }
 });
 
-test('a missing certificate file is a start-up error naming the file', { skip }, async () => {
+test('a missing certificate file is a start-up error naming the file', async () => {
   const file = join(pki.dir, 'missing-cert.yml');
   writeFileSync(file, 'tls_server_config:\n  cert_file: nope.pem\n  key_file: server.key\n');
   const t = makeDeps({ webConfigFile: file });
@@ -178,41 +173,34 @@ test('a missing certificate file is a start-up error naming the file', { skip },
   });
 });
 
-test('a certificate that does not match its key is a start-up error', { skip }, async () => {
+test('a certificate that does not match its key is a start-up error', async () => {
   const file = join(pki.dir, 'mismatch.yml');
   writeFileSync(file, 'tls_server_config:\n  cert_file: server.pem\n  key_file: client.key\n');
   const t = makeDeps({ webConfigFile: file });
   await assert.rejects(createHttpServer(t.deps), /cannot load the certificate and key/);
 });
 
-test(
-  'cipher_suites (Go names) and curve_preferences restrict TLS 1.2; TLS 1.3 stays available',
-  { skip },
-  async () => {
-    const { srv, url } = await startWith(
-      tlsSection(
-        '  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n  curve_preferences: [CurveP384]\n',
-      ),
-    );
-    const port = Number(new URL(url).port);
-    const probe = (o: tls.ConnectionOptions) =>
-      new Promise<string>((resolve) => {
-        const s = tls.connect({ host: '127.0.0.1', port, ca: pki.caPem, ...o }, () => {
-          resolve(`${s.getProtocol()} ${s.getCipher().name}`);
-          s.destroy();
-        });
-        s.on('error', () => resolve('refused'));
+test('cipher_suites (Go names) and curve_preferences restrict TLS 1.2; TLS 1.3 stays available', async () => {
+  const { srv, url } = await startWith(
+    tlsSection(
+      '  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n  curve_preferences: [CurveP384]\n',
+    ),
+  );
+  const port = Number(new URL(url).port);
+  const probe = (o: tls.ConnectionOptions) =>
+    new Promise<string>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port, ca: pki.caPem, ...o }, () => {
+        resolve(`${s.getProtocol()} ${s.getCipher().name}`);
+        s.destroy();
       });
-    try {
-      assert.equal(await probe({ maxVersion: 'TLSv1.2' }), 'TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384');
-      assert.equal(
-        await probe({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
-        'refused',
-      );
-      assert.equal(await probe({ maxVersion: 'TLSv1.2', ecdhCurve: 'P-256' }), 'refused');
-      assert.match(await probe({}), /^TLSv1\.3 /);
-    } finally {
-      await srv.close();
-    }
-  },
-);
+      s.on('error', () => resolve('refused'));
+    });
+  try {
+    assert.equal(await probe({ maxVersion: 'TLSv1.2' }), 'TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384');
+    assert.equal(await probe({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }), 'refused');
+    assert.equal(await probe({ maxVersion: 'TLSv1.2', ecdhCurve: 'P-256' }), 'refused');
+    assert.match(await probe({}), /^TLSv1\.3 /);
+  } finally {
+    await srv.close();
+  }
+});

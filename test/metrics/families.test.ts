@@ -13,6 +13,9 @@ import { loadConfig } from '../../src/config/load.js';
 import { renderFamilies, renderFamiliesSliced } from '../../src/metrics/exposition.js';
 import { SelfMetrics } from '../../src/metrics/self-metrics.js';
 import { createSentryClient } from '../../src/sentry/client.js';
+import { PROMTOOL, testNeeding } from '../helpers/tools.js';
+
+const promtoolTest = testNeeding([PROMTOOL]);
 
 const issues: IssueData = {
   windows: [
@@ -248,22 +251,25 @@ test('strict (non-legacy) exposition is lint-clean for promtool (golden file)', 
   assert.match(text, /is_unhandled="True",first_seen="2026-11-25"/);
 });
 
-test('promtool check metrics accepts the strict exposition with the self-metrics, rejects the legacy one', async () => {
-  const self = new SelfMetrics({ pollInterval: 60, version: '0.0.0-test' });
-  self.observeRequest({
-    endpoint: '/organizations/{org}/issues/',
-    status: 200,
-    durationMs: 3,
-    rateLimitRemaining: 39,
-  });
-  const full = render({ legacy: false }) + (await self.render());
-  const check = (input: string) => spawnSync('promtool', ['check', 'metrics'], { input, encoding: 'utf8' });
-  const strict = check(full);
-  assert.equal(strict.error, undefined, 'promtool must be installed (Debian package prometheus)');
-  assert.equal(strict.status, 0, `promtool: ${strict.stdout}${strict.stderr}`);
-  const legacy = check(render({ legacy: true }));
-  assert.notEqual(legacy.status, 0, 'the legacy names are the reason for the switch');
-});
+promtoolTest(
+  'promtool check metrics accepts the strict exposition with the self-metrics, rejects the legacy one',
+  async () => {
+    const self = new SelfMetrics({ pollInterval: 60, version: '0.0.0-test' });
+    self.observeRequest({
+      endpoint: '/organizations/{org}/issues/',
+      status: 200,
+      durationMs: 3,
+      rateLimitRemaining: 39,
+    });
+    const full = render({ legacy: false }) + (await self.render());
+    const check = (input: string) => spawnSync('promtool', ['check', 'metrics'], { input, encoding: 'utf8' });
+    const strict = check(full);
+    if (strict.error) throw strict.error;
+    assert.equal(strict.status, 0, `promtool: ${strict.stdout}${strict.stderr}`);
+    const legacy = check(render({ legacy: true }));
+    assert.notEqual(legacy.status, 0, 'the legacy names are the reason for the switch');
+  },
+);
 
 test('the sliced renderer writes exactly what the plain one does', async () => {
   const many: IssueData = {

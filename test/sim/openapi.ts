@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import AjvModule from 'ajv';
 import type { ValidateFunction } from 'ajv';
+import { OPENAPI_SPEC_FILE } from '../helpers/tools.js';
 
 const Ajv = AjvModule.default;
 
-export const SPEC_PATH = '/work/shared/sentry-api/openapi-derefed.json';
+export const SPEC_PATH = OPENAPI_SPEC_FILE;
 
 interface OpenApiParameter {
   name: string;
