@@ -151,6 +151,8 @@ export interface DatasetOptions {
   seed: number;
   projects: number;
   environmentsPerProject: number;
+  /** The last this many projects have no environment; default 1 (with 2 projects or more). */
+  projectsWithoutEnvironments?: number;
   issuesPerProject: number;
   /** Multiplies the (outcome, reason) pairs per project and category; 1 by default. */
   outcomeVariety?: number;
@@ -304,10 +306,11 @@ function generateProjects(opts: DatasetOptions, rng: Prng, envIds: Map<string, s
     }
     return id;
   };
+  const withoutEnvironments = opts.projectsWithoutEnvironments ?? (opts.projects >= 2 ? 1 : 0);
   for (let i = 0; i < opts.projects; i++) {
     const slug = projectSlug(i);
     const idNum = 4505281256090000 + i * 13;
-    const noEnvironments = opts.projects >= 2 && i === opts.projects - 1;
+    const noEnvironments = i >= opts.projects - withoutEnvironments;
     const envCount = noEnvironments ? 0 : opts.environmentsPerProject;
     const visible = environmentNames(envCount, rng);
     const environments: SimEnvironment[] = visible.map((name) => ({

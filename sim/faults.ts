@@ -7,6 +7,12 @@ import { Prng } from './prng.js';
 
 export type FaultKind = 'serverError' | 'reset' | 'hang' | 'malformed' | 'html' | 'wrongType' | 'forbidden';
 
+export interface IssueListFaults {
+  overlapItems: number;
+  endlessPages: Faults['endlessPages'];
+  omitHits: boolean;
+}
+
 const ORDER: Array<[FaultKind, keyof Faults]> = [
   ['serverError', 'serverErrorRate'],
   ['reset', 'resetRate'],
@@ -29,6 +35,16 @@ export class FaultInjector {
   }
 
   set(faults: Faults): void {
+    for (const field of ['overlapItems', 'maxUrlBytes'] as const) {
+      const v = faults[field];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
+        throw new RangeError(`${field} must be a non-negative integer, got ${String(v)}`);
+      }
+    }
+    const endless = faults.endlessPages;
+    if (endless !== undefined && !['fresh', 'repeat', 'empty'].includes(endless)) {
+      throw new RangeError(`endlessPages must be fresh, repeat or empty, got ${String(endless)}`);
+    }
     for (const endpoint of faults.endpoints ?? []) {
       if (!this.knownEndpoints.includes(endpoint)) {
         throw new RangeError(
@@ -47,6 +63,19 @@ export class FaultInjector {
 
   get hangMs(): number {
     return this.faults.hangMs ?? 30_000;
+  }
+
+  /** The faults that shape the issue list's pages (not drawn per request: they hold for every page). */
+  get issueList(): IssueListFaults {
+    return {
+      overlapItems: this.faults.overlapItems ?? 0,
+      endlessPages: this.faults.endlessPages,
+      omitHits: this.faults.omitHits ?? false,
+    };
+  }
+
+  get maxUrlBytes(): number | undefined {
+    return this.faults.maxUrlBytes;
   }
 
   /** One draw per request; the rates are cumulative slices of [0, 1). */
@@ -99,6 +128,15 @@ export function serverErrorResponse(variant: number): RawResponse {
         body: HTML_ERROR(503, 'Service Temporarily Unavailable'),
       };
   }
+}
+
+/** nginx's answer to a request line longer than its buffers. */
+export function uriTooLongResponse(): RawResponse {
+  return {
+    status: 414,
+    headers: { 'Content-Type': 'text/html' },
+    body: HTML_ERROR(414, 'Request-URI Too Large'),
+  };
 }
 
 export function htmlPageResponse(): RawResponse {

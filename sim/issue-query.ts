@@ -40,6 +40,11 @@ export class IssueQueryEngine {
 
   constructor(private readonly data: Dataset) {}
 
+  /** Forgets cached answers (after the data changed). */
+  clear(): void {
+    this.cache.clear();
+  }
+
   run(spec: IssueQuerySpec, now: number): IssueHit[] {
     const key = [
       spec.projects.map((p) => p.index).join(','),
@@ -131,18 +136,34 @@ export class IssueQueryEngine {
   }
 }
 
-/** Descending by the sort key; ties broken by issue id (descending) so pagination is stable. */
-function comparator(sort: IssueSort): (a: IssueHit, b: IssueHit) => number {
-  const byId = (a: IssueHit, b: IssueHit): number =>
-    a.issue.id < b.issue.id ? 1 : a.issue.id > b.issue.id ? -1 : 0;
+/**
+ * The score Sentry sorts and pages by (PostgresSnubaQueryExecutor.aggregation_defs in
+ * src/sentry/search/snuba/executors.py): `new` and `date` are the first and last event times truncated to
+ * the second, in milliseconds (`multiply(toUInt64(min(...)), 1000)`), so issues of the same second tie;
+ * `freq` the event count, `user` the user count.
+ */
+export function issueScore(hit: IssueHit, sort: IssueSort): number {
   switch (sort) {
     case 'new':
-      return (a, b) => b.issue.firstSeenMs - a.issue.firstSeenMs || byId(a, b);
+      return Math.floor(hit.issue.firstSeenMs / 1000) * 1000;
     case 'freq':
-      return (a, b) => b.count - a.count || byId(a, b);
+      return hit.count;
     case 'user':
-      return (a, b) => b.userCount - a.userCount || byId(a, b);
+      return hit.userCount;
     default:
-      return (a, b) => b.issue.lastSeenMs - a.issue.lastSeenMs || byId(a, b);
+      return Math.floor(hit.issue.lastSeenMs / 1000) * 1000;
   }
+}
+
+/** Numeric comparison of two decimal ids. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
+ * Descending by score, ties by issue id descending: SequencePaginator sorts `(score, group_id)` pairs with
+ * `reverse=True` (src/sentry/api/paginator.py).
+ */
+function comparator(sort: IssueSort): (a: IssueHit, b: IssueHit) => number {
+  return (a, b) => issueScore(b, sort) - issueScore(a, sort) || compareIds(b.issue.id, a.issue.id);
 }

@@ -57,3 +57,98 @@ export function paginate<T>(
   ].join(', ');
   return { items: items.slice(offset, offset + limit), link };
 }
+
+/** A cursor of Sentry's keyset paginators: `value:offset:is_prev` (src/sentry/utils/cursors.py). */
+export interface ScoreCursor {
+  value: number;
+  offset: number;
+  isPrev: boolean;
+}
+
+/** Reads `cursor` for a keyset-paginated list; absent: undefined; malformed: 400 like Sentry. */
+export function readScoreCursor(query: URLSearchParams): ScoreCursor | undefined {
+  const text = query.get('cursor');
+  if (text === null) return undefined;
+  const match = /^(\d+):(\d+):([01])$/.exec(text);
+  if (!match) throw new HttpError(400, 'Invalid cursor parameter.');
+  return { value: Number(match[1]), offset: Number(match[2]), isPrev: match[3] === '1' };
+}
+
+/** Index of the first of `scores` (descending) that is <= `value`, within [0, hi). */
+function firstAtOrBelow(scores: readonly number[], value: number, hi = scores.length): number {
+  let lo = 0;
+  let top = Math.min(hi, scores.length);
+  while (lo < top) {
+    const mid = (lo + top) >> 1;
+    if ((scores[mid] ?? 0) > value) lo = mid + 1;
+    else top = mid;
+  }
+  return lo;
+}
+
+export interface ScorePage {
+  /** Indexes [lo, hi) of the rows on this page. */
+  lo: number;
+  hi: number;
+  link: string;
+}
+
+/**
+ * The issue stream's pagination, as Sentry's search does it (src/sentry/api/paginator.py SequencePaginator
+ * with `reverse=True`, driven by PostgresSnubaQueryExecutor.query in src/sentry/search/snuba/executors.py):
+ *
+ * - rows are ordered by score descending, ties by group id descending;
+ * - a cursor's value is the score of the first row of the page it points to, its offset the number of rows
+ *   with that same score before it; a page starts at the first row scoring <= value, plus offset (Snuba is
+ *   asked `HAVING score <= value`), so rows that move above the cursor while a client pages are skipped,
+ *   and a row inserted among the ties before the offset makes the next page repeat one row;
+ * - `next` says `results="true"` when rows remain, and also when the page is full and more rows than a page
+ *   scored <= value (the executor's guess, "HACK" in executors.py): that next page may be empty;
+ * - with a cursor, `previous` says `results="true"` unless this was an empty previous page.
+ *
+ * `scores` are the rows' scores, descending. `overlap` (a fault) starts every page after the first that
+ * many rows earlier, as an offset paginator does when that many rows were inserted above.
+ */
+export function paginateByScore(
+  scores: readonly number[],
+  cursor: ScoreCursor | undefined,
+  limit: number,
+  base: string,
+  query: URLSearchParams,
+  overlap = 0,
+): ScorePage {
+  const n = scores.length;
+  const c = cursor ?? { value: 0, offset: 0, isPrev: false };
+  const below = c.value === 0 ? 0 : firstAtOrBelow(scores, c.value);
+  const position = (c.value === 0 ? (c.isPrev ? n : 0) : below) + c.offset;
+  let lo: number;
+  let hi: number;
+  if (c.isPrev) {
+    hi = Math.min(position, n);
+    lo = Math.max(hi - limit, 0);
+  } else {
+    lo = Math.max(position - (cursor === undefined ? 0 : overlap), 0);
+    hi = Math.min(lo + limit, n);
+  }
+  let prev: { value: number; offset: number; results: boolean };
+  let next: { value: number; offset: number; results: boolean };
+  if (n > 0) {
+    const prevScore = scores[Math.min(lo, n - 1)] ?? 0;
+    prev = { value: prevScore, offset: lo - firstAtOrBelow(scores, prevScore, lo), results: lo > 0 };
+    const nextScore = scores[Math.min(hi, n - 1)] ?? 0;
+    next = { value: nextScore, offset: hi - firstAtOrBelow(scores, nextScore, hi), results: hi < n };
+  } else {
+    prev = { value: c.value, offset: c.offset, results: false };
+    next = { value: c.value, offset: c.offset, results: false };
+  }
+  const rowsAtOrBelow = n - below;
+  if (hi - lo === limit && rowsAtOrBelow > limit) next.results = true;
+  if (cursor !== undefined && (!cursor.isPrev || hi > lo)) prev.results = true;
+  const text = (x: { value: number; offset: number }, isPrev: boolean): string =>
+    `${x.value}:${x.offset}:${isPrev ? 1 : 0}`;
+  const link = [
+    linkEntry(base, query, 'previous', prev.results, text(prev, true)),
+    linkEntry(base, query, 'next', next.results, text(next, false)),
+  ].join(', ');
+  return { lo, hi, link };
+}

@@ -4,10 +4,12 @@
  */
 import type { Dataset, SimProject } from './dataset.js';
 import { parseDuration } from './durations.js';
+import type { IssueListFaults } from './faults.js';
 import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
-import type { IssueQueryEngine, IssueSort } from './issue-query.js';
+import { issueScore } from './issue-query.js';
+import type { IssueHit, IssueQueryEngine, IssueSort } from './issue-query.js';
 import { SearchSyntaxError, parseSearch } from './issue-search.js';
-import { paginate, readPage } from './pagination.js';
+import { paginate, paginateByScore, readPage, readScoreCursor } from './pagination.js';
 import { currentReleaseJson, environmentJson, issueJson, keyJson, projectJson } from './serialize.js';
 import { sessionsAnswer } from './sessions.js';
 import { statsV2 } from './stats-v2.js';
@@ -31,6 +33,10 @@ export interface RouteContext {
   sessionUnhandledStatus: boolean;
   /** Called when a sessions answer leaves groups out without announcing a next page. */
   onSessionsCut: () => void;
+  /** Faults that shape the issue list's pages. */
+  issueListFaults: IssueListFaults;
+  /** Issue id -> the `count` text to send (SentrySimulator.setIssueCount). */
+  countTexts: ReadonlyMap<string, string>;
 }
 
 export interface RouteResult {
@@ -213,23 +219,79 @@ const issuesRoute: Route = {
       },
       ctx.now,
     );
-    const { items, link } = paginate(hits, page, ctx.base, ctx.query);
+    const faults = ctx.issueListFaults;
+    const cursor = readScoreCursor(ctx.query);
+    let items: IssueHit[];
+    let link: string;
+    if (faults.endlessPages !== undefined) {
+      ({ items, link } = endlessPage(hits, cursor, page.limit, ctx, faults.endlessPages));
+    } else {
+      const scores = hits.map((h) => issueScore(h, sort));
+      const at = paginateByScore(scores, cursor, page.limit, ctx.base, ctx.query, faults.overlapItems);
+      items = hits.slice(at.lo, at.hi);
+      link = at.link;
+    }
     const collapse = new Set(ctx.query.getAll('collapse'));
     const body = items.map((hit) => {
       const json = issueJson(hit, ctx.data, ctx.now, groupStatsPeriod);
+      const count = ctx.countTexts.get(hit.issue.id);
+      if (count !== undefined) json.count = count;
       if (collapse.has('stats')) delete json.stats;
       if (collapse.has('lifetime')) delete json.lifetime;
       if (collapse.has('filtered')) delete json.filtered;
       if (collapse.has('unhandled')) delete json.isUnhandled;
       return json;
     });
-    return {
-      status: 200,
-      body,
-      headers: { Link: link, 'X-Hits': String(hits.length), 'X-Max-Hits': String(hits.length) },
-    };
+    const headers: Record<string, string> = { Link: link };
+    // X-Hits counts the whole query (on later pages Sentry estimates it from a sample, which for a query
+    // Postgres narrows to few candidates is the same number), capped at MAX_HITS_LIMIT; with no candidate
+    // at all Sentry takes its empty-result path and sends none (executors.py, paginator.py).
+    if (hits.length > 0 && !faults.omitHits) {
+      headers['X-Hits'] = String(Math.min(hits.length, MAX_HITS_LIMIT));
+      headers['X-Max-Hits'] = String(MAX_HITS_LIMIT);
+    }
+    return { status: 200, body, headers };
   },
 };
+
+/** `MAX_HITS_LIMIT` in src/sentry/api/paginator.py. */
+const MAX_HITS_LIMIT = 1000;
+
+/** Synthetic issue ids of the `fresh` endless pages start here (far above the generated ones). */
+const FRESH_IDS = 9_000_000_000;
+
+/**
+ * The `endlessPages` fault: the first page is the real one; every later one (cursor `1:<n>:0`) is the
+ * first page again (`repeat`), empty (`empty`) or a page of issues never listed before (`fresh`, copies of
+ * the real ones under new ids); each announces one more.
+ */
+function endlessPage(
+  hits: readonly IssueHit[],
+  cursor: ReturnType<typeof readScoreCursor>,
+  limit: number,
+  ctx: RouteContext,
+  mode: NonNullable<IssueListFaults['endlessPages']>,
+): { items: IssueHit[]; link: string } {
+  // Its own cursors are `1:<n>:0`; a real cursor met when the fault starts counts as page 1.
+  const n = cursor === undefined ? 0 : cursor.value === 1 ? cursor.offset : 1;
+  const first = hits.slice(0, limit);
+  let items: IssueHit[];
+  if (n === 0 || mode === 'repeat') items = first;
+  else if (mode === 'empty' || hits.length === 0) items = [];
+  else {
+    items = Array.from({ length: limit }, (_, i) => {
+      const hit = hits[i % hits.length] as IssueHit;
+      return { ...hit, issue: { ...hit.issue, id: String(FRESH_IDS + n * limit + i) } };
+    });
+  }
+  const params = new URLSearchParams(ctx.query);
+  params.delete('cursor');
+  const url = `${ctx.base}?${params.toString()}`;
+  const link =
+    `<${url}&cursor=1:${n}:1>; rel="previous"; results="${n > 0}"; cursor="1:${n}:1", ` +
+    `<${url}&cursor=1:${n + 1}:0>; rel="next"; results="true"; cursor="1:${n + 1}:0"`;
+  return { items, link };
+}
 
 const projectKeysRoute: Route = {
   template: '/projects/{org}/{project}/keys/',

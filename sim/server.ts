@@ -7,7 +7,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CounterBook } from './counters.js';
 import { generateDataset } from './dataset.js';
-import { FaultInjector, htmlPageResponse, serverErrorResponse, truncate, wrongType } from './faults.js';
+import {
+  FaultInjector,
+  htmlPageResponse,
+  serverErrorResponse,
+  truncate,
+  uriTooLongResponse,
+  wrongType,
+} from './faults.js';
 import type { FaultKind } from './faults.js';
 import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
 import { IssueQueryEngine } from './issue-query.js';
@@ -64,6 +71,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     seed,
     projects: nonNegativeInt('projects', opts.projects, 20),
     environmentsPerProject: nonNegativeInt('environmentsPerProject', opts.environmentsPerProject, 2),
+    ...(opts.projectsWithoutEnvironments === undefined
+      ? {}
+      : {
+          projectsWithoutEnvironments: nonNegativeInt(
+            'projectsWithoutEnvironments',
+            opts.projectsWithoutEnvironments,
+            1,
+          ),
+        }),
     issuesPerProject: nonNegativeInt('issuesPerProject', opts.issuesPerProject, 60),
     outcomeVariety: opts.outcomeVariety ?? 1,
     org,
@@ -89,6 +105,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   const timers = new Set<NodeJS.Timeout>();
   let latencyMs = nonNegativeInt('latencyMs', opts.latencyMs, 0);
   let tokenStatus: TokenStatus = 'valid';
+  let tokens: ReadonlySet<string> = new Set([token]);
+  const countTexts = new Map<string, string>();
 
   /** Decides the answer; everything but the (possibly delayed) write happens at arrival. */
   function decide(
@@ -107,7 +125,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         fault: undefined,
       };
     }
-    if (presented !== token || tokenStatus === 'revoked') {
+    if (!tokens.has(presented) || tokenStatus === 'revoked') {
       return { answer: json(401, { detail: 'Invalid token' }, rate.headers), fault: undefined };
     }
     if (tokenStatus === 'missing-scope') {
@@ -135,6 +153,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         onStatsCut: () => counters.cutStats(),
         sessionUnhandledStatus,
         onSessionsCut: () => counters.cutSessions(),
+        issueListFaults: faults.issueList,
+        countTexts,
       });
     } catch (err) {
       if (err instanceof HttpError)
@@ -183,7 +203,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
 
     let answer: Answer | 'reset';
     let fault: FaultKind | undefined;
-    if (!matched) {
+    const urlBytes = Buffer.byteLength(req.url ?? '');
+    const maxUrlBytes = faults.maxUrlBytes;
+    if (maxUrlBytes !== undefined && urlBytes > maxUrlBytes) {
+      // A proxy in front of Sentry refuses the request line; Sentry never sees it.
+      answer = { ...uriTooLongResponse() };
+    } else if (!matched) {
       answer = json(404, { detail: NOT_FOUND });
     } else if (req.method !== 'GET') {
       answer = json(405, { detail: `Method "${req.method ?? ''}" not allowed.` });
@@ -195,6 +220,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
       endpoint,
       query: queryRecord(url.searchParams),
       status: answer === 'reset' ? 0 : answer.status,
+      urlBytes,
       at: wall,
     });
 
@@ -221,7 +247,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     }
   }
 
-  const server = createServer({ keepAlive: true }, onRequest);
+  // Sentry (behind its own web server) takes request lines far longer than Node's default 16 KiB, and
+  // repeats them in its Link header: what the client then has to take is the problem, as with Sentry.
+  const server = createServer({ keepAlive: true, maxHeaderSize: 256 * 1024 }, onRequest);
   server.on('connection', () => counters.connection());
   let port = opts.port ?? 0;
   let listening = false;
@@ -268,6 +296,20 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     },
     setTokenStatus: (s: TokenStatus) => {
       tokenStatus = s;
+    },
+    acceptTokens: (list: readonly string[]) => {
+      tokens = new Set(list);
+    },
+    setIssueCount: (issueId: string, count: string) => {
+      const issue = data.issuesById.get(issueId);
+      const only = issue?.envs.length === 1 ? issue.envs[0] : undefined;
+      if (issue === undefined || only === undefined || !/^\d+$/.test(count)) {
+        throw new RangeError(`setIssueCount needs an issue with one environment and a count of digits`);
+      }
+      only.count = Number(count);
+      issue.totalCount = only.count;
+      countTexts.set(issueId, count);
+      engine.clear();
     },
     stop: stopListening,
     start: async () => {

@@ -22,6 +22,8 @@ export interface SimOptions {
   projects?: number;
   /** Default 2. Names come from a shared pool, so projects share environment names. */
   environmentsPerProject?: number;
+  /** How many projects (the last ones) have no environment at all. Default 1 (with 2 projects or more). */
+  projectsWithoutEnvironments?: number;
   /** Total issues per project, all statuses and ages. Default 60 (project index 0 always gets at least 130). */
   issuesPerProject?: number;
   /** Default 'acme'. */
@@ -91,6 +93,23 @@ export interface Faults {
   forbiddenRate?: number;
   /** Restrict faults to these endpoint templates (e.g. `/organizations/{org}/issues/`). Default: all. */
   endpoints?: string[];
+  /**
+   * Issue list: every page after the first starts this many issues earlier, so it repeats the end of the
+   * page before, as an offset-paginated list does after that many new issues arrived between two requests.
+   */
+  overlapItems?: number;
+  /**
+   * Issue list: `Link` always announces a next page (`results="true"`, a new cursor each time). `fresh`:
+   * every later page holds new issues (ids never seen); `repeat`: the first page again; `empty`: no issue.
+   */
+  endlessPages?: 'fresh' | 'repeat' | 'empty';
+  /** Issue list: no `X-Hits` and `X-Max-Hits` headers. */
+  omitHits?: boolean;
+  /**
+   * A proxy in front of Sentry: a request whose target (path and query) is longer than this many bytes gets
+   * nginx's `414 Request-URI Too Large` (nginx's `large_client_header_buffers` default is 8 KiB).
+   */
+  maxUrlBytes?: number;
 }
 
 export type TokenStatus = 'valid' | 'revoked' | 'missing-scope';
@@ -101,6 +120,8 @@ export interface SimRequestRecord {
   query: Record<string, string | string[]>;
   /** HTTP status; 0 when the socket was reset without an answer. */
   status: number;
+  /** Length of the request target (path and query) in bytes. */
+  urlBytes: number;
   /** Wall-clock time (ms, Date.now) when the request arrived. */
   at: number;
 }
@@ -247,6 +268,16 @@ export interface SentrySimulator {
   setLatency(ms: number): void;
   /** revoked: 401 `Invalid token`; missing-scope: 403 permission denied. */
   setTokenStatus(s: TokenStatus): void;
+  /**
+   * The tokens Sentry accepts from now on (at start: `token` only); any other gets 401 `Invalid token`, as a
+   * revoked token does. Rotating is `acceptTokens([old, next])`, then `acceptTokens([next])`.
+   */
+  acceptTokens(tokens: readonly string[]): void;
+  /**
+   * Sends this text as the issue's `count` (e.g. "9007199254740993", past 2^53) and counts it as
+   * `Number(text)` in the ground truth. Only for an issue with events in a single environment.
+   */
+  setIssueCount(issueId: string, count: string): void;
   /** Stops listening and drops open connections (new connections are refused); data and port are kept. */
   stop(): Promise<void>;
   /** Listens again on the same port. */

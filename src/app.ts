@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { createCollectors } from './collectors/index.js';
+import { TokenFile, fixedToken } from './config/token-file.js';
 import type { ExporterConfig } from './config/types.js';
 import { createHttpServer } from './http/server.js';
 import { SelfMetrics } from './metrics/self-metrics.js';
@@ -28,9 +29,18 @@ export async function startExporter(
   opts: { clock?: () => number } = {},
 ): Promise<Exporter> {
   const self = new SelfMetrics({ pollInterval: config.schedule.pollInterval, version: VERSION });
+  const token =
+    config.sentry.tokenFile === ''
+      ? fixedToken(config.sentry.token)
+      : new TokenFile(config.sentry.tokenFile, {
+          initial: config.sentry.token,
+          logger: logger.child({ component: 'config' }),
+          onReload: () => self.tokenReloads.inc(),
+        });
   const client = createSentryClient({
     baseUrl: config.sentry.baseUrl,
-    token: config.sentry.token,
+    token,
+    maxItems: config.sentry.maxItems,
     org: config.sentry.org,
     rate: config.sentry.rate,
     concurrency: config.sentry.concurrency,
@@ -38,6 +48,8 @@ export async function startExporter(
     retry: config.sentry.retry,
     logger: logger.child({ component: 'sentry' }),
     onRequest: (o) => self.observeRequest(o),
+    onDuplicates: (endpoint, count) => self.duplicateItems.inc({ endpoint }, count),
+    onSkipped: (endpoint, count) => self.skippedItems.inc({ endpoint }, count),
   });
   const collectors = createCollectors(config, client, logger.child({ component: 'collect' }));
   const snapshot = new Snapshot(
@@ -88,6 +100,7 @@ export async function startExporter(
         await scheduler.stop();
         await http.close();
         await client.close();
+        token.close();
       })();
       return stopping;
     },

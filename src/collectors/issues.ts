@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { IssueQuery, SentryApi } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
+import { ItemBudget } from '../sentry/pagination.js';
+import { SkippedItems, type CallOptions } from '../sentry/request.js';
 import type { SentryIssue } from '../sentry/types.js';
 import { allOrNothing } from './all-or-nothing.js';
 import { refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, Family, ProjectInfo, RenderContext, Sample } from './collector.js';
 import { NO_ENVIRONMENT, pyBool, pyDate, pyStr } from './compat.js';
+import { logSkipped } from './skipped.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -64,6 +67,9 @@ export interface IssueCollectorOptions {
    */
   restrictedSelection: boolean;
 }
+
+/** The options every issue query of one run shares. */
+type FetchOptions = CallOptions & { signal: AbortSignal; skipped: SkippedItems; budget: ItemBudget };
 
 interface CachedRelease {
   release: string | null;
@@ -133,29 +139,37 @@ export class IssueCollector implements Collector<IssueData> {
     };
   }
 
-  /** Issues keyed by environment (`null`: projects without environments). */
+  /**
+   * Issues keyed by environment (`null`: projects without environments). The run's queries share one item
+   * budget (SENTRY_API_MAX_ITEMS), and a malformed issue is left out, counted, and logged once per run.
+   */
   private async fetchIssues(
     projects: readonly ProjectInfo[],
     signal: AbortSignal,
   ): Promise<Map<string | null, SentryIssue[]>> {
-    if (!this.perProject) {
-      try {
-        return await this.fetchOrganizationWide(projects, signal);
-      } catch (err) {
-        if (!isMultiProjectRefusal(err)) throw err;
-        this.perProject = true;
-        this.opts.logger.warn(
-          { detail: (err as SentryApiError).detail },
-          'Sentry refused a multi-project issue query (no global-views feature); querying per project and environment from now on',
-        );
+    const call: FetchOptions = { signal, skipped: new SkippedItems(), budget: new ItemBudget() };
+    try {
+      if (!this.perProject) {
+        try {
+          return await this.fetchOrganizationWide(projects, call);
+        } catch (err) {
+          if (!isMultiProjectRefusal(err)) throw err;
+          this.perProject = true;
+          this.opts.logger.warn(
+            { detail: (err as SentryApiError).detail },
+            'Sentry refused a multi-project issue query (no global-views feature); querying per project and environment from now on',
+          );
+        }
       }
+      return await this.fetchPerProject(projects, call);
+    } finally {
+      logSkipped(this.opts.logger, this.name, call.skipped);
     }
-    return this.fetchPerProject(projects, signal);
   }
 
   private async fetchOrganizationWide(
     projects: readonly ProjectInfo[],
-    signal: AbortSignal,
+    call: FetchOptions,
   ): Promise<Map<string | null, SentryIssue[]>> {
     const base = this.baseQuery();
     const environments = [...new Set(projects.flatMap((p) => p.environments))].sort();
@@ -172,14 +186,15 @@ export class IssueCollector implements Collector<IssueData> {
       },
     ]);
     // Projects without environments are always named: without a project filter the query would
-    // return every project's issues, across all environments.
+    // return every project's issues, across all environments. A long list is split by the client so that
+    // no URL grows past what proxies and Sentry's echoing Link header allow.
     if (withoutEnv.length > 0) jobs.push([null, { ...base, projectIds: withoutEnv.map((p) => p.id) }]);
-    return this.runJobs(jobs, signal);
+    return this.runJobs(jobs, call);
   }
 
   private async fetchPerProject(
     projects: readonly ProjectInfo[],
-    signal: AbortSignal,
+    call: FetchOptions,
   ): Promise<Map<string | null, SentryIssue[]>> {
     const base = this.baseQuery();
     const jobs: Array<[string | null, IssueQuery]> = [];
@@ -188,16 +203,16 @@ export class IssueCollector implements Collector<IssueData> {
       for (const environment of p.environments)
         jobs.push([environment, { ...base, projectIds: [p.id], environment }]);
     }
-    return this.runJobs(jobs, signal);
+    return this.runJobs(jobs, call);
   }
 
   private async runJobs(
     jobs: Array<[string | null, IssueQuery]>,
-    signal: AbortSignal,
+    call: FetchOptions,
   ): Promise<Map<string | null, SentryIssue[]>> {
     const out = new Map<string | null, SentryIssue[]>();
-    await allOrNothing(jobs, signal, async ([environment, query], linked) => {
-      const issues = await this.opts.api.listIssues(query, { signal: linked });
+    await allOrNothing(jobs, call.signal, async ([environment, query], linked) => {
+      const issues = await this.opts.api.listIssues(query, { ...call, signal: linked });
       const list = out.get(environment);
       if (list) list.push(...issues);
       else out.set(environment, issues);

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { SentryApi } from '../sentry/api.js';
+import { SkippedItems } from '../sentry/request.js';
 import { allOrNothing } from './all-or-nothing.js';
 import type { CollectContext, Collector, Family, ProjectInfo } from './collector.js';
+import { logSkipped } from './skipped.js';
 
 export interface MetadataCollectorOptions {
   api: SentryApi;
@@ -31,8 +33,17 @@ export class MetadataCollector implements Collector<ProjectInfo[]> {
   }
 
   async collect({ signal }: CollectContext): Promise<ProjectInfo[]> {
+    const skipped = new SkippedItems();
+    try {
+      return await this.projects(signal, skipped);
+    } finally {
+      logSkipped(this.opts.logger, this.name, skipped);
+    }
+  }
+
+  private async projects(signal: AbortSignal, skipped: SkippedItems): Promise<ProjectInfo[]> {
     const { api, selectedSlugs, logger } = this.opts;
-    const all = await api.listProjects({ signal });
+    const all = await api.listProjects({ signal, skipped });
     const wanted = new Set(selectedSlugs);
     const chosen = wanted.size === 0 ? all : all.filter((p) => wanted.has(p.slug));
 
@@ -52,7 +63,9 @@ export class MetadataCollector implements Collector<ProjectInfo[]> {
     const projects = await allOrNothing(chosen, signal, async (p, linked): Promise<ProjectInfo> => {
       const environments =
         p.environments ??
-        (await api.listProjectEnvironments(p.slug, { signal: linked, project: p.slug })).map((e) => e.name);
+        (await api.listProjectEnvironments(p.slug, { signal: linked, project: p.slug, skipped })).map(
+          (e) => e.name,
+        );
       return { id: p.id, slug: p.slug, environments: [...new Set(environments)].sort() };
     });
     return projects.sort((a, b) => a.slug.localeCompare(b.slug));

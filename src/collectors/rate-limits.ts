@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { SentryApi } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
+import { SkippedItems } from '../sentry/request.js';
 import type { SentryProjectKey } from '../sentry/types.js';
 import { allOrNothing } from './all-or-nothing.js';
 import { refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, Family, RenderContext } from './collector.js';
+import { logSkipped } from './skipped.js';
 
 /** The first active client key's rate limit, in events per second (0 when it has none). */
 export interface RateLimitRow {
@@ -27,11 +29,20 @@ export class RateLimitCollector implements Collector<RateLimitRow[]> {
     readonly interval: number,
   ) {}
 
-  async collect({ projects, signal }: CollectContext): Promise<RateLimitRow[]> {
+  async collect(ctx: CollectContext): Promise<RateLimitRow[]> {
+    const skipped = new SkippedItems();
+    try {
+      return await this.rows(ctx, skipped);
+    } finally {
+      logSkipped(this.deps.logger, this.name, skipped);
+    }
+  }
+
+  private async rows({ projects, signal }: CollectContext, skipped: SkippedItems): Promise<RateLimitRow[]> {
     const keysByProject = new Map<string, SentryProjectKey[]>();
     if (!this.perProject) {
       try {
-        for (const key of await this.deps.api.listOrganizationProjectKeys({ signal })) {
+        for (const key of await this.deps.api.listOrganizationProjectKeys({ signal, skipped })) {
           const list = keysByProject.get(key.projectId) ?? [];
           list.push(key);
           keysByProject.set(key.projectId, list);
@@ -49,7 +60,7 @@ export class RateLimitCollector implements Collector<RateLimitRow[]> {
       await allOrNothing(projects, signal, async (p, linked) => {
         keysByProject.set(
           p.id,
-          await this.deps.api.listProjectKeys(p.slug, { signal: linked, project: p.slug }),
+          await this.deps.api.listProjectKeys(p.slug, { signal: linked, project: p.slug, skipped }),
         );
       });
     }

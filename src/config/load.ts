@@ -63,11 +63,13 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
     sentry: {
       baseUrl: raw.sentry.baseUrl.endsWith('/') ? raw.sentry.baseUrl : `${raw.sentry.baseUrl}/`,
       token,
+      tokenFile: raw.sentry.tokenFile.trim(),
       org: raw.sentry.org.trim(),
       projects: [...new Set(raw.sentry.projects)],
       rate: raw.sentry.rate,
       concurrency: raw.sentry.concurrency,
       timeout: raw.sentry.timeout,
+      maxItems: raw.sentry.maxItems,
       retry: { ...raw.sentry.retry },
     },
     scrape: { ...raw.scrape },
@@ -92,7 +94,7 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
 
 /** The shape convict hands back before the token is resolved. */
 type RawConfig = Omit<ExporterConfig, 'sentry' | 'logLevel'> & {
-  sentry: Omit<ExporterConfig['sentry'], 'token'> & { token: string; tokenFile: string };
+  sentry: ExporterConfig['sentry'];
   logLevel: string;
 };
 

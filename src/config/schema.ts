@@ -61,6 +61,12 @@ export const schema = {
       default: 30,
       env: 'SENTRY_API_TIMEOUT',
     },
+    maxItems: {
+      doc: 'Most items (issues, projects, keys) one paginated query, or one collector run, may list; past it the collector fails instead of following pages that never end.',
+      format: 'positive-int',
+      default: 50_000,
+      env: 'SENTRY_API_MAX_ITEMS',
+    },
     retry: {
       tries: {
         doc: 'Attempts per request in all, the first included.',

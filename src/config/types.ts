@@ -16,7 +16,10 @@ export interface ExporterConfig {
   sentry: {
     /** Always ends with a slash, e.g. `https://sentry.io/api/0/`. */
     baseUrl: string;
+    /** The token at start-up (from SENTRY_AUTH_TOKEN or the file). */
     token: string;
+    /** SENTRY_AUTH_TOKEN_FILE, watched while the exporter runs; '' when the token came from SENTRY_AUTH_TOKEN. */
+    tokenFile: string;
     org: string;
     /** Empty: every project the token can see. */
     projects: string[];
@@ -26,6 +29,8 @@ export interface ExporterConfig {
     concurrency: number;
     /** Seconds per request before it is abandoned. */
     timeout: number;
+    /** Most items one paginated query, or one collector run, may list (SENTRY_API_MAX_ITEMS). */
+    maxItems: number;
     retry: RetryConfig;
   };
   scrape: {

@@ -17,7 +17,7 @@ import type {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { acceptsGzip } from './accept-encoding.js';
-import { BcryptUsers } from './toolkit/bcrypt-users.js';
+import type { BcryptUsers } from './toolkit/bcrypt-users.js';
 import { DEFAULT_CERT_RELOAD_INTERVAL_MS, watchCertificates } from './toolkit/certificate-reloader.js';
 import type { HttpDeps } from './deps.js';
 import { ConnectionDrain } from './drain.js';
@@ -29,7 +29,8 @@ import { StaticCredentials } from './static-credentials.js';
 import { clientCertificateRejection, tlsServerOptions } from './toolkit/tls-options.js';
 import { TokenBucket } from './toolkit/token-bucket.js';
 import type { WebConfig } from './toolkit/web-config.js';
-import { loadWebConfig } from './toolkit/web-config.js';
+import { readWebConfig } from './toolkit/web-config.js';
+import { LiveWebConfig } from './toolkit/web-config-reloader.js';
 
 /** Content type of the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -72,10 +73,11 @@ export interface HttpServer {
 /** Basic-auth checks in force; either set of credentials is accepted. */
 interface Authenticator {
   staticCredentials: StaticCredentials | undefined;
-  bcryptUsers: BcryptUsers | undefined;
+  /** The web config's users, as they are now (the file is followed while the exporter runs). */
+  bcryptUsers: () => BcryptUsers | undefined;
 }
 
-function buildAuthenticator(deps: HttpDeps, webConfig: WebConfig | undefined): Authenticator {
+function buildAuthenticator(deps: HttpDeps, live: LiveWebConfig | undefined): Authenticator {
   const { enabled, user, pass } = deps.config.basicAuth;
   if (enabled && (user === '' || pass === '')) {
     throw new Error(
@@ -84,8 +86,7 @@ function buildAuthenticator(deps: HttpDeps, webConfig: WebConfig | undefined): A
   }
   return {
     staticCredentials: enabled ? new StaticCredentials(user, pass) : undefined,
-    bcryptUsers:
-      webConfig && webConfig.basicAuthUsers.size > 0 ? new BcryptUsers(webConfig.basicAuthUsers) : undefined,
+    bcryptUsers: () => live?.users(),
   };
 }
 
@@ -97,12 +98,13 @@ function buildAuthenticator(deps: HttpDeps, webConfig: WebConfig | undefined): A
 export async function createHttpServer(deps: HttpDeps, options: HttpServerOptions = {}): Promise<HttpServer> {
   const limits = resolveLimits(options.limits);
   const log = createHttpLogger(deps.logger, limits.maxLoggedUrlLength);
-  const webConfig = deps.config.webConfigFile ? loadWebConfig(deps.config.webConfigFile) : undefined;
+  const webFile = deps.config.webConfigFile ? readWebConfig(deps.config.webConfigFile) : undefined;
+  const webConfig: WebConfig | undefined = webFile?.config;
   for (const warning of webConfig?.warnings ?? []) log.warn({ file: webConfig?.path }, warning);
   const tls = webConfig?.tls;
-  const auth = buildAuthenticator(deps, webConfig);
-  const authRequired = auth.staticCredentials !== undefined || auth.bcryptUsers !== undefined;
-  const extraHeaders = Object.entries(webConfig?.headers ?? {});
+  const live = webFile === undefined ? undefined : new LiveWebConfig(webFile, log);
+  const auth = buildAuthenticator(deps, live);
+  const authRequired = auth.staticCredentials !== undefined || auth.bcryptUsers() !== undefined;
   const limiter = webConfig?.rateLimit
     ? new TokenBucket(webConfig.rateLimit.intervalMs, webConfig.rateLimit.burst)
     : undefined;
@@ -190,13 +192,14 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     validate: async (user: string, pass: string) => {
       // Static first: it is cheap, and the bcrypt cache makes the second check cheap on repeat scrapes too.
       if (auth.staticCredentials?.matches(user, pass)) return;
-      if (auth.bcryptUsers && (await auth.bcryptUsers.verify(user, pass))) return;
+      const users = auth.bcryptUsers();
+      if (users && (await users.verify(user, pass))) return;
       throw new Error('invalid credentials');
     },
   });
 
   app.addHook('onRequest', async (req, reply) => {
-    for (const [name, value] of extraHeaders) void reply.header(name, value);
+    for (const [name, value] of live?.headers() ?? []) void reply.header(name, value);
     if (limiter && !HEALTH_PATHS.includes(routePath(req)) && !limiter.tryTake()) {
       return reply.code(429).type('application/json').send({ error: 'too many requests' });
     }
@@ -294,7 +297,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
           tls: Boolean(tls),
           clientAuth: tls?.clientAuthType,
           basicAuth: authRequired,
-          bcryptUsers: auth.bcryptUsers?.size ?? 0,
+          bcryptUsers: auth.bcryptUsers()?.size ?? 0,
           rateLimit: webConfig?.rateLimit,
         },
         'HTTP server listening',
@@ -305,12 +308,13 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
       if (closed) return;
       closed = true;
       stopCertWatch();
+      live?.close();
       await connections.close(() => app.close());
     },
     authStats() {
       return {
-        bcryptCompares: auth.bcryptUsers?.compareCount ?? 0,
-        bcryptCached: auth.bcryptUsers?.cachedCount ?? 0,
+        bcryptCompares: auth.bcryptUsers()?.compareCount ?? 0,
+        bcryptCached: auth.bcryptUsers()?.cachedCount ?? 0,
       };
     },
   };

@@ -30,6 +30,9 @@ export class SelfMetrics {
   /** Registered at the first Sentry answer that carries the header: until then there is nothing to say. */
   private rateLimitRemaining: Gauge | undefined;
   readonly authFailures: Counter;
+  readonly tokenReloads: Counter;
+  readonly duplicateItems: Counter<'endpoint'>;
+  readonly skippedItems: Counter<'endpoint'>;
 
   constructor(opts: { pollInterval: number; version: string }) {
     const every = `Updated by the background collection, every ${opts.pollInterval}s.`;
@@ -94,6 +97,23 @@ export class SelfMetrics {
       labelNames: ['endpoint', 'code'],
       registers,
     });
+    this.tokenReloads = new Counter({
+      name: 'sentry_exporter_token_reloads_total',
+      help: 'New tokens taken from SENTRY_AUTH_TOKEN_FILE while running (a rotated Secret).',
+      registers,
+    });
+    this.duplicateItems = new Counter({
+      name: 'sentry_exporter_duplicate_items_total',
+      help: 'Items a Sentry list repeated within one paginated query (the list shifted while paged); dropped.',
+      labelNames: ['endpoint'],
+      registers,
+    });
+    this.skippedItems = new Counter({
+      name: 'sentry_exporter_items_skipped_total',
+      help: 'Malformed items left out of Sentry list answers (the rest of the answer is used).',
+      labelNames: ['endpoint'],
+      registers,
+    });
     this.authFailures = new Counter({
       name: 'sentry_exporter_auth_failures_total',
       help: 'Requests to the exporter rejected for missing or wrong credentials.',
@@ -101,6 +121,7 @@ export class SelfMetrics {
     });
     this.cyclesSkipped.inc(0);
     this.authFailures.inc(0);
+    this.tokenReloads.inc(0);
   }
 
   /** Feeds the Sentry client's per-request reports into the counters. */

@@ -4,11 +4,12 @@
  * into the typed values of `types.ts`. docs/sentry-api.md says what each endpoint answers, with sources.
  */
 import type { Logger } from 'pino';
+import { fixedToken, type TokenSource } from '../config/token-file.js';
 import type { EventStatsQuery, IssueQuery, SentryApi, SessionsQuery } from './api.js';
 import { ENDPOINTS } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import { defaultUserAgent } from './http.js';
-import { PAGE_SIZE } from './pagination.js';
+import { PAGE_SIZE, URL_BUDGET_BYTES, splitByUrlLength } from './pagination.js';
 import {
   parseCurrentRelease,
   parseEnvironments,
@@ -37,8 +38,16 @@ import type {
 export interface SentryClientOptions {
   /** API root ending with a slash, e.g. `https://sentry.io/api/0/`. */
   baseUrl: string;
-  token: string;
+  /** SENTRY_AUTH_TOKEN, or the watched SENTRY_AUTH_TOKEN_FILE. */
+  token: string | TokenSource;
   org: string;
+  /**
+   * SENTRY_API_MAX_ITEMS: most items one paginated query, or the queries of one collector run together
+   * (CallOptions.budget), may list. Default 50 000.
+   */
+  maxItems?: number;
+  /** The largest answer body read; default 64 MiB (MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** Requests per second (may be fractional). */
   rate: number;
   /** Requests in flight at once. */
@@ -49,6 +58,10 @@ export interface SentryClientOptions {
   logger: Logger;
   /** Called for every HTTP exchange, retries and 429s included (self-metrics). */
   onRequest?: (o: RequestObservation) => void;
+  /** Items a list repeated within one query, dropped (self-metrics). */
+  onDuplicates?: (endpoint: string, count: number) => void;
+  /** Malformed items left out of a list answer (self-metrics). */
+  onSkipped?: (endpoint: string, count: number) => void;
   /** Default `sentry-prometheus-exporter/<version>`. */
   userAgent?: string;
 }
@@ -76,7 +89,9 @@ class SentryClientImpl implements SentryClient {
     this.#baseUrl = o.baseUrl;
     this.#requests = new Requester({
       baseUrl: o.baseUrl,
-      token: o.token,
+      token: typeof o.token === 'string' ? fixedToken(o.token) : o.token,
+      maxItems: o.maxItems ?? DEFAULT_MAX_ITEMS,
+      maxResponseBytes: o.maxResponseBytes,
       rate: o.rate,
       concurrency: o.concurrency,
       timeoutSeconds: o.timeoutSeconds,
@@ -84,6 +99,8 @@ class SentryClientImpl implements SentryClient {
       logger: o.logger,
       userAgent: o.userAgent ?? defaultUserAgent(),
       onRequest: o.onRequest,
+      onDuplicates: o.onDuplicates,
+      onSkipped: o.onSkipped,
     });
   }
 
@@ -107,6 +124,8 @@ class SentryClientImpl implements SentryClient {
         [['per_page', String(PAGE_SIZE)]],
         parseProjects,
         opts,
+        // An offset-paginated list by slug: a project created while it is paged shifts the pages.
+        (p) => p.id,
       );
     } catch (err) {
       throw err instanceof SentryApiError ? this.#explainFirstCall(err) : err;
@@ -153,24 +172,42 @@ class SentryClientImpl implements SentryClient {
     );
   }
 
-  listIssues(query: IssueQuery, opts: CallOptions = {}): Promise<SentryIssue[]> {
+  /**
+   * One query, or one per group of projects when naming them all would make a URL longer than
+   * URL_BUDGET_BYTES (Sentry repeats the URL twice in its `Link` header, and proxies refuse long URLs).
+   * The groups hold distinct projects, so their issues never overlap; within each, issues are
+   * deduplicated by id.
+   */
+  async listIssues(query: IssueQuery, opts: CallOptions = {}): Promise<SentryIssue[]> {
+    const path = `organizations/${this.#orgPath}/issues/`;
     const params: Array<[string, string]> = [
       ['limit', String(PAGE_SIZE)],
       ['query', query.query],
     ];
     if (query.statsPeriod !== undefined) params.push(['statsPeriod', query.statsPeriod]);
     if (query.sort !== undefined) params.push(['sort', query.sort]);
+    const environment: Array<[string, string]> =
+      query.environment === undefined ? [] : [['environment', query.environment]];
     const ids = query.projectIds ?? [];
-    if (ids.length === 0) params.push(['project', '-1']);
-    for (const id of ids) params.push(['project', id]);
-    if (query.environment !== undefined) params.push(['environment', query.environment]);
-    return this.#requests.list(
-      ENDPOINTS.issues,
-      `organizations/${this.#orgPath}/issues/`,
-      params,
-      parseIssues,
-      opts,
-    );
+    const list = (projects: readonly string[]): Promise<SentryIssue[]> =>
+      this.#requests.list(
+        ENDPOINTS.issues,
+        path,
+        [...params, ...projects.map((id): [string, string] => ['project', id]), ...environment],
+        parseIssues,
+        opts,
+        (issue) => issue.id,
+      );
+    if (ids.length === 0) return list(['-1']);
+    // The longest URL a group gets: its parameters, the project list, and a cursor of the next pages.
+    const fixed =
+      new URL(`${path}?${new URLSearchParams([...params, ...environment]).toString()}`, this.#baseUrl).href
+        .length + CURSOR_ALLOWANCE;
+    const issues: SentryIssue[] = [];
+    for (const group of splitByUrlLength(fixed, 'project', ids, URL_BUDGET_BYTES)) {
+      for (const issue of await list(group)) issues.push(issue);
+    }
+    return issues;
   }
 
   listProjectKeys(projectSlug: string, opts: CallOptions = {}): Promise<SentryProjectKey[]> {
@@ -275,6 +312,11 @@ function sessionsParams(query: SessionsQuery): Array<[string, string]> {
   if (query.perPage !== undefined) params.push(['per_page', String(query.perPage)]);
   return params;
 }
+/** Room left in a URL for `&cursor=<value>:<offset>:<is_prev>`. */
+const CURSOR_ALLOWANCE = 64;
+
+/** SENTRY_API_MAX_ITEMS's default. */
+export const DEFAULT_MAX_ITEMS = 50_000;
 
 export function createSentryClient(options: SentryClientOptions): SentryClient {
   return new SentryClientImpl(options);

@@ -12,7 +12,12 @@ export type SentryErrorKind =
   /** Sentry answered 2xx but the body is not what the endpoint documents. */
   | 'parse'
   /** The request was abandoned because the exporter is shutting down or the cycle deadline passed. */
-  | 'aborted';
+  | 'aborted'
+  /**
+   * The exchange is one the client refuses: a URL longer than proxies accept (never sent), or response
+   * headers past the client's limit. Not retried: the same request would fail the same way.
+   */
+  | 'request';
 
 export interface SentryErrorContext {
   kind: SentryErrorKind;

@@ -5,15 +5,17 @@
  */
 import { Agent, request } from 'undici';
 import { VERSION } from '../version.js';
+import { MAX_RESPONSE_BYTES, MAX_RESPONSE_HEADER_BYTES } from './pagination.js';
 import type { HeaderBag } from './rate-limit.js';
 
 export interface TransportOptions {
-  token: string;
   /** Seconds per request (headers and body together). */
   timeoutSeconds: number;
   /** Connections kept per origin; the queue's concurrency is the natural value. */
   connections: number;
   userAgent: string;
+  /** The largest body read; default MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
@@ -29,7 +31,7 @@ export interface HttpResponse {
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
-    readonly kind: 'network' | 'timeout' | 'aborted',
+    readonly kind: 'network' | 'timeout' | 'aborted' | 'request',
     message: string,
     readonly durationMs: number,
     options?: { cause?: unknown },
@@ -54,10 +56,12 @@ function describeCause(err: unknown): string {
 
 export class HttpTransport {
   readonly #agent: Agent;
-  readonly #headers: Record<string, string>;
+  readonly #userAgent: string;
   readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
 
   constructor(options: TransportOptions) {
+    this.#maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.#timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
     this.#agent = new Agent({
       connections: Math.max(1, options.connections),
@@ -66,15 +70,14 @@ export class HttpTransport {
       headersTimeout: this.#timeoutMs + 1000,
       bodyTimeout: this.#timeoutMs + 1000,
       connect: { timeout: this.#timeoutMs },
+      maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
+      maxResponseSize: this.#maxResponseBytes,
     });
-    this.#headers = {
-      authorization: `Bearer ${options.token}`,
-      accept: 'application/json',
-      'user-agent': options.userAgent,
-    };
+    this.#userAgent = options.userAgent;
   }
 
-  async get(url: URL, signal?: AbortSignal): Promise<HttpResponse> {
+  /** One GET with `token` as bearer (the token may change between requests: a rotated token file). */
+  async get(url: URL, token: string, signal?: AbortSignal): Promise<HttpResponse> {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     if (signal?.aborted) throw new TransportError('aborted', 'request aborted before it was sent', 0);
@@ -82,7 +85,11 @@ export class HttpTransport {
     try {
       const res = await request(url, {
         method: 'GET',
-        headers: this.#headers,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          'user-agent': this.#userAgent,
+        },
         dispatcher: this.#agent,
         signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
       });
@@ -106,6 +113,22 @@ export class HttpTransport {
         );
       }
       if (signal?.aborted) throw new TransportError('aborted', 'request aborted', elapsed(), { cause: err });
+      if ((err as { code?: unknown }).code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+        throw new TransportError(
+          'request',
+          `the answer is larger than ${this.#maxResponseBytes} bytes (UND_ERR_RES_EXCEEDED_MAX_SIZE)`,
+          elapsed(),
+          { cause: err },
+        );
+      }
+      if ((err as { code?: unknown }).code === 'UND_ERR_HEADERS_OVERFLOW') {
+        throw new TransportError(
+          'request',
+          `the response headers exceed ${MAX_RESPONSE_HEADER_BYTES} bytes (UND_ERR_HEADERS_OVERFLOW); Sentry repeats the request URL in its Link header`,
+          elapsed(),
+          { cause: err },
+        );
+      }
       throw new TransportError('network', `connection failed (${describeCause(err)})`, elapsed(), {
         cause: err,
       });

@@ -11,8 +11,95 @@
 /** The largest page Sentry accepts; above it answers 400. */
 export const PAGE_SIZE = 100;
 
-/** A page count no real organization reaches; past it the server is assumed to be looping. */
-export const MAX_PAGES = 10_000;
+/**
+ * No request URL is longer: proxies in front of self-hosted Sentry commonly refuse longer ones (nginx's
+ * `large_client_header_buffers` is 8 KiB by default).
+ */
+export const MAX_URL_BYTES = 8192;
+
+/**
+ * The response headers the client accepts, in all (undici's default, Node's `--max-http-header-size`, set
+ * explicitly so that a Node flag cannot change it). Sentry repeats the request URL, query and all, in both
+ * entries of its `Link` header (`Endpoint.build_cursor_link`: `request.GET.urlencode()`).
+ */
+export const MAX_RESPONSE_HEADER_BYTES = 16_384;
+
+/**
+ * The largest answer body the client reads (64 MiB). Sentry's largest answers are a few MiB (a page of 100
+ * issues, a stats_v2 answer at its 10 000-row cap); past this, memory would follow whatever a server sends.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The length a URL that lists projects is kept under. Sentry's `Link` header holds it twice (previous and
+ * next), built on Sentry's own host name, so it stays near half of MAX_RESPONSE_HEADER_BYTES.
+ */
+export const URL_BUDGET_BYTES = 4096;
+
+/** Sentry counts hits up to this many (`MAX_HITS_LIMIT` in src/sentry/api/paginator.py); X-Hits is capped. */
+export const MAX_HITS_LIMIT = 1000;
+
+/**
+ * Pages in a row that bring no new item while `Link` still says `results="true"`. Sentry's issue search
+ * guesses `results="true"` when a page is full, and drops deleted and auto-resolved issues after paging,
+ * so one empty or short page that announces more is normal; several in a row are a list that does not end.
+ */
+export const MAX_IDLE_PAGES = 3;
+
+/**
+ * The items one query may list when Sentry counted them: X-Hits plus a margin of a quarter (at least one
+ * page). On a first page X-Hits is exact unless Postgres found too many candidates, when Sentry estimates
+ * it from a sample (within 10 % at 95 % confidence, executors.py `calculate_hits`); the margin covers that.
+ * Undefined when X-Hits is no bound: absent, or at its cap (1000, or X-Max-Hits) where the real count may
+ * be anything above.
+ */
+export function hitsBound(hits: number | undefined, maxHits: number | undefined): number | undefined {
+  if (hits === undefined) return undefined;
+  if (hits >= (maxHits ?? MAX_HITS_LIMIT)) return undefined;
+  return hits + Math.max(PAGE_SIZE, Math.ceil(hits / 4));
+}
+
+/** A count header (`X-Hits`, `X-Max-Hits`): a non-negative integer, or undefined. */
+export function countHeader(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\s*\d{1,15}\s*$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/**
+ * Items fetched by the list calls of one collector run, shared between them (CallOptions.budget): the
+ * client fails the run's calls once the total passes SENTRY_API_MAX_ITEMS, so memory stays bounded however
+ * many queries a run makes and whatever Sentry answers. Without one, each list call counts on its own.
+ */
+export class ItemBudget {
+  used = 0;
+}
+
+/**
+ * Splits `values` of a repeated query parameter into groups whose URL stays under `budget` bytes, given the
+ * length of the URL without them. Order is kept; every group holds at least one value.
+ */
+export function splitByUrlLength(
+  fixedLength: number,
+  name: string,
+  values: readonly string[],
+  budget: number,
+): string[][] {
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let length = fixedLength;
+  for (const value of values) {
+    const extra = name.length + encodeURIComponent(value).length + 2; // '&' or '?', and '='
+    if (group.length > 0 && length + extra > budget) {
+      groups.push(group);
+      group = [];
+      length = fixedLength;
+    }
+    group.push(value);
+    length += extra;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
 
 export interface LinkEntry {
   url: string;

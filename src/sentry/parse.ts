@@ -25,6 +25,11 @@ export interface ParseContext {
   /** The URL asked, without its query: what messages name. */
   url?: string | undefined;
   project?: string | undefined;
+  /**
+   * Lists only: a malformed item is handed here and left out, instead of failing the whole answer. The
+   * answer's envelope (not an array) still fails it.
+   */
+  skip?: ((problem: SentryApiError) => void) | undefined;
 }
 
 type Json = unknown;
@@ -100,19 +105,46 @@ function integer(ctx: ParseContext, o: JsonObject, key: string, path: string): n
   return v;
 }
 
-/** Issue `count`: Sentry sends a string of digits ("42"); a plain integer is accepted too. */
+/**
+ * Issue `count`: Sentry sends a string of digits ("42", `str(times_seen)`); a plain integer is accepted
+ * too. A count past 2^53 ("9007199254740993") becomes the nearest double, as Prometheus stores every
+ * value; it is not an error.
+ */
 function countField(ctx: ParseContext, o: JsonObject, key: string, path: string): number {
   const v = o[key];
-  if (typeof v === 'string' && /^\d+$/.test(v)) {
-    const n = Number(v);
-    if (Number.isSafeInteger(n)) return n;
-  }
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+  if (typeof v === 'string' && /^\d{1,300}$/.test(v)) return Number(v);
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
   fail(ctx, join(path, key), 'a non-negative integer string', v);
 }
 
+/** A timestamp the exporter computes with (`firstSeen`): null, or a string `Date.parse` understands. */
+function nullableDate(ctx: ParseContext, o: JsonObject, key: string, path: string): string | null {
+  const v = nullableString(ctx, o, key, path);
+  if (v !== null && Number.isNaN(Date.parse(v))) fail(ctx, join(path, key), 'a date or null', v);
+  return v;
+}
+
+/**
+ * The items of a list answer. With `ctx.skip`, an item that is not what the endpoint documents is left
+ * out and reported there; without it, it fails the whole answer.
+ */
 function list<T>(ctx: ParseContext, json: Json, item: (o: JsonObject, path: string) => T): T[] {
-  return array(ctx, json, '').map((v, i) => item(object(ctx, v, `[${i}]`), `[${i}]`));
+  const items = array(ctx, json, '');
+  const out: T[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const path = `[${i}]`;
+    if (ctx.skip === undefined) {
+      out.push(item(object(ctx, items[i], path), path));
+      continue;
+    }
+    try {
+      out.push(item(object(ctx, items[i], path), path));
+    } catch (err) {
+      if (!(err instanceof SentryApiError)) throw err;
+      ctx.skip(err);
+    }
+  }
+  return out;
 }
 
 /** Parses a response body; a body that is not JSON at all (HTML error page, truncation) is a parse error. */
@@ -178,7 +210,7 @@ export function parseIssues(ctx: ParseContext, json: Json): SentryIssue[] {
       platform: nullableString(ctx, o, 'platform', p),
       isUnhandled: boolean(ctx, o, 'isUnhandled', p, false),
       count: countField(ctx, o, 'count', p),
-      firstSeen: nullableString(ctx, o, 'firstSeen', p),
+      firstSeen: nullableDate(ctx, o, 'firstSeen', p),
       lastSeen: nullableString(ctx, o, 'lastSeen', p),
     };
   });

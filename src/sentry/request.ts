@@ -3,15 +3,30 @@
  * pagination, and errors as `SentryApiError` values carrying endpoint, status, Sentry's detail, project and
  * attempt count. It knows nothing of individual endpoints: `client.ts` builds paths and parses answers.
  *
+ * Lists are walked with bounds, so that no answer of Sentry's can make a query endless or memory grow
+ * without limit: items are deduplicated by id (a list that shifts while it is paged repeats items), a
+ * query stops with an error past X-Hits (when Sentry counted), past SENTRY_API_MAX_ITEMS, on a repeated
+ * cursor, and on pages that keep announcing more without bringing anything new.
+ *
  * It logs only at debug (retries) and trace (each exchange); the caller logs failures once per collector
  * and run, using `stats()` differences for request and 429 counts.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { TokenSource } from '../config/token-file.js';
 import { REQUIRED_SCOPE, type EndpointTemplate } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import { HttpTransport, TransportError, type HttpResponse } from './http.js';
-import { MAX_PAGES, nextPage } from './pagination.js';
+import {
+  MAX_IDLE_PAGES,
+  MAX_URL_BYTES,
+  PAGE_SIZE,
+  ItemBudget,
+  countHeader,
+  hitsBound,
+  nextPage,
+  type NextPage,
+} from './pagination.js';
 import { errorDetail, parseJsonBody, type ParseContext } from './parse.js';
 import { RequestQueue } from './queue.js';
 import { headerValue, readRateLimitHeaders, type EndpointRateLimit, type Slot } from './rate-limit.js';
@@ -22,6 +37,35 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Project slug the call is about, carried into errors for context. */
   project?: string;
+  /**
+   * Lists: a malformed item is left out and recorded here (the caller logs them once per run) instead of
+   * failing the call. Without it, one malformed item fails the call.
+   */
+  skipped?: SkippedItems;
+  /** Lists: the item count shared by the calls of one collector run (see `ItemBudget`). */
+  budget?: ItemBudget;
+}
+
+/** Items left out of list answers because they were malformed, per endpoint, for one log line per run. */
+export class SkippedItems {
+  readonly #byEndpoint = new Map<string, { count: number; example: string }>();
+
+  add(problem: SentryApiError): void {
+    const entry = this.#byEndpoint.get(problem.endpoint);
+    if (entry) entry.count++;
+    else this.#byEndpoint.set(problem.endpoint, { count: 1, example: problem.message });
+  }
+
+  get count(): number {
+    let n = 0;
+    for (const e of this.#byEndpoint.values()) n += e.count;
+    return n;
+  }
+
+  /** Per endpoint: how many, and the first problem's message (it names the URL and the field). */
+  toLog(): Array<{ endpoint: string; count: number; example: string }> {
+    return [...this.#byEndpoint].map(([endpoint, e]) => ({ endpoint, ...e }));
+  }
 }
 
 /** What the client reports about every HTTP exchange with Sentry (for self-metrics). */
@@ -50,7 +94,12 @@ export interface RequestStats {
 export interface RequesterOptions {
   /** API root ending with a slash, e.g. `https://sentry.io/api/0/`. */
   baseUrl: string;
-  token: string;
+  /** The token of each request (a rotated token file is picked up). */
+  token: TokenSource;
+  /** SENTRY_API_MAX_ITEMS: most items one list call, or one collector run's calls together, may fetch. */
+  maxItems: number;
+  /** The largest answer body read (default MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number | undefined;
   /** Requests per second (may be fractional). */
   rate: number;
   /** Requests in flight at once. */
@@ -62,6 +111,19 @@ export interface RequesterOptions {
   userAgent: string;
   /** Called for every HTTP exchange, retries and 429s included (self-metrics). */
   onRequest?: ((o: RequestObservation) => void) | undefined;
+  /** Items a list repeated within one query, dropped (self-metrics). */
+  onDuplicates?: ((endpoint: string, count: number) => void) | undefined;
+  /** Malformed items left out of a list answer (self-metrics). */
+  onSkipped?: ((endpoint: string, count: number) => void) | undefined;
+}
+
+/** One answer of a list: what the walk needs from its headers. */
+interface Answer {
+  json: unknown;
+  link: string | undefined;
+  /** `X-Hits` / `X-Max-Hits`, when sent (the issue stream). */
+  hits: number | undefined;
+  maxHits: number | undefined;
 }
 
 /** Turns one page's JSON into items (throws a parse error naming the endpoint). */
@@ -69,9 +131,12 @@ export type PageParser<T> = (ctx: ParseContext, json: unknown) => T[];
 
 export class Requester {
   readonly #baseUrl: URL;
-  readonly #token: string;
+  readonly #tokens: TokenSource;
+  readonly #maxItems: number;
   readonly #logger: Logger;
   readonly #onRequest: ((o: RequestObservation) => void) | undefined;
+  readonly #onDuplicates: ((endpoint: string, count: number) => void) | undefined;
+  readonly #onSkipped: ((endpoint: string, count: number) => void) | undefined;
   readonly #queue: RequestQueue;
   readonly #transport: HttpTransport;
   readonly #retry: RetryPolicy;
@@ -87,12 +152,15 @@ export class Requester {
   constructor(o: RequesterOptions) {
     if (!o.baseUrl.endsWith('/')) throw new Error('Sentry baseUrl must end with a slash');
     this.#baseUrl = new URL(o.baseUrl);
-    this.#token = o.token;
+    this.#tokens = o.token;
+    this.#maxItems = o.maxItems;
     this.#logger = o.logger;
     this.#onRequest = o.onRequest;
+    this.#onDuplicates = o.onDuplicates;
+    this.#onSkipped = o.onSkipped;
     this.#queue = new RequestQueue({ rate: o.rate, concurrency: o.concurrency });
     this.#transport = new HttpTransport({
-      token: o.token,
+      maxResponseBytes: o.maxResponseBytes,
       timeoutSeconds: o.timeoutSeconds,
       connections: o.concurrency,
       userAgent: o.userAgent,
@@ -154,32 +222,77 @@ export class Requester {
     return { value, next: next.kind === 'next' ? next.cursor : undefined };
   }
 
-  /** Follows `Link: rel="next"` until `results="false"`; a repeated cursor is an error, never an end. */
+  /**
+   * Follows `Link: rel="next"` until `results="false"`. With `key`, an item whose key was already listed
+   * in this query is dropped and counted (a list that shifted while it was paged). The walk fails, naming
+   * the endpoint and the reason, when a page announces more but: its cursor was served before; the query
+   * already listed more than X-Hits allows (see `hitsBound`) or SENTRY_API_MAX_ITEMS; the collector run
+   * (`opts.budget`) listed SENTRY_API_MAX_ITEMS; MAX_IDLE_PAGES pages in a row brought nothing new; or it
+   * took more than twice the pages its item bound needs.
+   */
   async list<T>(
     endpoint: EndpointTemplate,
     path: string,
     params: Array<[string, string]>,
     parse: (ctx: ParseContext, json: unknown) => T[],
     opts: CallOptions,
+    key?: (item: T) => string,
   ): Promise<T[]> {
     const items: T[] = [];
-    const seen = new Set<string>();
+    const keys = key === undefined ? undefined : new Set<string>();
+    const cursors = new Set<string>();
+    const budget = opts.budget ?? new ItemBudget();
+    let hits: { hits: number; bound: number } | undefined;
+    let idle = 0;
     let cursor: string | undefined;
     for (let page = 1; ; page++) {
       const url = this.#url(path, cursor === undefined ? params : [...params, ['cursor', cursor]]);
       const ctx = context(endpoint, url, opts);
-      const { json, link } = await this.#fetch(endpoint, url, opts);
-      for (const item of this.#parsed(() => parse(ctx, json))) items.push(item);
-      const next = nextPage(link);
+      if (opts.skipped !== undefined) {
+        const sink = opts.skipped;
+        ctx.skip = (problem) => {
+          sink.add(problem);
+          this.#onSkipped?.(endpoint, 1);
+        };
+      }
+      const answer = await this.#fetch(endpoint, url, opts);
+      let fresh = 0;
+      let repeated = 0;
+      for (const item of this.#parsed(() => parse(ctx, answer.json))) {
+        if (keys !== undefined && key !== undefined) {
+          const k = key(item);
+          if (keys.has(k)) {
+            repeated++;
+            continue;
+          }
+          keys.add(k);
+        }
+        items.push(item);
+        fresh++;
+      }
+      budget.used += fresh;
+      if (repeated > 0) {
+        this.#onDuplicates?.(endpoint, repeated);
+        this.#logger.debug(
+          { endpoint, project: opts.project, page, duplicates: repeated },
+          'Sentry listed items again on a later page (the list shifted while paged); dropped',
+        );
+      }
+      if (hits === undefined && answer.hits !== undefined) {
+        const bound = hitsBound(answer.hits, answer.maxHits);
+        if (bound !== undefined) hits = { hits: answer.hits, bound };
+      }
+      idle = fresh === 0 ? idle + 1 : 0;
+      const next = nextPage(answer.link);
       if (next.kind === 'none') return items;
-      const problem =
-        next.kind === 'invalid'
-          ? next.reason
-          : seen.has(next.cursor)
-            ? `pagination loops: cursor "${next.cursor}" was served twice`
-            : page >= MAX_PAGES
-              ? `pagination did not end after ${MAX_PAGES} pages`
-              : undefined;
+      const problem = this.#walkProblem(next, cursors, {
+        page,
+        items: items.length,
+        runItems: budget.used,
+        idle,
+        hits,
+        shared: opts.budget !== undefined,
+      });
       if (next.kind === 'invalid' || problem !== undefined) {
         this.#stats.errors++;
         throw new SentryApiError(`Unexpected response from Sentry ${ctx.url}: ${problem}`, {
@@ -188,9 +301,45 @@ export class Requester {
           project: opts.project,
         });
       }
-      seen.add(next.cursor);
+      cursors.add(next.cursor);
       cursor = next.cursor;
     }
+  }
+
+  /** Why a list whose page announced more must not be followed further, if it must not. */
+  #walkProblem(
+    next: NextPage,
+    cursors: ReadonlySet<string>,
+    w: {
+      page: number;
+      items: number;
+      runItems: number;
+      idle: number;
+      hits: { hits: number; bound: number } | undefined;
+      shared: boolean;
+    },
+  ): string | undefined {
+    if (next.kind === 'invalid') return next.reason;
+    if (next.kind === 'none') return undefined;
+    if (cursors.has(next.cursor)) return `pagination loops: cursor "${next.cursor}" was served twice`;
+    const max = this.#maxItems;
+    if (w.hits !== undefined && w.items >= w.hits.bound) {
+      return `pagination does not end: ${w.items} items listed and more announced, but X-Hits said ${w.hits.hits} (allowed: ${w.hits.bound}, with a margin for Sentry's estimate)`;
+    }
+    if (w.items >= max) {
+      return `pagination does not end: ${w.items} items listed and more announced, the most one query may list (SENTRY_API_MAX_ITEMS)`;
+    }
+    if (w.shared && w.runItems >= max) {
+      return `pagination does not end: this collector run listed ${w.runItems} items and more are announced, the most one run may list (SENTRY_API_MAX_ITEMS)`;
+    }
+    if (w.idle >= MAX_IDLE_PAGES) {
+      return `pagination does not end: ${w.idle} pages in a row brought no new item, yet announce more (results="true")`;
+    }
+    const maxPages = 2 * Math.ceil(Math.min(w.hits?.bound ?? max, max) / PAGE_SIZE) + MAX_IDLE_PAGES;
+    if (w.page >= maxPages) {
+      return `pagination does not end: ${w.page} pages for ${w.items} items, and more announced`;
+    }
+    return undefined;
   }
 
   #url(path: string, params: Array<[string, string]>): URL {
@@ -208,12 +357,16 @@ export class Requester {
     }
   }
 
-  /** One logical GET with retries: the JSON body and the `Link` header. */
-  async #fetch(
-    endpoint: EndpointTemplate,
-    url: URL,
-    opts: CallOptions,
-  ): Promise<{ json: unknown; link: string | undefined }> {
+  /** One logical GET with retries: the JSON body, the `Link` header and the hit counts. */
+  async #fetch(endpoint: EndpointTemplate, url: URL, opts: CallOptions): Promise<Answer> {
+    if (url.href.length > MAX_URL_BYTES) {
+      throw this.#fail(
+        new SentryApiError(
+          `Request to Sentry ${where(url)} not sent${forProject(opts.project)}: its URL would be ${url.href.length} bytes, more than the ${MAX_URL_BYTES} proxies accept`,
+          { kind: 'request', endpoint, project: opts.project, attempts: 0 },
+        ),
+      );
+    }
     const call = new AbortController();
     if (this.#closed) call.abort();
     this.#calls.add(call);
@@ -231,15 +384,17 @@ export class Requester {
     url: URL,
     project: string | undefined,
     signal: AbortSignal,
-  ): Promise<{ json: unknown; link: string | undefined }> {
+  ): Promise<Answer> {
+    let tokenRetried = false;
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse;
+      let token: string;
       try {
-        response = await this.#queue.run(
+        ({ response, token } = await this.#queue.run(
           endpoint,
           (slot) => this.#exchange(endpoint, url, slot, signal),
           signal,
-        );
+        ));
       } catch (err) {
         if (!(err instanceof TransportError && err.kind !== 'aborted')) {
           if (signal.aborted || err instanceof TransportError)
@@ -248,9 +403,11 @@ export class Requester {
         }
         const decision = this.#retry.decide({ kind: err.kind }, attempt);
         if (!decision.retry) {
+          const what =
+            err.kind === 'timeout' ? 'timed out' : err.kind === 'request' ? 'answer refused' : 'unreachable';
           throw this.#fail(
             new SentryApiError(
-              `Sentry ${where(url)} ${err.kind === 'timeout' ? 'timed out' : 'unreachable'}${forProject(project)} after ${attempt} attempt(s): ${err.message}`,
+              `Sentry ${where(url)} ${what}${forProject(project)} after ${attempt} attempt(s): ${err.message}`,
               { kind: err.kind, endpoint, project, attempts: attempt, cause: err },
             ),
           );
@@ -276,7 +433,23 @@ export class Requester {
             headerValue(response.headers, 'content-type'),
           ),
         );
-        return { json, link: headerValue(response.headers, 'link') };
+        return {
+          json,
+          link: headerValue(response.headers, 'link'),
+          hits: countHeader(headerValue(response.headers, 'x-hits')),
+          maxHits: countHeader(headerValue(response.headers, 'x-max-hits')),
+        };
+      }
+
+      // A rotated token file: the request is tried once more with the token now in the file.
+      if (response.status === 401 && !tokenRetried && this.#tokens.refused(token)) {
+        tokenRetried = true;
+        this.#stats.retries++;
+        this.#logger.debug(
+          { endpoint, project },
+          'Sentry refused the token (401) and the token file holds a new one; trying again with it',
+        );
+        continue;
       }
 
       const outcome: AttemptOutcome = {
@@ -306,25 +479,28 @@ export class Requester {
     url: URL,
     slot: Slot,
     signal: AbortSignal,
-  ): Promise<HttpResponse> {
+  ): Promise<{ response: HttpResponse; token: string }> {
     const rateLimits = this.#queue.rateLimits;
+    // Read at sending time: a token rotated while the request waited in the queue is already used.
+    const token = this.#tokens.current();
     let response: HttpResponse;
     try {
-      response = await this.#transport.get(url, signal);
+      response = await this.#transport.get(url, token, signal);
     } catch (err) {
       rateLimits.release(slot);
       if (err instanceof TransportError)
-        this.#observe(endpoint, undefined, err.durationMs, undefined, err.kind);
+        this.#observe(endpoint, url, undefined, err.durationMs, undefined, err.kind);
       throw err;
     }
     const headers = readRateLimitHeaders(response.headers, response.receivedAtMs);
     rateLimits.release(slot, { status: response.status, headers, receivedAtMs: response.receivedAtMs });
-    this.#observe(endpoint, response.status, response.durationMs, headers.remaining, undefined);
-    return response;
+    this.#observe(endpoint, url, response.status, response.durationMs, headers.remaining, undefined);
+    return { response, token };
   }
 
   #observe(
     endpoint: EndpointTemplate,
+    url: URL,
     status: number | undefined,
     durationMs: number,
     remaining: number | undefined,
@@ -333,7 +509,15 @@ export class Requester {
     this.#stats.requests++;
     if (status === 429) this.#stats.rateLimited++;
     this.#logger.trace(
-      { endpoint, status, failure, durationMs: Math.round(durationMs), rateLimitRemaining: remaining },
+      {
+        endpoint,
+        status,
+        failure,
+        durationMs: Math.round(durationMs),
+        rateLimitRemaining: remaining,
+        // The size of what was sent, not the URL itself (it names projects and environments).
+        urlBytes: url.href.length,
+      },
       'sentry request',
     );
     if (this.#onRequest === undefined) return;
@@ -380,9 +564,10 @@ export class Requester {
     if (detail !== undefined) message += `: ${detail}`;
     if (status === 401 || status === 403) {
       const scope = REQUIRED_SCOPE[endpoint];
+      const note = status === 401 ? this.#tokens.refusalNote() : undefined;
       message +=
         status === 401
-          ? ` (the token is invalid or revoked, or lacks the ${scope} scope)`
+          ? ` (the token is invalid or revoked, or lacks the ${scope} scope${note === undefined ? '' : `; ${note}`})`
           : ` (the token likely lacks the ${scope} scope, or access to this organization/project)`;
     } else if (status === 429) {
       message += ` (rate limited; gave up after ${attempts} attempts)`;
@@ -408,13 +593,12 @@ export class Requester {
     });
   }
 
-  /** Counts a failed call and makes sure no message can carry the token (a server could echo it). */
+  /** Counts a failed call and makes sure no message can carry a token (a server could echo it). */
   #fail(err: SentryApiError): SentryApiError {
     this.#stats.errors++;
-    if (this.#token === '' || !(err.message.includes(this.#token) || err.detail?.includes(this.#token))) {
-      return err;
-    }
-    const clean = (s: string) => s.split(this.#token).join('[redacted]');
+    const tokens = this.#tokens.secrets().filter((t) => t !== '');
+    if (!tokens.some((t) => err.message.includes(t) || err.detail?.includes(t))) return err;
+    const clean = (s: string) => tokens.reduce((text, t) => text.split(t).join('[redacted]'), s);
     return new SentryApiError(clean(err.message), {
       kind: err.kind,
       endpoint: err.endpoint,

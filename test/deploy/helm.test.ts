@@ -242,6 +242,7 @@ renderTest('defaults with a token: the five base resources, all valid', () => {
     SENTRY_API_RATE: '3',
     SENTRY_API_CONCURRENCY: '2',
     SENTRY_API_TIMEOUT: '30',
+    SENTRY_API_MAX_ITEMS: '50000',
     SENTRY_RETRY_TRIES: '3',
     SENTRY_RETRY_DELAY: '1',
     SENTRY_RETRY_MAX_DELAY: '10',

@@ -26,12 +26,6 @@ const CASES: Array<{ what: string; faults: Faults; collector: string; endpoint: 
     endpoint: ISSUES,
   },
   {
-    what: 'count "abc"',
-    faults: { wrongTypeRate: 1, endpoints: [ISSUES] },
-    collector: 'issues',
-    endpoint: ISSUES,
-  },
-  {
     what: 'groups not an array',
     faults: { wrongTypeRate: 1, endpoints: [STATS] },
     collector: 'outcomes',
@@ -52,9 +46,10 @@ const CASES: Array<{ what: string; faults: Faults; collector: string; endpoint: 
 ];
 
 /**
- * A truncated body, an HTML login page answered with 200, a field of the wrong type: the collector fed by
- * that endpoint fails with an error naming it, its last good values stay, nothing crashes, and the other
- * collectors publish their fresh values in the same cycle.
+ * A truncated body, an HTML login page answered with 200, an answer of the wrong shape: the collector fed
+ * by that endpoint fails with an error naming it, its last good values stay, nothing crashes, and the other
+ * collectors publish their fresh values in the same cycle. (One malformed item in a list is not a failure:
+ * it is left out and counted, see odd-values.test.ts.)
  */
 test('malformed or unexpected JSON fails only the collector it feeds, naming the endpoint', async (t) => {
   const sim = await startSimulator({

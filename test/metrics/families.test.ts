@@ -261,6 +261,9 @@ promtoolTest(
       durationMs: 3,
       rateLimitRemaining: 39,
     });
+    self.tokenReloads.inc();
+    self.duplicateItems.inc({ endpoint: '/organizations/{org}/issues/' }, 20);
+    self.skippedItems.inc({ endpoint: '/organizations/{org}/issues/' });
     const full = render({ legacy: false }) + (await self.render());
     const check = (input: string) => spawnSync('promtool', ['check', 'metrics'], { input, encoding: 'utf8' });
     const strict = check(full);

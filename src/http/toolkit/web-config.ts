@@ -98,6 +98,11 @@ type YamlMap = Record<string, unknown>;
 
 /** Reads, validates and resolves a web config file. Throws `WebConfigError` on any problem. */
 export function loadWebConfig(path: string): WebConfig {
+  return readWebConfig(path).config;
+}
+
+/** `loadWebConfig`, with the text it parsed (what a watcher compares later reads with). */
+export function readWebConfig(path: string): { text: string; config: WebConfig } {
   const file = resolve(path);
   let text: string;
   try {
@@ -105,6 +110,12 @@ export function loadWebConfig(path: string): WebConfig {
   } catch (err) {
     throw new WebConfigError(file, `cannot read the file: ${(err as Error).message}`, { cause: err });
   }
+  return { text, config: parseWebConfig(file, text) };
+}
+
+/** Validates and resolves the text of the web config file at `path`. Throws `WebConfigError`. */
+export function parseWebConfig(path: string, text: string): WebConfig {
+  const file = resolve(path);
   let doc: unknown;
   try {
     doc = parse(text, { uniqueKeys: true, prettyErrors: true });
