@@ -13,6 +13,7 @@ export class CounterBook {
   private connections = 0;
   private requests: SimRequestRecord[] = [];
   private statsCut = 0;
+  private sessionsCut = 0;
 
   connection(): void {
     this.connections++;
@@ -30,6 +31,11 @@ export class CounterBook {
   /** A stats_v2 answer left rows out (Sentry's 10,000-row cut). */
   cutStats(): void {
     this.statsCut++;
+  }
+
+  /** A sessions answer left groups out without announcing a next page (Sentry's silent cut). */
+  cutSessions(): void {
+    this.sessionsCut++;
   }
 
   record(entry: SimRequestRecord): void {
@@ -53,6 +59,7 @@ export class CounterBook {
       connections: this.connections,
       requests: this.requests.slice(-KEEP_REQUESTS),
       statsCut: this.statsCut,
+      sessionsCut: this.sessionsCut,
     };
   }
 
@@ -66,5 +73,6 @@ export class CounterBook {
     this.connections = 0;
     this.requests = [];
     this.statsCut = 0;
+    this.sessionsCut = 0;
   }
 }

@@ -9,6 +9,8 @@ import { DAY, HOUR, MINUTE, isoMs } from './durations.js';
 import { generateMonitors } from './monitors.js';
 import type { MonitorRelease, SimMonitor } from './monitors.js';
 import { Prng } from './prng.js';
+import { generateSessions } from './sessions.js';
+import type { SessionTable } from './sessions.js';
 
 export interface SimEnvironment {
   id: string;
@@ -146,6 +148,8 @@ export interface Dataset {
   /** Cron monitors, those pending deletion included (Sentry does not list them). */
   monitors: SimMonitor[];
   monitorRelease: MonitorRelease;
+  /** Release health: sessions per project, environment, release, status and user over time. */
+  sessions: SessionTable;
 }
 
 export interface DatasetOptions {
@@ -620,6 +624,7 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     release: monitorRelease,
     now: opts.now,
   });
+  const sessions = generateSessions(projects, opts.now, opts.seed ^ 0x5eed4);
 
   const issuesByProject = new Map<SimProject, SimIssue[]>(projects.map((p) => [p, []]));
   const issuesByProjectEnv = new Map<string, SimIssue[]>();
@@ -657,5 +662,6 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     outcomes,
     monitors,
     monitorRelease,
+    sessions,
   };
 }

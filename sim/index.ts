@@ -2,6 +2,7 @@
 export { startSimulator, DEFAULT_RATE_LIMIT } from './server.js';
 export { ACCEPTED_QUERY_PARAMS } from './routes.js';
 export type {
+  CrashFreeTruth,
   EventsTruth,
   Faults,
   GroundTruth,
@@ -10,7 +11,10 @@ export type {
   OpenIssueTruth,
   OutcomeTruth,
   RateLimitTruth,
+  ReleaseCrashFreeTruth,
+  ReleaseHealthTruth,
   SentrySimulator,
+  SessionsTruth,
   SimCounters,
   SimOptions,
   SimMode,

@@ -24,7 +24,8 @@ const USAGE = `Usage: sentry-sim [options]
   --token T         accepted bearer token (default sim-token)
   --self-hosted     answer like an older self-hosted Sentry: no rate limiter and no rate-limit headers, no
                     organization project-keys endpoint, no environments in project summaries, stats_v2
-                    grouped by project with intervals and series
+                    grouped by project with intervals and series, release health with four session
+                    statuses (no unhandled)
   --help`;
 
 function integer(name: string, value: string | undefined): number | undefined {

@@ -12,6 +12,7 @@ import { SearchSyntaxError, parseSearch } from './issue-search.js';
 import { listMonitors } from './monitors.js';
 import { paginate, paginateByScore, readPage, readScoreCursor } from './pagination.js';
 import { currentReleaseJson, environmentJson, issueJson, keyJson, projectJson } from './serialize.js';
+import { sessionsAnswer } from './sessions.js';
 import { statsV2 } from './stats-v2.js';
 
 export interface RouteContext {
@@ -29,6 +30,10 @@ export interface RouteContext {
   statsSeriesByProject: boolean;
   /** Called when a stats_v2 answer is cut at 10,000 rows. */
   onStatsCut: () => void;
+  /** Release health with the `unhandled` session status (current releases) or without (older ones). */
+  sessionUnhandledStatus: boolean;
+  /** Called when a sessions answer leaves groups out without announcing a next page. */
+  onSessionsCut: () => void;
   /** Faults that shape the issue list's pages. */
   issueListFaults: IssueListFaults;
   /** Issue id -> the `count` text to send (SentrySimulator.setIssueCount). */
@@ -350,6 +355,42 @@ const statsRoute: Route = {
   },
 };
 
+/**
+ * Release health (src/sentry/api/endpoints/organization_sessions.py): always paginated with a Link header;
+ * see sim/sessions.ts for what it answers. `includeTotals` and `includeSeries` are not read by Sentry's code
+ * (both are always sent), so they are not listed.
+ */
+const sessionsRoute: Route = {
+  template: '/organizations/{org}/sessions/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/sessions\/$/,
+  queryParams: [
+    'field',
+    'groupBy',
+    'orderBy',
+    'project',
+    'environment',
+    'query',
+    'statsPeriod',
+    'start',
+    'end',
+    'interval',
+    'per_page',
+    'cursor',
+  ],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    const { body, link } = sessionsAnswer({
+      data: ctx.data,
+      query: ctx.query,
+      base: ctx.base,
+      now: ctx.now,
+      unhandledStatus: ctx.sessionUnhandledStatus,
+      onCut: ctx.onSessionsCut,
+    });
+    return { status: 200, body, headers: { Link: link } };
+  },
+};
+
 function currentRelease(ctx: RouteContext, issueId: string | undefined): RouteResult {
   const issue = ctx.data.issuesById.get(issueId ?? '');
   if (!issue) throw new HttpError(404, NOT_FOUND);
@@ -406,6 +447,7 @@ export const ROUTES: readonly Route[] = [
   projectKeysRoute,
   orgKeysRoute,
   statsRoute,
+  sessionsRoute,
   orgCurrentReleaseRoute,
   currentReleaseRoute,
   monitorsRoute,

@@ -99,6 +99,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   const projectSummaryEnvironments = opts.projectSummaryEnvironments ?? io;
   const organizationProjectKeys = opts.organizationProjectKeys ?? io;
   const statsSeriesByProject = opts.statsSeriesByProject ?? !io;
+  const sessionUnhandledStatus = opts.sessionUnhandledStatus ?? io;
   const faults = new FaultInjector(
     seed,
     ROUTES.map((r) => r.template),
@@ -153,6 +154,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         organizationProjectKeys,
         statsSeriesByProject,
         onStatsCut: () => counters.cutStats(),
+        sessionUnhandledStatus,
+        onSessionsCut: () => counters.cutSessions(),
         issueListFaults: faults.issueList,
         countTexts,
       });
@@ -286,7 +289,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     mode,
     org,
     token,
-    truth: () => computeTruth(data, now()),
+    truth: () => computeTruth(data, now(), { sessionUnhandledStatus }),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
     setFaults: (f: Faults) => faults.set(f),

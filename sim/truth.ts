@@ -6,6 +6,7 @@ import type { Dataset } from './dataset.js';
 import { CATEGORIES, OUTCOMES, REASONS } from './dataset.js';
 import { DAY, HOUR } from './durations.js';
 import { isListed, listedEnvironments, monitorIsMuted } from './monitors.js';
+import { OLDER_SESSION_STATUSES, SESSION_STATUSES, Tally, complement, lowerBound } from './sessions.js';
 import type {
   EventsTruth,
   GroundTruth,
@@ -14,6 +15,7 @@ import type {
   OpenIssueTruth,
   OutcomeTruth,
   RateLimitTruth,
+  ReleaseHealthTruth,
 } from './types.js';
 
 const NO_ENVIRONMENT = 'None';
@@ -173,7 +175,97 @@ function monitors(data: Dataset): MonitorTruth[] {
   return out;
 }
 
-export function computeTruth(data: Dataset, now: number): GroundTruth {
+/** Tallies of the session buckets in [from, to], keyed by project, environment (and release). */
+function sessionTallies(
+  data: Dataset,
+  from: number,
+  to: number,
+  byRelease: boolean,
+): Map<string, { project: number; environment: string; release: string; tally: Tally }> {
+  const t = data.sessions;
+  const out = new Map<string, { project: number; environment: string; release: string; tally: Tally }>();
+  for (let row = lowerBound(t.time, from); row < t.length && (t.time[row] ?? 0) <= to; row++) {
+    const project = t.project[row] ?? 0;
+    const environment = t.envNames[t.env[row] ?? 0] ?? '';
+    const release = byRelease ? (data.projects[project]?.releases[t.release[row] ?? 0]?.version ?? '') : '';
+    const key = `${project}\u0000${environment}\u0000${release}`;
+    let entry = out.get(key);
+    if (!entry) out.set(key, (entry = { project, environment, release, tally: new Tally() }));
+    entry.tally.add(t, row, true);
+  }
+  return out;
+}
+
+/**
+ * Release health: sessions by status this calendar month (UTC), and crash-free rates over the last 24
+ * hours, measured from the start of the hour 24 hours ago (what a query with interval=1h covers), per
+ * project and environment and per release. Sessions without an environment are `environment="None"`.
+ */
+function releaseHealth(data: Dataset, now: number, withUnhandled: boolean): ReleaseHealthTruth {
+  const d = new Date(now);
+  const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const windowStart = Math.floor(now / HOUR) * HOUR - 24 * HOUR;
+  const statuses = withUnhandled ? SESSION_STATUSES : OLDER_SESSION_STATUSES;
+  const label = (env: string): string => (env === '' ? NO_ENVIRONMENT : env);
+  const slug = (project: number): string => data.projects[project]?.slug ?? '';
+
+  const sessions: ReleaseHealthTruth['sessions'] = [];
+  for (const { project, environment, tally } of sessionTallies(data, monthStart, now, false).values()) {
+    for (const status of statuses) {
+      sessions.push({
+        project: slug(project),
+        environment: label(environment),
+        status,
+        sessions: tally.sessions(status, withUnhandled),
+      });
+    }
+  }
+  const crashFree: ReleaseHealthTruth['crashFree'] = [];
+  for (const { project, environment, tally } of sessionTallies(data, windowStart, now, false).values()) {
+    crashFree.push({
+      project: slug(project),
+      environment: label(environment),
+      sessions: complement(tally.crashRate()) ?? Number.NaN,
+      users: complement(tally.crashUserRate()),
+    });
+  }
+  const perRelease = [...sessionTallies(data, windowStart, now, true).values()];
+  // Each project's releases ranked by sessions over all environments; ties by version.
+  const totals = new Map<string, number>();
+  for (const e of perRelease) {
+    const key = `${e.project}\u0000${e.release}`;
+    totals.set(key, (totals.get(key) ?? 0) + e.tally.total);
+  }
+  const ranks = new Map<string, number>();
+  const byProject = new Map<number, Array<{ release: string; sessions: number }>>();
+  for (const [key, total] of totals) {
+    const [project, release] = key.split('\u0000') as [string, string];
+    const list = byProject.get(Number(project)) ?? [];
+    list.push({ release, sessions: total });
+    byProject.set(Number(project), list);
+  }
+  for (const [project, list] of byProject) {
+    list.sort(
+      (a, b) => b.sessions - a.sessions || (a.release < b.release ? -1 : a.release > b.release ? 1 : 0),
+    );
+    list.forEach((r, i) => ranks.set(`${project}\u0000${r.release}`, i));
+  }
+  const releases: ReleaseHealthTruth['releases'] = perRelease.map((e) => ({
+    project: slug(e.project),
+    environment: label(e.environment),
+    release: e.release,
+    rank: ranks.get(`${e.project}\u0000${e.release}`) ?? 0,
+    sessions: complement(e.tally.crashRate()) ?? Number.NaN,
+    users: complement(e.tally.crashUserRate()),
+  }));
+  return { sessions, crashFree, releases };
+}
+
+export function computeTruth(
+  data: Dataset,
+  now: number,
+  opts: { sessionUnhandledStatus?: boolean } = {},
+): GroundTruth {
   const outcomes = monthOutcomes(data, now);
   return {
     issueWindows: issueWindows(data, now),
@@ -182,5 +274,6 @@ export function computeTruth(data: Dataset, now: number): GroundTruth {
     outcomes,
     rateLimits: rateLimits(data),
     monitors: monitors(data),
+    releaseHealth: releaseHealth(data, now, opts.sessionUnhandledStatus ?? true),
   };
 }

@@ -6,9 +6,10 @@
 /**
  * Which Sentry the simulator answers like. `sentry.io`: the current code as sentry.io runs it (rate-limit
  * headers and 429s, the organization project-keys endpoint, stats_v2 grouped by project without
- * `intervals` or `series`). `self-hosted`: an older self-hosted release (no rate limiter and no headers, no
- * organization project-keys endpoint, project summaries without `environments`, stats_v2 grouped by
- * project with `intervals` and `series`). See docs/sentry-api.md for the sources.
+ * `intervals` or `series`, five session statuses). `self-hosted`: an older self-hosted release (no rate
+ * limiter and no headers, no organization project-keys endpoint, project summaries without `environments`,
+ * stats_v2 grouped by project with `intervals` and `series`, four session statuses without `unhandled`).
+ * See docs/sentry-api.md for the sources.
  */
 export type SimMode = 'sentry.io' | 'self-hosted';
 
@@ -67,6 +68,11 @@ export interface SimOptions {
   monitorRelease?: 'current' | 'older';
   /** stats_v2 grouped by project: default false (sentry.io), true (older self-hosted). */
   statsSeriesByProject?: boolean;
+  /**
+   * Release health: sessions with the `unhandled` status and the newer rate fields (default true, sentry.io)
+   * or the four statuses of older releases (false, self-hosted).
+   */
+  sessionUnhandledStatus?: boolean;
   /**
    * Clock in ms for the data: ages are relative to it at start, queries and truth() use it. Default Date.now.
    * Rate-limit windows and request times always use the wall clock.
@@ -142,6 +148,8 @@ export interface SimCounters {
   connections: number;
   /** stats_v2 answers cut at 10,000 rows (Sentry says nothing; the simulator counts them for tests). */
   statsCut: number;
+  /** sessions answers that left groups out without a next page (Sentry says nothing; counted for tests). */
+  sessionsCut: number;
   /** The last 10,000 requests, oldest first. */
   requests: SimRequestRecord[];
 }
@@ -209,6 +217,41 @@ export interface MonitorTruth {
   nextCheckInLatest: number | null;
 }
 
+/** Sessions of one status this calendar month (UTC), per project and environment. */
+export interface SessionsTruth {
+  project: string;
+  /** `'None'` for sessions sent without an environment. */
+  environment: string;
+  status: string;
+  sessions: number;
+}
+
+/** Crash-free rates over the last 24 hours ([start of the hour 24 hours ago, now]). */
+export interface CrashFreeTruth {
+  project: string;
+  environment: string;
+  /** 1 − crashed ÷ sessions, as Sentry computes it. */
+  sessions: number;
+  /** 1 − crashed users ÷ users; null when the sessions carried no user. */
+  users: number | null;
+}
+
+/** The same per release, with the release's rank in its project by sessions in the last 24 hours. */
+export interface ReleaseCrashFreeTruth extends CrashFreeTruth {
+  release: string;
+  /** 0 for the release with the most sessions in the project (ties: the smaller version string first). */
+  rank: number;
+}
+
+export interface ReleaseHealthTruth {
+  /** Every project and environment with sessions this month: every status Sentry reports, zeros included. */
+  sessions: SessionsTruth[];
+  /** Every project and environment with sessions in the last 24 hours. */
+  crashFree: CrashFreeTruth[];
+  /** Every project, environment and release with sessions in the last 24 hours. */
+  releases: ReleaseCrashFreeTruth[];
+}
+
 /** Exactly what a correct exporter should publish, computed at the simulator's current clock. */
 export interface GroundTruth {
   /**
@@ -232,6 +275,7 @@ export interface GroundTruth {
   rateLimits: RateLimitTruth[];
   /** Every environment of every monitor Sentry lists (not those pending deletion). */
   monitors: MonitorTruth[];
+  releaseHealth: ReleaseHealthTruth;
 }
 
 export interface SentrySimulator {

@@ -22,7 +22,12 @@ export interface Exporter {
  * Wires the parts in the one direction data flows: config -> Sentry client -> collectors -> metrics ->
  * pipeline -> HTTP. The HTTP server only reads the snapshot; it never reaches Sentry.
  */
-export async function startExporter(config: ExporterConfig, logger: Logger): Promise<Exporter> {
+export async function startExporter(
+  config: ExporterConfig,
+  logger: Logger,
+  /** `clock`: milliseconds since the epoch for the collected data (tests pin the calendar with it). */
+  opts: { clock?: () => number } = {},
+): Promise<Exporter> {
   const self = new SelfMetrics({ pollInterval: config.schedule.pollInterval, version: VERSION });
   const token =
     config.sentry.tokenFile === ''
@@ -58,6 +63,7 @@ export async function startExporter(config: ExporterConfig, logger: Logger): Pro
     logger: logger.child({ component: 'collect' }),
     self,
     snapshot,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
   });
   const http = await createHttpServer({
     config: config.http,

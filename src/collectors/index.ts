@@ -11,6 +11,7 @@ import { MetadataCollector } from './metadata.js';
 import { MonitorCollector } from './monitors.js';
 import { OutcomesCollector } from './outcomes.js';
 import { RateLimitCollector } from './rate-limits.js';
+import { ReleaseHealthCollector } from './sessions.js';
 
 export interface CollectorSet {
   /** The project list every other collector splits its series by; runs first, exports nothing itself. */
@@ -42,6 +43,14 @@ export function createCollectors(config: ExporterConfig, api: SentryApi, logger:
       }),
     scrape.rateLimitMetrics && new RateLimitCollector({ api, logger }, schedule.metadataInterval),
     scrape.monitorMetrics && new MonitorCollector({ api, logger }, schedule.pollInterval),
+    scrape.releaseHealthMetrics &&
+      new ReleaseHealthCollector({
+        api,
+        logger,
+        interval: schedule.releaseHealthInterval,
+        releasesPerProject: scrape.releaseHealthReleases,
+        restrictedSelection: sentry.projects.length > 0,
+      }),
   ];
   return {
     metadata: new MetadataCollector({

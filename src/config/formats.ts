@@ -70,6 +70,15 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
+    name: 'non-negative-int',
+    coerce: coerceNumber,
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+        throw new Error(`must be a whole number of 0 or more, got ${JSON.stringify(value)}`);
+      }
+    },
+  });
+  convict.addFormat({
     name: 'tcp-port',
     coerce: coerceNumber,
     validate(value: unknown) {

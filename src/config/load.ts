@@ -77,6 +77,7 @@ export function loadConfig(opts: LoadOptions): ExporterConfig {
       pollInterval,
       metadataInterval: raw.schedule.metadataInterval,
       outcomesInterval: raw.schedule.outcomesInterval > 0 ? raw.schedule.outcomesInterval : pollInterval,
+      releaseHealthInterval: raw.schedule.releaseHealthInterval,
       readyMaxAge: raw.schedule.readyMaxAge > 0 ? raw.schedule.readyMaxAge : 3 * pollInterval,
       cycleDeadline:
         raw.schedule.cycleDeadline > 0 ? raw.schedule.cycleDeadline : Math.max(10 * pollInterval, 300),

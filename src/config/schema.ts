@@ -131,6 +131,18 @@ export const schema = {
       default: true,
       env: 'SENTRY_SCRAPE_MONITOR_METRICS',
     },
+    releaseHealthMetrics: {
+      doc: 'Export release health: sentry_sessions_total and the crash-free session and user ratios.',
+      format: 'boolean-word',
+      default: true,
+      env: 'SENTRY_SCRAPE_RELEASE_HEALTH_METRICS',
+    },
+    releaseHealthReleases: {
+      doc: 'Crash-free ratios per release for the N releases of each project with the most sessions in the last 24 hours; 0 turns them off.',
+      format: 'non-negative-int',
+      default: 0,
+      env: 'SENTRY_RELEASE_HEALTH_RELEASES',
+    },
     issues1h: {
       doc: 'Export the le="1h" bucket of sentry_issues.',
       format: 'boolean-word',
@@ -180,6 +192,12 @@ export const schema = {
       format: 'non-negative-number',
       default: 0,
       env: 'SENTRY_OUTCOMES_INTERVAL',
+    },
+    releaseHealthInterval: {
+      doc: 'Seconds between refreshes of the release health metrics (Sentry aggregates sessions, they are not real-time).',
+      format: 'positive-number',
+      default: 300,
+      env: 'SENTRY_RELEASE_HEALTH_INTERVAL',
     },
     readyMaxAge: {
       doc: 'Seconds after which /healthz reports the data as stale; 0 means 3 × SENTRY_POLL_INTERVAL.',

@@ -41,6 +41,10 @@ export interface ExporterConfig {
     rateLimitMetrics: boolean;
     /** Cron monitor families (SENTRY_SCRAPE_MONITOR_METRICS). */
     monitorMetrics: boolean;
+    /** SENTRY_SCRAPE_RELEASE_HEALTH_METRICS. */
+    releaseHealthMetrics: boolean;
+    /** SENTRY_RELEASE_HEALTH_RELEASES: releases per project with their own crash-free ratios; 0: none. */
+    releaseHealthReleases: number;
     issues1h: boolean;
     issues24h: boolean;
     issues14d: boolean;
@@ -56,6 +60,8 @@ export interface ExporterConfig {
     metadataInterval: number;
     /** Seconds between refreshes of outcomes (and sentry_events_total). */
     outcomesInterval: number;
+    /** Seconds between refreshes of release health (SENTRY_RELEASE_HEALTH_INTERVAL). */
+    releaseHealthInterval: number;
     /** Seconds after which /healthz reports the data as stale. */
     readyMaxAge: number;
     /** Seconds after which a cycle that is still running is abandoned (its collectors fail). */

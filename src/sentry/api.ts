@@ -6,6 +6,8 @@ import type {
   SentryMonitor,
   SentryProject,
   SentryProjectKey,
+  SessionGroup,
+  SessionsPage,
   StatsV2,
 } from './types.js';
 
@@ -37,6 +39,24 @@ export interface EventStatsQuery {
   interval?: string;
 }
 
+/** `GET /organizations/{org}/sessions/` parameters (docs/sentry-api.md Part 3 §1). */
+export interface SessionsQuery {
+  /** e.g. `sum(session)`, `crash_free_rate(session)`; the answer's totals are checked for exactly these. */
+  fields: readonly string[];
+  groupBy: ReadonlyArray<'project' | 'environment' | 'release' | 'session.status'>;
+  /** Project ids; omitted or empty: every project the token can see (`project=-1`). */
+  projectIds?: readonly string[];
+  start: Date;
+  end: Date;
+  /** `1h` .. `1d`, dividing a day. */
+  interval: string;
+  /** Sentry search syntax, e.g. `release:["a@1.0","a@1.1"]`. */
+  query?: string;
+  /** One of `fields`, `-` for descending. */
+  orderBy?: string;
+  perPage?: number;
+}
+
 /**
  * The Sentry Web API as the collectors need it, bound to one organization. Every list method follows
  * pagination to the end; every method goes through the one rate-limited request queue.
@@ -50,6 +70,13 @@ export interface SentryApi {
   /** `GET /organizations/{org}/project-keys/`: every project's keys in one paginated list. */
   listOrganizationProjectKeys(opts?: CallOptions): Promise<Array<SentryProjectKey & { projectId: string }>>;
   getEventStats(query: EventStatsQuery, opts?: CallOptions): Promise<StatsV2>;
+  /**
+   * One answer of `GET /organizations/{org}/sessions/` (the page at `cursor`, or the first): Sentry cuts
+   * large answers without saying so, the caller decides from `intervals` and the groups whether it was cut.
+   */
+  getSessions(query: SessionsQuery, opts?: CallOptions & { cursor?: string }): Promise<SessionsPage>;
+  /** Every page of a sessions query (for queries whose pagination Sentry reports correctly). */
+  listSessionGroups(query: SessionsQuery, opts?: CallOptions): Promise<SessionGroup[]>;
   /** The issue's current release in the environment: the version, or null when there is none. */
   getCurrentRelease(
     issueId: string,

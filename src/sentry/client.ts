@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { fixedToken, type TokenSource } from '../config/token-file.js';
-import type { EventStatsQuery, IssueQuery, SentryApi } from './api.js';
+import type { EventStatsQuery, IssueQuery, SentryApi, SessionsQuery } from './api.js';
 import { ENDPOINTS } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import { defaultUserAgent } from './http.js';
@@ -18,6 +18,8 @@ import {
   parseOrganizationProjectKeys,
   parseProjectKeys,
   parseProjects,
+  parseSessionGroups,
+  parseSessions,
   parseStatsV2,
 } from './parse.js';
 import type { EndpointRateLimit } from './rate-limit.js';
@@ -30,6 +32,8 @@ import type {
   SentryMonitor,
   SentryProject,
   SentryProjectKey,
+  SessionGroup,
+  SessionsPage,
   StatsV2,
 } from './types.js';
 
@@ -253,6 +257,32 @@ class SentryClientImpl implements SentryClient {
     );
   }
 
+  async getSessions(
+    query: SessionsQuery,
+    opts: CallOptions & { cursor?: string } = {},
+  ): Promise<SessionsPage> {
+    const params = sessionsParams(query);
+    if (opts.cursor !== undefined) params.push(['cursor', opts.cursor]);
+    const { value, next } = await this.#requests.page(
+      ENDPOINTS.sessions,
+      `organizations/${this.#orgPath}/sessions/`,
+      params,
+      parseSessions(query.fields),
+      opts,
+    );
+    return { ...value, next };
+  }
+
+  listSessionGroups(query: SessionsQuery, opts: CallOptions = {}): Promise<SessionGroup[]> {
+    return this.#requests.list(
+      ENDPOINTS.sessions,
+      `organizations/${this.#orgPath}/sessions/`,
+      sessionsParams(query),
+      parseSessionGroups(query.fields),
+      opts,
+    );
+  }
+
   getCurrentRelease(
     issueId: string,
     environment: string | undefined,
@@ -287,6 +317,22 @@ class SentryClientImpl implements SentryClient {
   }
 }
 
+function sessionsParams(query: SessionsQuery): Array<[string, string]> {
+  const params: Array<[string, string]> = query.fields.map((f) => ['field', f]);
+  for (const g of query.groupBy) params.push(['groupBy', g]);
+  const ids = query.projectIds ?? [];
+  if (ids.length === 0) params.push(['project', '-1']);
+  for (const id of ids) params.push(['project', id]);
+  params.push(
+    ['start', query.start.toISOString()],
+    ['end', query.end.toISOString()],
+    ['interval', query.interval],
+  );
+  if (query.query !== undefined) params.push(['query', query.query]);
+  if (query.orderBy !== undefined) params.push(['orderBy', query.orderBy]);
+  if (query.perPage !== undefined) params.push(['per_page', String(query.perPage)]);
+  return params;
+}
 /** Room left in a URL for `&cursor=<value>:<offset>:<is_prev>`. */
 const CURSOR_ALLOWANCE = 64;
 

@@ -10,6 +10,7 @@ export const ENDPOINTS = {
   projectKeys: '/projects/{org}/{project}/keys/',
   organizationProjectKeys: '/organizations/{org}/project-keys/',
   statsV2: '/organizations/{org}/stats_v2/',
+  sessions: '/organizations/{org}/sessions/',
   currentRelease: '/organizations/{org}/issues/{issue_id}/current-release/',
   monitors: '/organizations/{org}/monitors/',
 } as const;
@@ -23,6 +24,8 @@ export type EndpointTemplate = (typeof ENDPOINTS)[keyof typeof ENDPOINTS];
 export const REQUIRED_SCOPE: Record<EndpointTemplate, string> = {
   [ENDPOINTS.projects]: 'org:read',
   [ENDPOINTS.statsV2]: 'org:read',
+  // OrganizationSessionsEndpoint keeps OrganizationEndpoint's OrganizationPermission (GET: org:read).
+  [ENDPOINTS.sessions]: 'org:read',
   [ENDPOINTS.environments]: 'project:read',
   [ENDPOINTS.projectKeys]: 'project:read',
   [ENDPOINTS.organizationProjectKeys]: 'org:read',

@@ -14,6 +14,8 @@ import type {
   SentryMonitorEnvironment,
   SentryProject,
   SentryProjectKey,
+  SessionGroup,
+  SessionsPage,
   StatsV2,
   StatsV2Group,
 } from './types.js';
@@ -325,4 +327,68 @@ export function parseMonitors(ctx: ParseContext, json: Json): SentryMonitor[] {
       }),
     };
   });
+}
+
+/** `by` values of a sessions group: absent or a string (an integer for `project`). */
+function sessionBy(ctx: ParseContext, by: JsonObject, key: string, path: string): string | undefined {
+  const v = by[key];
+  if (v === undefined) return undefined;
+  if (key === 'project') return id(ctx, by, key, path);
+  if (typeof v !== 'string') fail(ctx, join(path, key), 'a string', v);
+  return v;
+}
+
+/**
+ * `GET /organizations/{org}/sessions/` (organization_sessions.py; release_health/metrics_sessions_v2.py
+ * run_sessions_query): `intervals` is read for its length, `groups[].by` for the groupBy values and
+ * `groups[].totals` for the requested `fields` only; `series` is never read. `sum(session)` and
+ * `count_unique(user)` are non-negative integers; a rate is a number from 0 to 1, or null when the group has
+ * no sessions (or no users).
+ */
+export function parseSessions(
+  fields: readonly string[],
+): (ctx: ParseContext, json: Json) => Omit<SessionsPage, 'next'> {
+  return (ctx, json) => {
+    const o = object(ctx, json, '');
+    const intervals = array(ctx, o['intervals'], 'intervals').length;
+    return { intervals, groups: parseSessionGroups(fields)(ctx, json) };
+  };
+}
+
+/** The `groups` of a sessions answer (see parseSessions). */
+export function parseSessionGroups(
+  fields: readonly string[],
+): (ctx: ParseContext, json: Json) => SessionGroup[] {
+  return (ctx, json) => {
+    const o = object(ctx, json, '');
+    return array(ctx, o['groups'], 'groups').map((g, i): SessionGroup => {
+      const path = `groups[${i}]`;
+      const go = object(ctx, g, path);
+      const by = object(ctx, go['by'], `${path}.by`);
+      const totalsIn = object(ctx, go['totals'], `${path}.totals`);
+      const totals: Record<string, number | null> = {};
+      for (const field of fields) {
+        const v = totalsIn[field];
+        const where = `${path}.totals["${field}"]`;
+        if (field === 'sum(session)' || field === 'count_unique(user)') {
+          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+            fail(ctx, where, 'a non-negative integer', v);
+          totals[field] = v;
+        } else if (v === null) {
+          totals[field] = null;
+        } else {
+          if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+            fail(ctx, where, 'a number from 0 to 1 or null', v);
+          totals[field] = v;
+        }
+      }
+      return {
+        project: sessionBy(ctx, by, 'project', `${path}.by`),
+        environment: sessionBy(ctx, by, 'environment', `${path}.by`),
+        release: sessionBy(ctx, by, 'release', `${path}.by`),
+        status: sessionBy(ctx, by, 'session.status', `${path}.by`),
+        totals,
+      };
+    });
+  };
 }

@@ -197,6 +197,32 @@ export class Requester {
   }
 
   /**
+   * One GET of a paginated endpoint without following it: the parsed answer and the next page's cursor when
+   * the `Link` header says there are more results (for answers that are not lists, such as sessions).
+   */
+  async page<T>(
+    endpoint: EndpointTemplate,
+    path: string,
+    params: Array<[string, string]>,
+    parse: (ctx: ParseContext, json: unknown) => T,
+    opts: CallOptions,
+  ): Promise<{ value: T; next: string | undefined }> {
+    const url = this.#url(path, params);
+    const { json, link } = await this.#fetch(endpoint, url, opts);
+    const value = this.#parsed(() => parse(context(endpoint, url, opts), json));
+    const next = nextPage(link);
+    if (next.kind === 'invalid') {
+      this.#stats.errors++;
+      throw new SentryApiError(`Unexpected response from Sentry ${where(url)}: ${next.reason}`, {
+        kind: 'parse',
+        endpoint,
+        project: opts.project,
+      });
+    }
+    return { value, next: next.kind === 'next' ? next.cursor : undefined };
+  }
+
+  /**
    * Follows `Link: rel="next"` until `results="false"`. With `key`, an item whose key was already listed
    * in this query is dropped and counted (a list that shifted while it was paged). The walk fails, naming
    * the endpoint and the reason, when a page announces more but: its cursor was served before; the query

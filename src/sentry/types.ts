@@ -99,3 +99,25 @@ export interface SentryMonitor {
   projectSlug: string;
   environments: SentryMonitorEnvironment[];
 }
+
+/**
+ * One group of a `GET /organizations/{org}/sessions/` answer: the requested groupBy values (`project` is the
+ * integer project id, as a string here; `environment` and `release` can be empty strings) and the totals of
+ * the requested fields (`null` for a rate without sessions or users).
+ */
+export interface SessionGroup {
+  project: string | undefined;
+  environment: string | undefined;
+  release: string | undefined;
+  status: string | undefined;
+  totals: Record<string, number | null>;
+}
+
+/** One answer of the sessions endpoint: its groups, how many intervals it spans, and the next page. */
+export interface SessionsPage {
+  /** `intervals.length`: what Sentry divides its 10,000-point limit by. */
+  intervals: number;
+  groups: SessionGroup[];
+  /** The next page's cursor when the `Link` header says there are more results. */
+  next: string | undefined;
+}

@@ -19,6 +19,8 @@ async function firstCycle(simOpts: SimOptions, env: NodeJS.ProcessEnv = {}) {
     // Slower than the poll interval, as by default (600 s against 60 s): a cycle after the first
     // refreshes only the per-cycle collectors.
     SENTRY_METADATA_INTERVAL: '36000',
+    // Release health too (300 s against 60 s by default).
+    SENTRY_RELEASE_HEALTH_INTERVAL: '36000',
     SENTRY_API_RATE: '40',
     SENTRY_API_CONCURRENCY: '4',
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',

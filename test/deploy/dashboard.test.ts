@@ -62,6 +62,7 @@ test('the dashboard parses and has the rows of the issue', () => {
       'Rate limits',
       'Exporter health',
       'Cron monitors',
+      'Release health',
     ],
   );
   assert.ok(queryPanels.length >= 20);
@@ -103,6 +104,10 @@ test('every query reads only the exporter metrics', () => {
     'sentry_exporter_last_success_timestamp_seconds',
     'sentry_exporter_collection_duration_seconds',
     'sentry_exporter_api_requests_total',
+    'sentry_sessions_total',
+    'sentry_crash_free_sessions_ratio',
+    'sentry_crash_free_users_ratio',
+    'sentry_release_crash_free_sessions_ratio',
   ]) {
     assert.ok(used.has(name), `the dashboard shows ${name}`);
   }

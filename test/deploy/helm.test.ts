@@ -253,6 +253,8 @@ renderTest('defaults with a token: the five base resources, all valid', () => {
     SENTRY_SCRAPE_OUTCOME_METRICS: 'True',
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'False',
     SENTRY_SCRAPE_MONITOR_METRICS: 'True',
+    SENTRY_SCRAPE_RELEASE_HEALTH_METRICS: 'True',
+    SENTRY_RELEASE_HEALTH_RELEASES: '0',
     SENTRY_ISSUES_1H: 'True',
     SENTRY_ISSUES_24H: 'True',
     SENTRY_ISSUES_14D: 'True',
@@ -261,6 +263,7 @@ renderTest('defaults with a token: the five base resources, all valid', () => {
     SENTRY_POLL_INTERVAL: '60',
     SENTRY_METADATA_INTERVAL: '600',
     SENTRY_OUTCOMES_INTERVAL: '0',
+    SENTRY_RELEASE_HEALTH_INTERVAL: '300',
     SENTRY_READY_MAX_AGE: '0',
     SENTRY_CYCLE_DEADLINE: '0',
     SENTRY_EXPORTER_BASIC_AUTH: 'False',
@@ -332,6 +335,8 @@ renderTest('everything enabled: every resource renders and validates, settings r
   assert.equal(config.data.SENTRY_API_RATE, '5');
   assert.equal(config.data.SENTRY_RETRY_DELAY, '0.5');
   assert.equal(config.data.SENTRY_SCRAPE_RATE_LIMIT_METRICS, 'True');
+  assert.equal(config.data.SENTRY_RELEASE_HEALTH_RELEASES, '5');
+  assert.equal(config.data.SENTRY_RELEASE_HEALTH_INTERVAL, '600');
   assert.equal(config.data.SENTRY_ISSUES_14D, 'False');
   assert.equal(config.data.SENTRY_OPEN_ISSUES_MAX, '5000');
   assert.equal(config.data.SENTRY_EXPORTER_LEGACY_METRICS, 'False');

@@ -32,7 +32,14 @@ test('30 % 5xx and resets: every cycle completes within its retries and the numb
       const report = await exporter.scheduler.runCycle();
       cycles.push(report);
       assert.deepEqual(report.failed, [], `cycle ${report.cycle} failed: ${report.failed.join(', ')}`);
-      assert.deepEqual(report.ran, ['metadata', 'issues', 'outcomes', 'rate_limits', 'monitors']);
+      assert.deepEqual(report.ran, [
+        'metadata',
+        'issues',
+        'outcomes',
+        'rate_limits',
+        'monitors',
+        'release_health',
+      ]);
       assert.deepEqual(
         exportedNumbers(exporter.snapshot.sentryText),
         expectedNumbers(sim.truth()),

@@ -12,6 +12,7 @@ const SCOPES: Record<string, string> = {
   '/organizations/{org}/project-keys/': 'org:read',
   '/organizations/{org}/issues/': 'event:read',
   '/organizations/{org}/monitors/': 'org:read or alerts:read',
+  '/organizations/{org}/sessions/': 'org:read',
 };
 
 for (const [status, code] of [
@@ -49,6 +50,7 @@ for (const [status, code] of [
           'monitors',
           'outcomes',
           'rate_limits',
+          'release_health',
         ]);
         assert.ok(
           report.requests <= healthy.requests,
@@ -59,7 +61,7 @@ for (const [status, code] of [
 
       const c = sim.counters();
       assert.equal(c.byStatus[String(code)], c.total, `every answer was ${code}`);
-      // 401/403 are not retried: one request per collector call (projects, issues, stats, keys) per cycle,
+      // 401/403 are not retried: one request per collector call (projects, issues, stats, keys, sessions) per cycle,
       // although SENTRY_RETRY_TRIES is 5.
       const perCycle = c.total / cycles;
       const perUrl = new Map<string, number>();
@@ -74,7 +76,7 @@ for (const [status, code] of [
       const failures = logRecords(logs().slice(cut)).filter(
         (r) => r.msg === 'collector failed; keeping its last good values',
       );
-      assert.equal(failures.length, cycles * 5);
+      assert.equal(failures.length, cycles * 6);
       for (const f of failures) {
         const err = f.error as { endpoint: string; status: number; message: string; attempts: number };
         const scope = SCOPES[err.endpoint];

@@ -25,6 +25,8 @@ export async function startExporterAgainst(
   sim: SentrySimulator,
   env: NodeJS.ProcessEnv = {},
   level = 'info',
+  /** The exporter's clock for its data (the scheduler's); Date.now by default. */
+  clock?: () => number,
 ): Promise<{ exporter: Exporter; logs: () => string }> {
   const config = loadConfig({
     env: {
@@ -39,7 +41,7 @@ export async function startExporterAgainst(
     },
   });
   const { logger, lines } = memoryLogger(level);
-  const exporter = await startExporter(config, logger);
+  const exporter = await startExporter(config, logger, clock === undefined ? {} : { clock });
   return { exporter, logs: lines };
 }
 

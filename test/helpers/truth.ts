@@ -14,6 +14,11 @@ const OUTCOME_FAMILIES = new Set([
   'sentry_outcome_seconds_total',
 ]);
 
+/** Ratios are compared to 6 decimals. */
+function ratio(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
 /** The family and value a correct exporter publishes for a quantity of a category, as Sentry stores it. */
 export function outcomeSample(category: string, quantity: number): { family: string; value: number } {
   if (BYTE_CATEGORIES.has(category)) return { family: 'sentry_outcome_bytes_total', value: quantity };
@@ -36,6 +41,11 @@ export function exportedNumbers(text: string): {
   /** `family project/category/outcome/reason` -> value. */
   outcomes: Map<string, number>;
   rateLimits: Map<string, number>;
+  sessions: Map<string, number>;
+  crashFreeSessions: Map<string, number>;
+  crashFreeUsers: Map<string, number>;
+  releaseCrashFreeSessions: Map<string, number>;
+  releaseCrashFreeUsers: Map<string, number>;
   /** `<family>/<project>/<monitor>/<environment>[/<status>]` of the four sentry_monitor_* families. */
   monitors: Map<string, number>;
 } {
@@ -44,6 +54,11 @@ export function exportedNumbers(text: string): {
   const events = new Map<string, number>();
   const outcomes = new Map<string, number>();
   const rateLimits = new Map<string, number>();
+  const sessions = new Map<string, number>();
+  const crashFreeSessions = new Map<string, number>();
+  const crashFreeUsers = new Map<string, number>();
+  const releaseCrashFreeSessions = new Map<string, number>();
+  const releaseCrashFreeUsers = new Map<string, number>();
   const monitors = new Map<string, number>();
   for (const r of parseExposition(text)) {
     const l = r.labels;
@@ -53,18 +68,45 @@ export function exportedNumbers(text: string): {
     if (r.name === 'sentry_open_issue_events') open.set(`${l.issue_id}/${l.environment}`, r.value);
     if (r.name === 'sentry_events_total') events.set(`${l.project_slug}/${l.stat}`, r.value);
     if (r.name === 'sentry_rate_limit_events_sec') rateLimits.set(l.project_slug ?? '', r.value);
+    if (r.name === 'sentry_sessions_total')
+      sessions.set(`${l.project_slug}/${l.environment}/${l.status}`, r.value);
+    if (r.name === 'sentry_crash_free_sessions_ratio')
+      crashFreeSessions.set(`${l.project_slug}/${l.environment}`, ratio(r.value));
+    if (r.name === 'sentry_crash_free_users_ratio')
+      crashFreeUsers.set(`${l.project_slug}/${l.environment}`, ratio(r.value));
+    if (r.name === 'sentry_release_crash_free_sessions_ratio')
+      releaseCrashFreeSessions.set(`${l.project_slug}/${l.environment}/${l.release}`, ratio(r.value));
+    if (r.name === 'sentry_release_crash_free_users_ratio')
+      releaseCrashFreeUsers.set(`${l.project_slug}/${l.environment}/${l.release}`, ratio(r.value));
     if (r.name.startsWith('sentry_monitor_')) {
       const key = `${r.name}/${l.project_slug}/${l.monitor}/${l.environment}`;
       monitors.set(l.status === undefined ? key : `${key}/${l.status}`, r.value);
     }
   }
-  return { buckets, open, events, outcomes, rateLimits, monitors };
+  return {
+    buckets,
+    open,
+    events,
+    outcomes,
+    rateLimits,
+    sessions,
+    crashFreeSessions,
+    crashFreeUsers,
+    releaseCrashFreeSessions,
+    releaseCrashFreeUsers,
+    monitors,
+  };
 }
 
-/** The same keys, from the simulator's ground truth (restricted to `projects` when given). */
+/**
+ * The same keys, from the simulator's ground truth (restricted to `projects` when given; per-release
+ * ratios for the `releasesPerProject` releases of each project with the most sessions, as
+ * SENTRY_RELEASE_HEALTH_RELEASES does, none by default).
+ */
 export function expectedNumbers(
   truth: GroundTruth,
   projects?: readonly string[],
+  opts: { releasesPerProject?: number } = {},
 ): ReturnType<typeof exportedNumbers> {
   const keep = (p: string) => projects === undefined || projects.includes(p);
   const buckets = new Map<string, number>();
@@ -90,6 +132,26 @@ export function expectedNumbers(
   const rateLimits = new Map(
     truth.rateLimits.filter((r) => keep(r.project)).map((r) => [r.project, r.eventsPerSecond]),
   );
+  const rh = truth.releaseHealth;
+  const sessions = new Map(
+    rh.sessions
+      .filter((s) => keep(s.project))
+      .map((s) => [`${s.project}/${s.environment}/${s.status}`, s.sessions]),
+  );
+  const crashFreeSessions = new Map<string, number>();
+  const crashFreeUsers = new Map<string, number>();
+  for (const c of rh.crashFree.filter((c) => keep(c.project))) {
+    crashFreeSessions.set(`${c.project}/${c.environment}`, ratio(c.sessions));
+    if (c.users !== null) crashFreeUsers.set(`${c.project}/${c.environment}`, ratio(c.users));
+  }
+  const releaseCrashFreeSessions = new Map<string, number>();
+  const releaseCrashFreeUsers = new Map<string, number>();
+  const n = opts.releasesPerProject ?? 0;
+  for (const r of rh.releases.filter((r) => keep(r.project) && r.rank < n)) {
+    releaseCrashFreeSessions.set(`${r.project}/${r.environment}/${r.release}`, ratio(r.sessions));
+    if (r.users !== null)
+      releaseCrashFreeUsers.set(`${r.project}/${r.environment}/${r.release}`, ratio(r.users));
+  }
   const monitors = new Map<string, number>();
   for (const m of truth.monitors.filter((m) => keep(m.project))) {
     const id = `${m.project}/${m.monitor}/${m.environment}`;
@@ -103,5 +165,31 @@ export function expectedNumbers(
       monitors.set(`sentry_monitor_next_checkin_latest_timestamp_seconds/${id}`, m.nextCheckInLatest);
     }
   }
-  return { buckets, open, events, outcomes, rateLimits, monitors };
+  return {
+    buckets,
+    open,
+    events,
+    outcomes,
+    rateLimits,
+    sessions,
+    crashFreeSessions,
+    crashFreeUsers,
+    releaseCrashFreeSessions,
+    releaseCrashFreeUsers,
+    monitors,
+  };
+}
+
+/** Releases of the last 24 hours that SENTRY_RELEASE_HEALTH_RELEASES=n leaves out, over every project. */
+export function expectedReleasesDropped(truth: GroundTruth, n: number, projects?: readonly string[]): number {
+  const keep = (p: string) => projects === undefined || projects.includes(p);
+  const perProject = new Map<string, Set<string>>();
+  for (const r of truth.releaseHealth.releases.filter((r) => keep(r.project))) {
+    const set = perProject.get(r.project) ?? new Set<string>();
+    set.add(r.release);
+    perProject.set(r.project, set);
+  }
+  let dropped = 0;
+  for (const set of perProject.values()) dropped += Math.max(0, set.size - n);
+  return dropped;
 }

@@ -9,6 +9,7 @@ import type { IssueData } from '../../src/collectors/issues.js';
 import type { MonitorRow } from '../../src/collectors/monitors.js';
 import type { OutcomeData } from '../../src/collectors/outcomes.js';
 import type { RateLimitRow } from '../../src/collectors/rate-limits.js';
+import type { ReleaseHealthData } from '../../src/collectors/sessions.js';
 import { loadConfig } from '../../src/config/load.js';
 import { renderFamilies, renderFamiliesSliced } from '../../src/metrics/exposition.js';
 import { SelfMetrics } from '../../src/metrics/self-metrics.js';
@@ -137,6 +138,31 @@ const monitors: MonitorRow[] = [
   },
 ];
 
+const releaseHealth: ReleaseHealthData = {
+  sessions: [
+    { project: 'checkout-api', environment: 'production', status: 'abnormal', sessions: 0 },
+    { project: 'checkout-api', environment: 'production', status: 'crashed', sessions: 3 },
+    { project: 'checkout-api', environment: 'production', status: 'errored', sessions: 12 },
+    { project: 'checkout-api', environment: 'production', status: 'healthy', sessions: 1185 },
+    { project: 'checkout-api', environment: 'production', status: 'unhandled', sessions: 1 },
+    { project: 'legacy-cron', environment: '', status: 'healthy', sessions: 7 },
+  ],
+  crashFree: [
+    { project: 'checkout-api', environment: 'production', sessions: 0.9975, users: 0.98 },
+    { project: 'legacy-cron', environment: '', sessions: 1, users: null },
+  ],
+  releases: [
+    {
+      project: 'checkout-api',
+      environment: 'production',
+      release: 'checkout-api@1.4.2',
+      sessions: 0.8333333333333334,
+      users: 1,
+    },
+  ],
+  releasesDropped: 2,
+};
+
 interface RenderOptions {
   legacy?: boolean;
   buckets?: { h1: boolean; h24: boolean; d14: boolean };
@@ -150,6 +176,7 @@ function collectors(o: RenderOptions): Map<string, Collector> {
       SENTRY_AUTH_TOKEN: 'unused',
       SENTRY_EXPORTER_ORG: 'acme',
       SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
+      SENTRY_RELEASE_HEALTH_RELEASES: '3',
       SENTRY_ISSUES_1H: String(b.h1),
       SENTRY_ISSUES_24H: String(b.h24),
       SENTRY_ISSUES_14D: String(b.d14),
@@ -168,6 +195,7 @@ function families(o: RenderOptions = {}, data: { issues?: IssueData } = {}): Fam
     ...(c.get('outcomes')?.render(outcomes, ctx) ?? []),
     ...(c.get('rate_limits')?.render(limits, ctx) ?? []),
     ...(c.get('monitors')?.render(monitors, ctx) ?? []),
+    ...(c.get('release_health')?.render(releaseHealth, ctx) ?? []),
   ];
 }
 
@@ -208,6 +236,21 @@ test('legacy exposition matches the Python exporter (golden file)', () => {
   );
   assert.match(text, /^sentry_events_total\{project_slug="checkout-api",stat="blacklisted"\} 15$/m);
   assert.match(text, /^sentry_rate_limit_events_sec\{project_slug="checkout-api"\} 0\.016667$/m);
+  assert.match(text, /^# TYPE sentry_sessions_total counter$/m);
+  assert.match(
+    text,
+    /^sentry_sessions_total\{project_slug="checkout-api",environment="production",status="crashed"\} 3$/m,
+  );
+  assert.match(
+    text,
+    /^sentry_sessions_total\{project_slug="legacy-cron",environment="None",status="healthy"\} 7$/m,
+  );
+  assert.match(
+    text,
+    /^sentry_release_crash_free_sessions_ratio\{project_slug="checkout-api",environment="production",release="checkout-api@1\.4\.2"\} 0\.8333333333333334$/m,
+  );
+  // null: no series
+  assert.doesNotMatch(text, /^sentry_crash_free_users_ratio\{project_slug="legacy-cron"/m);
 });
 
 test('disabled windows drop their bucket; gcount is the last bucket, gsum the enabled ones', () => {

@@ -26,6 +26,7 @@ async function validServer(extraHeaders: Record<string, string> = {}): Promise<T
     const p = hit.path;
     let body: unknown = [];
     if (p.endsWith('/stats_v2/')) body = { start: 's', end: 'e', intervals: [], groups: [] };
+    else if (p.endsWith('/sessions/')) body = { start: 's', end: 'e', intervals: [], groups: [], query: '' };
     else if (p.endsWith('/current-release/')) body = { currentRelease: null };
     else if (p.endsWith('/issues/')) body = [issueJson(1)];
     sendJson(res, 200, body, extraHeaders);
@@ -58,6 +59,27 @@ test('each method sends the documented path and query, with encoded segments and
     });
     await client.getCurrentRelease('4711', 'prod');
     await client.getCurrentRelease('4712', undefined);
+    await client.getSessions(
+      {
+        fields: ['sum(session)', 'crash_free_rate(user)'],
+        groupBy: ['project', 'environment', 'session.status'],
+        projectIds: ['11', '12'],
+        start: new Date('2024-05-01T00:00:00Z'),
+        end: new Date('2024-05-17T13:27:28Z'),
+        interval: '1d',
+        query: 'release:["a b@1.0"]',
+        orderBy: '-sum(session)',
+        perPage: 5,
+      },
+      { cursor: '0:5:0' },
+    );
+    await client.getSessions({
+      fields: ['sum(session)'],
+      groupBy: [],
+      start: new Date('2024-05-17T00:00:00Z'),
+      end: new Date('2024-05-17T13:27:28Z'),
+      interval: '1h',
+    });
     const seen = server.hits.map((h) => [h.path, [...h.query]]);
     assert.deepEqual(seen, [
       ['/api/0/organizations/my%20org/projects/', [['per_page', '100']]],
@@ -104,6 +126,35 @@ test('each method sends the documented path and query, with encoded segments and
       ],
       ['/api/0/organizations/my%20org/issues/4711/current-release/', [['environment', 'prod']]],
       ['/api/0/organizations/my%20org/issues/4712/current-release/', []],
+      [
+        '/api/0/organizations/my%20org/sessions/',
+        [
+          ['field', 'sum(session)'],
+          ['field', 'crash_free_rate(user)'],
+          ['groupBy', 'project'],
+          ['groupBy', 'environment'],
+          ['groupBy', 'session.status'],
+          ['project', '11'],
+          ['project', '12'],
+          ['start', '2024-05-01T00:00:00.000Z'],
+          ['end', '2024-05-17T13:27:28.000Z'],
+          ['interval', '1d'],
+          ['query', 'release:["a b@1.0"]'],
+          ['orderBy', '-sum(session)'],
+          ['per_page', '5'],
+          ['cursor', '0:5:0'],
+        ],
+      ],
+      [
+        '/api/0/organizations/my%20org/sessions/',
+        [
+          ['field', 'sum(session)'],
+          ['project', '-1'],
+          ['start', '2024-05-17T00:00:00.000Z'],
+          ['end', '2024-05-17T13:27:28.000Z'],
+          ['interval', '1h'],
+        ],
+      ],
     ]);
   } finally {
     await client.close();

@@ -121,6 +121,31 @@ test(
       await client.getCurrentRelease(issues[0]!.id, p.environments?.[0]);
       await client.getCurrentRelease(issues[0]!.id, undefined);
       await client.listMonitors();
+      await client.getSessions({
+        fields: ['sum(session)'],
+        groupBy: ['project', 'environment', 'session.status'],
+        start,
+        end,
+        interval: '1d',
+      });
+      const day = { start: new Date(end.getTime() - 86_400_000), end, interval: '1h' };
+      await client.getSessions({
+        fields: ['sum(session)', 'crash_free_rate(session)', 'crash_free_rate(user)'],
+        groupBy: ['project', 'environment', 'release'],
+        projectIds: [p.id],
+        query: 'release:["a@1.0","b@2.0"]',
+        ...day,
+      });
+      // every page, with cursors
+      const releases = await client.listSessionGroups({
+        fields: ['sum(session)'],
+        groupBy: ['release'],
+        projectIds: [p.id],
+        orderBy: '-sum(session)',
+        perPage: 1,
+        ...day,
+      });
+      assert.ok(releases.length >= 2, 'the releases span pages');
     } finally {
       await client.close();
     }

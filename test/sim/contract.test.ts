@@ -12,7 +12,12 @@ import { ACCEPTED_QUERY_PARAMS, startSimulator } from '../../sim/index.js';
 import type { SentrySimulator, SimMode } from '../../sim/index.js';
 import { get, getAll } from './helpers.js';
 import type { Query } from './helpers.js';
-import { QUERY_DEVIATIONS, RESPONSE_DEVIATIONS, UNDOCUMENTED_ENDPOINTS } from './deviations.js';
+import {
+  BEHAVIOUR_DEVIATIONS,
+  QUERY_DEVIATIONS,
+  RESPONSE_DEVIATIONS,
+  UNDOCUMENTED_ENDPOINTS,
+} from './deviations.js';
 import { declaredQueryParams, loadSpec, responseValidator } from './openapi.js';
 
 /** Tests that read the spec need the shared folder beside the checkout (failing under CI=true without it). */
@@ -28,6 +33,7 @@ const SPEC_PATHS: Record<string, string> = {
   '/organizations/{org}/project-keys/': '/api/0/organizations/{organization_id_or_slug}/project-keys/',
   '/organizations/{org}/stats_v2/': '/api/0/organizations/{organization_id_or_slug}/stats_v2/',
   '/organizations/{org}/monitors/': '/api/0/organizations/{organization_id_or_slug}/monitors/',
+  '/organizations/{org}/sessions/': '/api/0/organizations/{organization_id_or_slug}/sessions/',
 };
 
 /**
@@ -195,8 +201,36 @@ for (const mode of MODES) {
   });
 }
 
+for (const mode of MODES) {
+  test(`${mode}: sessions answers validate against the spec, grouped and not, counts and rates`, async () => {
+    const sim = simFor(mode);
+    const day = { statsPeriod: '1d', interval: '1h' };
+    const queries = [
+      { ...day, field: 'sum(session)', groupBy: ['project', 'environment', 'session.status'] },
+      {
+        ...day,
+        field: ['crash_free_rate(session)', 'crash_free_rate(user)'],
+        groupBy: ['project', 'environment'],
+      },
+      { ...day, field: ['sum(session)', 'count_unique(user)'], groupBy: ['release'], per_page: 5 },
+      { ...day, field: ['sum(session)', 'crash_free_rate(user)'] },
+    ];
+    for (const query of queries) {
+      const reply = await get(sim, 'organizations/acme/sessions/', query);
+      assert.equal(reply.status, 200, JSON.stringify(query));
+      const applied = assertValid('/organizations/{org}/sessions/', mode, reply.json, JSON.stringify(query));
+      assert.equal(applied.size, 0);
+    }
+  });
+}
+
 plainTest('every documented deviation names its source and a test that exists and pins it', () => {
-  for (const d of [...RESPONSE_DEVIATIONS, ...QUERY_DEVIATIONS, ...UNDOCUMENTED_ENDPOINTS]) {
+  for (const d of [
+    ...RESPONSE_DEVIATIONS,
+    ...QUERY_DEVIATIONS,
+    ...UNDOCUMENTED_ENDPOINTS,
+    ...BEHAVIOUR_DEVIATIONS,
+  ]) {
     assert.match(d.source, /src\/sentry\//, `${d.endpoint}: ${d.what}`);
     const m = /^(test\/.+\.test\.ts): (.+)$/.exec(d.pinnedBy);
     assert.ok(m, `${d.endpoint}: ${d.what}: pinnedBy is "file: test name"`);

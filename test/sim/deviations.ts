@@ -191,6 +191,59 @@ export const QUERY_DEVIATIONS: readonly QueryDeviation[] = [
     pinnedBy:
       'test/sim/monitors.test.ts: monitors: default order by best environment status, sort=name by name, asc=0 reversed',
   },
+  {
+    endpoint: '/organizations/{org}/sessions/',
+    param: 'cursor',
+    what: 'the answer is always paginated (Link with cursors); the spec declares per_page but not cursor',
+    source:
+      'src/sentry/api/endpoints/organization_sessions.py (self.paginate with SessionsDataSeriesPaginator)',
+    pinnedBy:
+      'test/sim/sessions.test.ts: sessions: without session.status, per_page pages through Link cursors',
+  },
+];
+
+/**
+ * What Sentry's code does where the spec says otherwise or nothing, beyond the shape of answers and the
+ * parameters: behaviour the exporter relies on.
+ */
+export const BEHAVIOUR_DEVIATIONS: readonly Deviation[] = [
+  {
+    endpoint: '/organizations/{org}/sessions/',
+    what: 'at most ⌊10,000 ÷ len(intervals)⌋ groups without per_page (per_page + 1 with it); the rest are dropped without a word (the spec only speaks of "groups per request")',
+    source:
+      'src/sentry/snuba/metrics/query.py (DeprecatingMetricsQuery.get_default_limit, MAX_POINTS); src/sentry/release_health/metrics_sessions_v2.py (run_sessions_query, limit=query.limit)',
+    pinnedBy:
+      'test/sim/sessions.test.ts: sessions: without per_page the groups beyond ⌊10,000 ÷ intervals⌋ are dropped without a word',
+  },
+  {
+    endpoint: '/organizations/{org}/sessions/',
+    what: 'grouped by session.status the limit counts metric groups, the paginator output groups: no next page is ever announced',
+    source:
+      'src/sentry/api/endpoints/organization_sessions.py (SessionsDataSeriesPaginator.get_result: has_more = len(groups) == limit + 1)',
+    pinnedBy:
+      'test/sim/sessions.test.ts: sessions: grouped by session.status the limit counts metric groups and the paginator never sees a next page',
+  },
+  {
+    endpoint: '/organizations/{org}/sessions/',
+    what: 'rate fields (crash_free_rate(...), ...) grouped or filtered by session.status are a 400; the spec lists them as ordinary fields',
+    source: 'src/sentry/release_health/metrics_sessions_v2.py (SimpleForwardingField.__init__)',
+    pinnedBy:
+      'test/sim/sessions.test.ts: sessions: rate fields cannot be grouped or filtered by session.status',
+  },
+  {
+    endpoint: '/organizations/{org}/sessions/',
+    what: 'statuses are healthy, errored, crashed, abnormal and (current releases) unhandled, every one zero-filled per group; the spec names none',
+    source: 'src/sentry/release_health/metrics_sessions_v2.py (SessionStatus, Field.ensure_status_groups)',
+    pinnedBy:
+      'test/sim/sessions.test.ts: sessions: by.project is an integer id; every status of a group is there, zero-filled',
+  },
+  {
+    endpoint: '/organizations/{org}/sessions/',
+    what: 'the interval may be as small as ten seconds (the spec says one hour) and must divide a day; start and end snap to it',
+    source:
+      'src/sentry/snuba/sessions_v2.py (get_constrained_date_range, AllowedResolution.ten_seconds); src/sentry/snuba/metrics/utils.py (to_intervals)',
+    pinnedBy: 'test/sim/sessions.test.ts: sessions: start is floored and end ceiled to the interval',
+  },
 ];
 
 export const UNDOCUMENTED_ENDPOINTS: readonly UndocumentedEndpoint[] = [
