@@ -66,7 +66,10 @@ export async function startExporter(config: ExporterConfig, logger: Logger): Pro
     version: VERSION,
     scrape: (acceptGzip) => snapshot.scrape(acceptGzip),
     readiness: () => scheduler.readiness(),
-    onAuthFailure: () => self.authFailures.inc(),
+    onAuthFailure: () => {
+      self.authFailures.inc();
+      self.invalidate();
+    },
     pollInterval: config.schedule.pollInterval,
   });
   const url = await http.listen();

@@ -50,6 +50,29 @@ export function renderFamilies(families: Family[]): string {
 /** Samples rendered between two yields to the event loop. */
 const SLICE = 2000;
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * One family as UTF-8 bytes, rendered in slices with a yield to the event loop between them (like
+ * `renderFamiliesSliced`); each slice becomes bytes at once, so no string of the whole family is built.
+ */
+export async function renderFamilyBytes(family: Family): Promise<Buffer> {
+  const slices: Buffer[] = [];
+  let text = header(family);
+  let inSlice = 0;
+  for (const s of family.samples) {
+    text += renderSample(s);
+    if (++inSlice >= SLICE) {
+      slices.push(Buffer.from(text, 'utf8'));
+      text = '';
+      inSlice = 0;
+      await nextTurn();
+    }
+  }
+  slices.push(Buffer.from(text, 'utf8'));
+  return slices.length === 1 ? slices[0]! : Buffer.concat(slices);
+}
+
 /**
  * The same text as `renderFamilies`, rendered in slices with a yield to the event loop between them: a
  * large organization's exposition takes tens of milliseconds to render, and scrapes of the previous
@@ -64,7 +87,7 @@ export async function renderFamiliesSliced(families: Family[]): Promise<string> 
       text += renderSample(s);
       if (++sinceYield >= SLICE) {
         sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
     }
     parts.push(text);

@@ -1,13 +1,14 @@
 import { promisify } from 'node:util';
-import { gzip as gzipCallback, gzipSync } from 'node:zlib';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { Family } from '../collectors/collector.js';
+import { renderFamilyBytes } from './exposition.js';
 import type { SelfMetrics } from './self-metrics.js';
 
 const gzip = promisify(gzipCallback);
 
 /**
- * The body for one scrape: pre-rendered byte chunks (the cached sections, then the small self-metrics),
- * gzip-encoded when the scraper accepts it. The server writes the chunks as they are, so a scrape never
- * copies the cached exposition.
+ * The body for one scrape: pre-rendered byte chunks, gzip-encoded when the scraper accepts it. The server
+ * sends a single chunk as it is and streams several.
  */
 export class ScrapeBody {
   constructor(
@@ -19,38 +20,54 @@ export class ScrapeBody {
     return this.chunks.reduce((sum, c) => sum + c.length, 0);
   }
 
-  /** All bytes in one buffer: a copy, for tests and tools; the server streams `chunks`. */
+  /** All bytes in one buffer (the chunk itself when there is one). */
   get body(): Buffer {
-    return Buffer.concat(this.chunks);
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
   }
 }
 
-/** One collector's part of the exposition, as text and as its own gzip member. */
-interface Section {
+/** Part of the exposition (one family, or a section published as text) as text and as its own gzip member. */
+interface Part {
   text: Buffer;
   gzip: Buffer;
 }
 
-/** The published state: sections in exposition order, swapped in one assignment. */
+/** The published state: parts in exposition order, swapped in one assignment. */
 interface Published {
   text: Buffer[];
   gzip: Buffer[];
+  generation: number;
+}
+
+/** A whole body as last built, and what it was built from. */
+interface Body {
+  published: number;
+  self: number;
+  bytes: Buffer;
 }
 
 /**
- * The last complete exposition of the Sentry families, one section per collector. A collector publishes
- * its section as soon as its run is done; the reference to the whole is swapped in one assignment, so a
- * scrape sees a section either before or after an update, never half of one. A collector that failed keeps
- * its last good section.
+ * The last complete exposition of the Sentry families, one section per collector. A collector publishes its
+ * section as soon as it has values; the reference to the whole is swapped in one assignment, so a scrape
+ * sees a section either before or after an update, never half of one. A collector that failed keeps its last
+ * good section.
  *
- * With gzip, each section is its own gzip member; concatenated members are one valid gzip stream (RFC 1952
- * §2.2), so a section is compressed once when it changes, not once per scrape, and an update of one section
- * does not recompress the others.
+ * With gzip, each family is its own gzip member; concatenated members are one valid gzip stream (RFC 1952
+ * §2.2), so a family is compressed once when it changes, not once per scrape, and an update of one family
+ * does not recompress the others. A family object published again (a collector that publishes its progress
+ * hands over the families that did not change as the same objects) is neither rendered nor compressed again.
+ *
+ * A scrape is answered with one buffer: the sections and the self-metrics (rendered at most once a second,
+ * see SelfMetrics) concatenated once per change, so that serving a scrape costs no rendering, no compression
+ * and no copy.
  */
 export class Snapshot {
-  private readonly sections = new Map<string, Section>();
-  private published: Published = { text: [], gzip: [] };
+  private readonly sections = new Map<string, Part[]>();
+  private readonly rendered = new WeakMap<Family, Part>();
+  private published: Published = { text: [], gzip: [], generation: 0 };
   private publishedAt: number | undefined;
+  private gzipBody: Body | undefined;
+  private plainBody: Body | undefined;
 
   constructor(
     private readonly self: SelfMetrics,
@@ -58,14 +75,34 @@ export class Snapshot {
     private readonly order: readonly string[],
   ) {}
 
-  /** Replaces one section and publishes the whole. */
+  /** Replaces one section with these families and publishes the whole. */
+  async publishFamilies(name: string, families: readonly Family[], now: number): Promise<void> {
+    const parts: Part[] = [];
+    for (const family of families) {
+      let part = this.rendered.get(family);
+      if (part === undefined) {
+        part = await compressed(await renderFamilyBytes(family));
+        this.rendered.set(family, part);
+      }
+      parts.push(part);
+    }
+    this.swap(name, parts, now);
+  }
+
+  /** Replaces one section with this text and publishes the whole. */
   async publish(name: string, text: string, now: number): Promise<void> {
-    const bytes = Buffer.from(text, 'utf8');
-    const section = { text: bytes, gzip: bytes.length === 0 ? Buffer.alloc(0) : await gzip(bytes) };
-    this.sections.set(name, section);
+    this.swap(name, [await compressed(Buffer.from(text, 'utf8'))], now);
+  }
+
+  private swap(name: string, parts: Part[], now: number): void {
+    this.sections.set(name, parts);
     const names = [...this.sections.keys()].sort((a, b) => rank(this.order, a) - rank(this.order, b));
-    const parts = names.map((n) => this.sections.get(n)).filter((s): s is Section => s !== undefined);
-    this.published = { text: parts.map((s) => s.text), gzip: parts.map((s) => s.gzip) };
+    const all = names.flatMap((n) => this.sections.get(n) ?? []);
+    this.published = {
+      text: all.map((p) => p.text),
+      gzip: all.map((p) => p.gzip),
+      generation: this.published.generation + 1,
+    };
     this.publishedAt = now;
   }
 
@@ -80,12 +117,24 @@ export class Snapshot {
   }
 
   async scrape(acceptGzip: boolean): Promise<ScrapeBody> {
+    const self = await this.self.current();
     const current = this.published;
-    const selfText = Buffer.from(await this.self.render(), 'utf8');
-    if (!acceptGzip) return new ScrapeBody([...current.text, selfText], false);
-    // The self-metrics are a few KiB: compressing them here is cheaper than a trip to the thread pool.
-    return new ScrapeBody([...current.gzip, gzipSync(selfText)], true);
+    const cached = acceptGzip ? this.gzipBody : this.plainBody;
+    if (cached?.published === current.generation && cached.self === self.generation)
+      return new ScrapeBody([cached.bytes], acceptGzip);
+    const body: Body = {
+      published: current.generation,
+      self: self.generation,
+      bytes: Buffer.concat(acceptGzip ? [...current.gzip, self.gzip] : [...current.text, self.text]),
+    };
+    if (acceptGzip) this.gzipBody = body;
+    else this.plainBody = body;
+    return new ScrapeBody([body.bytes], acceptGzip);
   }
+}
+
+async function compressed(text: Buffer): Promise<Part> {
+  return { text, gzip: text.length === 0 ? Buffer.alloc(0) : await gzip(text) };
 }
 
 function rank(order: readonly string[], name: string): number {

@@ -6,10 +6,10 @@
 import type { Logger } from 'pino';
 import type { CollectorSet } from '../collectors/index.js';
 import type { Collector, ProjectInfo } from '../collectors/collector.js';
-import { renderFamiliesSliced } from '../metrics/exposition.js';
 import type { SelfMetrics } from '../metrics/self-metrics.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { SentryApiError } from '../sentry/errors.js';
+import { ProgressPublisher } from './progress.js';
 
 export interface ScheduleOptions {
   /** SENTRY_POLL_INTERVAL, seconds: the cadence that readiness is measured against. */
@@ -50,6 +50,8 @@ export interface CycleReport {
 export interface CollectorHealth {
   /** Unix seconds of its last successful run, when there was one. */
   lastSuccess?: number;
+  /** Unix seconds of when its values were last published: at the end of a run or as a run's progress. */
+  lastPublished?: number;
   /** Its last run failed: the error, with endpoint, status and what to do. */
   error?: string;
 }
@@ -59,7 +61,7 @@ export interface Readiness {
   ready: boolean;
   /** Short reason when not ready, e.g. `the project list has not been read yet`. */
   reason?: string;
-  /** Unix seconds of the oldest fresh collector's last success, when ready. */
+  /** Unix seconds of the oldest fresh collector's last publish, when ready. */
   lastSuccess?: number;
   /** Every collector, failing ones with their last error. */
   collectors: Record<string, CollectorHealth>;
@@ -69,6 +71,10 @@ export interface Readiness {
 const SHUTDOWN_GRACE_MS = 3000;
 /** First retry delay of a collector that has never succeeded; doubled per failure up to its interval. */
 const FIRST_RETRY_MS = 2000;
+/** Collectors due within this much of each other run in the same cycle. */
+const DUE_TOGETHER_MS = 50;
+/** Least time between two publishes of a running collector's progress. */
+const PROGRESS_GAP_MS = 1000;
 
 interface CollectorState {
   collector: Collector;
@@ -76,8 +82,10 @@ interface CollectorState {
   abort: AbortController | undefined;
   lastStart: number | undefined;
   lastEnd: number | undefined;
-  /** When its data was last published. */
+  /** When its last run succeeded (its final values published). */
   lastSuccess: number | undefined;
+  /** When values of it were last published: at the end of a run or as a run's progress. */
+  lastPublished: number | undefined;
   lastRunOk: boolean | undefined;
   /** Failures since the last success. */
   failures: number;
@@ -112,6 +120,7 @@ export class Scheduler {
       lastStart: undefined,
       lastEnd: undefined,
       lastSuccess: undefined,
+      lastPublished: undefined,
       lastRunOk: undefined,
       failures: 0,
       lastError: undefined,
@@ -227,13 +236,16 @@ export class Scheduler {
     const jobs: Array<Promise<void>> = [];
     for (const s of this.metrics) {
       if (this.projects === undefined) break;
-      const due = this.dueAt(s) <= now || forced(s);
+      // Collectors that started together come due a few milliseconds apart: they run together again.
+      const due = this.dueAt(s) <= now + DUE_TOGETHER_MS || forced(s);
       if (s.running !== undefined) {
         if (force) jobs.push(track(s, s.running));
       } else if (due) {
         jobs.push(track(s, this.run(s, cycle)));
       }
     }
+    // A collector that comes due while these run starts on time, not when they are done.
+    this.arm();
     await Promise.all(jobs);
 
     const after = this.deps.requestStats();
@@ -262,6 +274,7 @@ export class Scheduler {
         failed.length === 0 ? 'collection cycle done' : 'collection cycle done with errors',
       );
     }
+    self.invalidate();
     this.arm();
     return report;
   }
@@ -288,24 +301,38 @@ export class Scheduler {
     );
     const start = this.clock();
     s.lastStart = start;
+    const render = { legacy: schedule.legacy, now: new Date(start) };
+    const publish = async (rows: unknown): Promise<void> => {
+      const families = collector.render(rows, render);
+      if (families.length > 0) await snapshot.publishFamilies(collector.name, families, this.clock());
+      // Counted for readiness only once the values are published: /healthz never runs ahead of /metrics.
+      s.lastPublished = this.clock();
+    };
+    const progress = new ProgressPublisher(publish, PROGRESS_GAP_MS, (err: unknown) =>
+      logger.warn(
+        { cycle, collector: collector.name, error: errorForLog(err) },
+        "publishing a collector's progress failed",
+      ),
+    );
+    let succeeded = false;
     try {
       const rows = await collector.collect({
         signal: abort.signal,
         now: start,
         projects: this.projects ?? [],
         logger,
+        publish: (partial) => progress.offer(partial),
       });
-      const families = collector.render(rows, { legacy: schedule.legacy, now: new Date(start) });
-      if (families.length > 0)
-        await snapshot.publish(collector.name, await renderFamiliesSliced(families), this.clock());
+      await progress.close(false);
+      await publish(rows);
       if (s === this.metadata) this.projects = rows as ProjectInfo[];
       const end = this.clock();
-      // Counted for readiness only once the values are published: /healthz never runs ahead of /metrics.
       s.lastSuccess = end;
       s.failures = 0;
       s.lastError = undefined;
       s.lastRunOk = true;
       self.lastSuccess.set({ collector: collector.name }, Math.floor(end / 1000));
+      succeeded = true;
       return true;
     } catch (err) {
       s.failures++;
@@ -322,11 +349,14 @@ export class Scheduler {
       return false;
     } finally {
       clearTimeout(deadline);
+      // A failed run keeps what it had published of its progress, and what was still waiting to be.
+      if (!succeeded) await progress.close(true);
       const end = this.clock();
       s.lastEnd = end;
       self.collectionDuration.set({ collector: collector.name }, (end - start) / 1000);
       this.scheduleNext(s, start, end);
       self.up.set(this.all().every((x) => x.lastRunOk === true) ? 1 : 0);
+      self.invalidate();
     }
   }
 
@@ -348,7 +378,7 @@ export class Scheduler {
    * Ready once the project list has been read and at least one collector has fresh data: one collector
    * that keeps failing (a token without the scope its endpoint needs, say) does not hold the pod unready;
    * it shows in sentry_exporter_up, the error counters, and in the `collectors` part of the answer. Fresh:
-   * its last success is younger than SENTRY_READY_MAX_AGE. A collector slower than that (client keys,
+   * it published values (at the end of a run, or a run's progress) within SENTRY_READY_MAX_AGE. A collector slower than that (client keys,
    * release health) counts only for a while after each run; the per-cycle ones carry readiness, so an
    * unreachable Sentry turns /healthz 503 within SENTRY_READY_MAX_AGE.
    */
@@ -359,6 +389,7 @@ export class Scheduler {
     for (const s of this.all()) {
       const health: CollectorHealth = {};
       if (s.lastSuccess !== undefined) health.lastSuccess = Math.floor(s.lastSuccess / 1000);
+      if (s.lastPublished !== undefined) health.lastPublished = Math.floor(s.lastPublished / 1000);
       if (s.lastRunOk === false && s.lastError !== undefined) health.error = s.lastError;
       collectors[s.collector.name] = health;
     }
@@ -371,13 +402,15 @@ export class Scheduler {
       };
     }
     const maxAgeMs = readyMaxAge * 1000;
-    const fresh = this.metrics.filter((s) => s.lastSuccess !== undefined && now - s.lastSuccess <= maxAgeMs);
+    const fresh = this.metrics.filter(
+      (s) => s.lastPublished !== undefined && now - s.lastPublished <= maxAgeMs,
+    );
     if (this.metrics.length > 0 && fresh.length === 0) {
       const ages = this.metrics
-        .filter((s) => s.lastSuccess !== undefined)
+        .filter((s) => s.lastPublished !== undefined)
         .map(
           (s) =>
-            `${s.collector.name} data is ${Math.round((now - (s.lastSuccess ?? now)) / 1000)}s old (max ${readyMaxAge}s)`,
+            `${s.collector.name} data is ${Math.round((now - (s.lastPublished ?? now)) / 1000)}s old (max ${readyMaxAge}s)`,
         );
       return {
         ready: false,
@@ -385,7 +418,7 @@ export class Scheduler {
         collectors,
       };
     }
-    const oldest = Math.min(...fresh.map((s) => s.lastSuccess ?? now), this.metadata.lastSuccess);
+    const oldest = Math.min(...fresh.map((s) => s.lastPublished ?? now), this.metadata.lastSuccess);
     return { ready: true, lastSuccess: Math.floor(oldest / 1000), collectors };
   }
 }
