@@ -96,9 +96,14 @@ export class IssueCollector implements Collector<IssueData> {
   readonly interval: number;
   private perProject = false;
   private readonly releases: ReleaseCache;
-  /** The window families last rendered, and from what: published again as the same objects. */
-  private windowFamilies:
-    { rows: readonly IssueWindowRow[]; legacy: boolean; families: Family[] } | undefined;
+  /**
+   * The window families rendered from a run's rows, published again as the same objects while the run
+   * publishes its progress; forgotten with the rows.
+   */
+  private readonly windowFamilies = new WeakMap<
+    readonly IssueWindowRow[],
+    { legacy: boolean; families: Family[] }
+  >();
 
   constructor(private readonly opts: IssueCollectorOptions) {
     this.interval = opts.interval;
@@ -119,12 +124,12 @@ export class IssueCollector implements Collector<IssueData> {
   render(data: IssueData, ctx: RenderContext): Family[] {
     // The windows do not change while a run publishes its open issues as their releases come in: the same
     // family objects let the snapshot reuse their rendering.
-    const cached = this.windowFamilies;
+    const cached = this.windowFamilies.get(data.windows);
     const windows =
-      cached?.rows === data.windows && cached.legacy === ctx.legacy
+      cached?.legacy === ctx.legacy
         ? cached.families
         : issueWindowFamilies(data.windows, this.opts.windows, ctx.legacy, this.interval);
-    this.windowFamilies = { rows: data.windows, legacy: ctx.legacy, families: windows };
+    this.windowFamilies.set(data.windows, { legacy: ctx.legacy, families: windows });
     return [
       ...windows,
       openIssueFamily(data.openIssues, ctx, this.interval),

@@ -1,10 +1,11 @@
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { gunzip as gunzipCallback, gunzipSync, gzip as gzipCallback } from 'node:zlib';
 import type { Family } from '../collectors/collector.js';
 import { renderFamilyBytes } from './exposition.js';
 import type { SelfMetrics } from './self-metrics.js';
 
 const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
 
 /**
  * The body for one scrape: pre-rendered byte chunks, gzip-encoded when the scraper accepts it. The server
@@ -26,15 +27,17 @@ export class ScrapeBody {
   }
 }
 
-/** Part of the exposition (one family, or a section published as text) as text and as its own gzip member. */
+/**
+ * Part of the exposition (one family, or a section published as text) as its own gzip member. The text is
+ * not kept: a large organization's exposition is megabytes, its gzip a tenth of that, and scrapers ask for
+ * gzip (a plain scrape decompresses, off the event loop).
+ */
 interface Part {
-  text: Buffer;
   gzip: Buffer;
 }
 
 /** The published state: parts in exposition order, swapped in one assignment. */
 interface Published {
-  text: Buffer[];
   gzip: Buffer[];
   generation: number;
 }
@@ -59,12 +62,13 @@ interface Body {
  *
  * A scrape is answered with one buffer: the sections and the self-metrics (rendered at most once a second,
  * see SelfMetrics) concatenated once per change, so that serving a scrape costs no rendering, no compression
- * and no copy.
+ * and no copy. Only the gzip members are kept; a plain scrape's body is decompressed from them, off the
+ * event loop, and kept until the exposition changes.
  */
 export class Snapshot {
   private readonly sections = new Map<string, Part[]>();
   private readonly rendered = new WeakMap<Family, Part>();
-  private published: Published = { text: [], gzip: [], generation: 0 };
+  private published: Published = { gzip: [], generation: 0 };
   private publishedAt: number | undefined;
   private gzipBody: Body | undefined;
   private plainBody: Body | undefined;
@@ -98,11 +102,7 @@ export class Snapshot {
     this.sections.set(name, parts);
     const names = [...this.sections.keys()].sort((a, b) => rank(this.order, a) - rank(this.order, b));
     const all = names.flatMap((n) => this.sections.get(n) ?? []);
-    this.published = {
-      text: all.map((p) => p.text),
-      gzip: all.map((p) => p.gzip),
-      generation: this.published.generation + 1,
-    };
+    this.published = { gzip: all.map((p) => p.gzip), generation: this.published.generation + 1 };
     this.publishedAt = now;
   }
 
@@ -113,7 +113,8 @@ export class Snapshot {
 
   /** The Sentry part as text, for tests and benchmarks. */
   get sentryText(): string {
-    return Buffer.concat(this.published.text).toString('utf8');
+    const zipped = Buffer.concat(this.published.gzip);
+    return zipped.length === 0 ? '' : gunzipSync(zipped).toString('utf8');
   }
 
   async scrape(acceptGzip: boolean): Promise<ScrapeBody> {
@@ -122,11 +123,14 @@ export class Snapshot {
     const cached = acceptGzip ? this.gzipBody : this.plainBody;
     if (cached?.published === current.generation && cached.self === self.generation)
       return new ScrapeBody([cached.bytes], acceptGzip);
-    const body: Body = {
-      published: current.generation,
-      self: self.generation,
-      bytes: Buffer.concat(acceptGzip ? [...current.gzip, self.gzip] : [...current.text, self.text]),
-    };
+    let bytes: Buffer;
+    if (acceptGzip) {
+      bytes = Buffer.concat([...current.gzip, self.gzip]);
+    } else {
+      const zipped = Buffer.concat(current.gzip);
+      bytes = Buffer.concat([zipped.length === 0 ? zipped : await gunzip(zipped), self.text]);
+    }
+    const body: Body = { published: current.generation, self: self.generation, bytes };
     if (acceptGzip) this.gzipBody = body;
     else this.plainBody = body;
     return new ScrapeBody([body.bytes], acceptGzip);
@@ -134,7 +138,7 @@ export class Snapshot {
 }
 
 async function compressed(text: Buffer): Promise<Part> {
-  return { text, gzip: text.length === 0 ? Buffer.alloc(0) : await gzip(text) };
+  return { gzip: text.length === 0 ? Buffer.alloc(0) : await gzip(text) };
 }
 
 function rank(order: readonly string[], name: string): number {
