@@ -125,6 +125,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Logged where it happened; the process ends so that it is restarted.
+  void exporter.failed.then(() => {
+    setTimeout(() => process.exit(1), SHUTDOWN_LIMIT_MS).unref();
+    void exporter.stop().finally(() => process.exit(1));
+  });
 }
 
 await main();

@@ -1,8 +1,7 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { IntervalHistogram } from 'node:perf_hooks';
-import { gzipSync } from 'node:zlib';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestObservation } from '../sentry/request.js';
+import { CachedRendering } from './rendering.js';
+import type { Rendered, RenderedSource } from './rendering.js';
 
 /**
  * prom-client's default Node.js gauges whose names end in `_total`, which `promtool check metrics`
@@ -15,26 +14,13 @@ const LINT_FAILING_DEFAULTS = [
   'nodejs_active_resources_total',
 ];
 
-/** How long a rendering of the self-metrics is served before it is rendered again (unless invalidated). */
-export const SELF_METRICS_MAX_AGE_MS = 1000;
-/** The window the event-loop delay percentile is taken over. */
-const EVENT_LOOP_WINDOW_MS = 60_000;
-
-/** The self-metrics as served: text and its own gzip member, rendered together. */
-export interface RenderedSelfMetrics {
-  text: Buffer;
-  gzip: Buffer;
-  /** Changes with every rendering: a body built from this one is current while it is unchanged. */
-  generation: number;
-}
-
 /**
- * The exporter's own metrics (prefix `sentry_exporter_`) plus process metrics. Small, but reading the
- * process metrics costs a few system calls: a rendering is served for up to a second (`current`), and
- * `invalidate` (called when a collector run or a cycle ends, or a scraper is refused) makes the next
- * scrape render afresh, so what a run changed shows at once.
+ * The exporter's own metrics (prefix `sentry_exporter_`) plus process metrics, kept where the collection
+ * runs. Small, but reading the process metrics costs a few system calls: a rendering is served for up to a
+ * second (`current`), and `invalidate` (called when a collector run or a cycle ends) makes the next one
+ * render afresh, so what a run changed shows at once.
  */
-export class SelfMetrics {
+export class SelfMetrics implements RenderedSource {
   readonly registry = new Registry();
   readonly up: Gauge;
   readonly collectionDuration: Gauge<'collector'>;
@@ -47,21 +33,10 @@ export class SelfMetrics {
   readonly apiRequests: Counter<'endpoint' | 'code'>;
   /** Registered at the first Sentry answer that carries the header: until then there is nothing to say. */
   private rateLimitRemaining: Gauge | undefined;
-  readonly authFailures: Counter;
   readonly tokenReloads: Counter;
   readonly duplicateItems: Counter<'endpoint'>;
   readonly skippedItems: Counter<'endpoint'>;
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
-  private loopWindowStart = performance.now();
-  /** p99 of the last complete window, once there is one. */
-  private loopLastP99: number | undefined;
-  private rendered: { at: number; value: RenderedSelfMetrics } | undefined;
-  private rendering: { epoch: number; promise: Promise<RenderedSelfMetrics> } | undefined;
-  private generation = 0;
-  /** Bumped by `invalidate`. */
-  private epoch = 0;
-
-  private readonly maxAgeMs: number;
+  private readonly rendering: CachedRendering;
 
   constructor(opts: {
     pollInterval: number;
@@ -69,7 +44,6 @@ export class SelfMetrics {
     /** How long a rendering is served (default SELF_METRICS_MAX_AGE_MS). */
     maxAgeMs?: number;
   }) {
-    this.maxAgeMs = opts.maxAgeMs ?? SELF_METRICS_MAX_AGE_MS;
     const every = `Updated by the background collection, every ${opts.pollInterval}s.`;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -149,65 +123,19 @@ export class SelfMetrics {
       labelNames: ['endpoint'],
       registers,
     });
-    this.loopDelay.enable();
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with the gauge as `this`
-    const self = this;
-    new Gauge({
-      name: 'sentry_exporter_event_loop_delay_p99_seconds',
-      help: 'The 99th percentile of the event-loop delay over the last minute: how long a scrape may wait behind other work in the exporter.',
-      registers,
-      collect() {
-        this.set(self.eventLoopDelayP99() / 1e9);
-      },
-    });
-    this.authFailures = new Counter({
-      name: 'sentry_exporter_auth_failures_total',
-      help: 'Requests to the exporter rejected for missing or wrong credentials.',
-      registers,
-    });
     this.cyclesSkipped.inc(0);
-    this.authFailures.inc(0);
     this.tokenReloads.inc(0);
-  }
-
-  /** Nanoseconds; the last complete minute's figure, or the current minute's before one is complete. */
-  private eventLoopDelayP99(): number {
-    const now = performance.now();
-    if (now - this.loopWindowStart >= EVENT_LOOP_WINDOW_MS) {
-      this.loopLastP99 = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) : 0;
-      this.loopDelay.reset();
-      this.loopWindowStart = now;
-    }
-    return this.loopLastP99 ?? (this.loopDelay.count > 0 ? this.loopDelay.percentile(99) : 0);
+    this.rendering = new CachedRendering(() => this.registry.metrics(), opts.maxAgeMs);
   }
 
   /** Makes the next `current()` render afresh (a rendering already under way is not reused). */
   invalidate(): void {
-    this.rendered = undefined;
-    this.epoch++;
+    this.rendering.invalidate();
   }
 
   /** The self-metrics as text and gzip member, rendered at most once per `maxAgeMs`. */
-  current(): Promise<RenderedSelfMetrics> {
-    const cached = this.rendered;
-    if (cached !== undefined && performance.now() - cached.at < this.maxAgeMs)
-      return Promise.resolve(cached.value);
-    if (this.rendering?.epoch === this.epoch) return this.rendering.promise;
-    const epoch = this.epoch;
-    const promise = this.render().then((text) => {
-      const bytes = Buffer.from(text, 'utf8');
-      // A few KiB: compressing here is cheaper than a trip to the thread pool.
-      const value = { text: bytes, gzip: gzipSync(bytes), generation: ++this.generation };
-      if (epoch === this.epoch) this.rendered = { at: performance.now(), value };
-      return value;
-    });
-    const rendering = { epoch, promise };
-    this.rendering = rendering;
-    const done = () => {
-      if (this.rendering === rendering) this.rendering = undefined;
-    };
-    promise.then(done, done);
-    return promise;
+  current(): Promise<Rendered> {
+    return this.rendering.current();
   }
 
   /** Feeds the Sentry client's per-request reports into the counters. */

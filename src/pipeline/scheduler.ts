@@ -6,10 +6,14 @@
 import type { Logger } from 'pino';
 import type { CollectorSet } from '../collectors/index.js';
 import type { Collector, ProjectInfo } from '../collectors/collector.js';
+import type { SectionRenderer } from '../metrics/section-renderer.js';
 import type { SelfMetrics } from '../metrics/self-metrics.js';
-import type { Snapshot } from '../metrics/snapshot.js';
 import { SentryApiError } from '../sentry/errors.js';
 import { ProgressPublisher } from './progress.js';
+import { readinessOf } from './readiness.js';
+import type { CollectorStatus, PipelineState, Readiness } from './readiness.js';
+
+export type { CollectorHealth, Readiness } from './readiness.js';
 
 export interface ScheduleOptions {
   /** SENTRY_POLL_INTERVAL, seconds: the cadence that readiness is measured against. */
@@ -29,7 +33,10 @@ export interface SchedulerDeps {
   requestStats: () => { requests: number; rateLimited: number };
   logger: Logger;
   self: SelfMetrics;
-  snapshot: Snapshot;
+  /** Renders what a collector publishes into its section of the exposition. */
+  sections: Pick<SectionRenderer, 'publishFamilies'>;
+  /** Called whenever what `state()` returns has changed. */
+  onChange?: () => void;
   /** Milliseconds since the epoch; tests may pass their own. */
   clock?: () => number;
 }
@@ -44,27 +51,6 @@ export interface CycleReport {
   failed: string[];
   /** Collectors that ran (a collector whose data is not due does not run). */
   ran: string[];
-}
-
-/** A collector as /healthz reports it. */
-export interface CollectorHealth {
-  /** Unix seconds of its last successful run, when there was one. */
-  lastSuccess?: number;
-  /** Unix seconds of when its values were last published: at the end of a run or as a run's progress. */
-  lastPublished?: number;
-  /** Its last run failed: the error, with endpoint, status and what to do. */
-  error?: string;
-}
-
-/** What /healthz reports. */
-export interface Readiness {
-  ready: boolean;
-  /** Short reason when not ready, e.g. `the project list has not been read yet`. */
-  reason?: string;
-  /** Unix seconds of the oldest fresh collector's last publish, when ready. */
-  lastSuccess?: number;
-  /** Every collector, failing ones with their last error. */
-  collectors: Record<string, CollectorHealth>;
 }
 
 /** How long shutdown waits for running collectors before abandoning them. */
@@ -291,7 +277,7 @@ export class Scheduler {
   }
 
   private async execute(s: CollectorState, cycle: number): Promise<boolean> {
-    const { self, logger, snapshot, schedule } = this.deps;
+    const { self, logger, sections, schedule, onChange } = this.deps;
     const { collector } = s;
     const abort = new AbortController();
     s.abort = abort;
@@ -304,9 +290,10 @@ export class Scheduler {
     const render = { legacy: schedule.legacy, now: new Date(start) };
     const publish = async (rows: unknown): Promise<void> => {
       const families = collector.render(rows, render);
-      if (families.length > 0) await snapshot.publishFamilies(collector.name, families, this.clock());
+      if (families.length > 0) await sections.publishFamilies(collector.name, families, this.clock());
       // Counted for readiness only once the values are published: /healthz never runs ahead of /metrics.
       s.lastPublished = this.clock();
+      onChange?.();
     };
     const progress = new ProgressPublisher(publish, PROGRESS_GAP_MS, (err: unknown) =>
       logger.warn(
@@ -357,6 +344,7 @@ export class Scheduler {
       this.scheduleNext(s, start, end);
       self.up.set(this.all().every((x) => x.lastRunOk === true) ? 1 : 0);
       self.invalidate();
+      onChange?.();
     }
   }
 
@@ -374,52 +362,24 @@ export class Scheduler {
     }
   }
 
-  /**
-   * Ready once the project list has been read and at least one collector has fresh data: one collector
-   * that keeps failing (a token without the scope its endpoint needs, say) does not hold the pod unready;
-   * it shows in sentry_exporter_up, the error counters, and in the `collectors` part of the answer. Fresh:
-   * it published values (at the end of a run, or a run's progress) within SENTRY_READY_MAX_AGE. A collector slower than that (client keys,
-   * release health) counts only for a while after each run; the per-cycle ones carry readiness, so an
-   * unreachable Sentry turns /healthz 503 within SENTRY_READY_MAX_AGE.
-   */
+  /** What readiness is computed from (see readiness.ts). */
+  state(): PipelineState {
+    const status = (s: CollectorState): CollectorStatus => ({
+      name: s.collector.name,
+      ...(s.lastSuccess === undefined ? {} : { lastSuccess: s.lastSuccess }),
+      ...(s.lastPublished === undefined ? {} : { lastPublished: s.lastPublished }),
+      ...(s.lastRunOk === undefined ? {} : { lastRunOk: s.lastRunOk }),
+      ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+    });
+    return {
+      metadata: status(this.metadata),
+      metrics: this.metrics.map(status),
+      readyMaxAge: this.deps.schedule.readyMaxAge,
+    };
+  }
+
   readiness(): Readiness {
-    const { readyMaxAge } = this.deps.schedule;
-    const now = this.clock();
-    const collectors: Record<string, CollectorHealth> = {};
-    for (const s of this.all()) {
-      const health: CollectorHealth = {};
-      if (s.lastSuccess !== undefined) health.lastSuccess = Math.floor(s.lastSuccess / 1000);
-      if (s.lastPublished !== undefined) health.lastPublished = Math.floor(s.lastPublished / 1000);
-      if (s.lastRunOk === false && s.lastError !== undefined) health.error = s.lastError;
-      collectors[s.collector.name] = health;
-    }
-    if (this.metadata.lastSuccess === undefined) {
-      const error = this.metadata.lastError;
-      return {
-        ready: false,
-        reason: `the project list has not been read yet${error === undefined ? '' : `: ${error}`}`,
-        collectors,
-      };
-    }
-    const maxAgeMs = readyMaxAge * 1000;
-    const fresh = this.metrics.filter(
-      (s) => s.lastPublished !== undefined && now - s.lastPublished <= maxAgeMs,
-    );
-    if (this.metrics.length > 0 && fresh.length === 0) {
-      const ages = this.metrics
-        .filter((s) => s.lastPublished !== undefined)
-        .map(
-          (s) =>
-            `${s.collector.name} data is ${Math.round((now - (s.lastPublished ?? now)) / 1000)}s old (max ${readyMaxAge}s)`,
-        );
-      return {
-        ready: false,
-        reason: ages.length === 0 ? 'no collector has succeeded yet' : `no fresh data: ${ages.join('; ')}`,
-        collectors,
-      };
-    }
-    const oldest = Math.min(...fresh.map((s) => s.lastPublished ?? now), this.metadata.lastSuccess);
-    return { ready: true, lastSuccess: Math.floor(oldest / 1000), collectors };
+    return readinessOf(this.state(), this.clock());
   }
 }
 
