@@ -329,9 +329,11 @@ export class Scheduler {
       // Logged once per collector and run.
       logger.error(
         { cycle, collector: collector.name, failures: s.failures, error: errorForLog(err, abort.signal) },
-        s.lastSuccess === undefined
-          ? `collector failed; it has no data yet and is retried in ${Math.round(retryDelayMs(s) / 1000)}s`
-          : 'collector failed; keeping its last good values',
+        s.lastSuccess !== undefined
+          ? 'collector failed; keeping its last good values'
+          : s.lastPublished === undefined
+            ? `collector failed; it has no data yet and is retried in ${Math.round(retryDelayMs(s) / 1000)}s`
+            : `collector failed; keeping the values it published so far, and retried in ${Math.round(retryDelayMs(s) / 1000)}s`,
       );
       return false;
     } finally {
