@@ -198,25 +198,31 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     },
   });
 
-  app.addHook('onRequest', async (req, reply) => {
-    for (const [name, value] of live?.headers() ?? []) void reply.header(name, value);
-    if (limiter && !HEALTH_PATHS.includes(routePath(req)) && !limiter.tryTake()) {
-      return reply.code(429).type('application/json').send({ error: 'too many requests' });
-    }
-    return undefined;
-  });
-  app.addHook('onResponse', async (req, reply) => {
-    log.debug(
-      {
-        method: req.method,
-        url: truncate(req.url, limits.maxLoggedUrlLength),
-        statusCode: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        remoteAddress: req.socket.remoteAddress,
-      },
-      'request served',
-    );
-  });
+  // Hooks only where they have work to do (a web config file, debug logging): each costs every scrape a
+  // promise.
+  if (live !== undefined || limiter) {
+    app.addHook('onRequest', async (req, reply) => {
+      for (const [name, value] of live?.headers() ?? []) void reply.header(name, value);
+      if (limiter && !HEALTH_PATHS.includes(routePath(req)) && !limiter.tryTake()) {
+        return reply.code(429).type('application/json').send({ error: 'too many requests' });
+      }
+      return undefined;
+    });
+  }
+  if (log.isLevelEnabled('debug')) {
+    app.addHook('onResponse', async (req, reply) => {
+      log.debug(
+        {
+          method: req.method,
+          url: truncate(req.url, limits.maxLoggedUrlLength),
+          statusCode: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          remoteAddress: req.socket.remoteAddress,
+        },
+        'request served',
+      );
+    });
+  }
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode ?? 500;
@@ -247,16 +253,19 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
   const protect: onRequestHookHandler[] = authRequired ? [app.basicAuth] : [];
   const landingPage = renderLandingPage({ version: deps.version, pollInterval: deps.pollInterval });
 
+  const metricsHeaders = {
+    'content-type': METRICS_CONTENT_TYPE,
+    vary: 'Accept-Encoding',
+    'cache-control': 'no-store',
+  };
+  const gzipHeaders = { ...metricsHeaders, 'content-encoding': 'gzip' };
   const serveMetrics = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const gzipOk = acceptsGzip(req.headers['accept-encoding']);
-    const scraped = await deps.scrape(gzipOk);
-    void reply.header('content-type', METRICS_CONTENT_TYPE).header('vary', 'Accept-Encoding');
-    void reply.header('cache-control', 'no-store');
-    if (scraped.gzip) void reply.header('content-encoding', 'gzip');
-    // The cached exposition is megabytes for a large organization: stream its chunks rather than copy
-    // them into one buffer per scrape.
+    const scraped = await deps.scrape(acceptsGzipCached(req.headers['accept-encoding']));
+    void reply.headers(scraped.gzip ? gzipHeaders : metricsHeaders);
     void reply.header('content-length', scraped.length);
-    return reply.send(Readable.from(scraped.chunks));
+    // One buffer is sent as it is; several are streamed rather than copied into one per scrape.
+    const [only, ...more] = scraped.chunks;
+    return reply.send(only !== undefined && more.length === 0 ? only : Readable.from(scraped.chunks));
   };
   app.get('/metrics', { onRequest: protect }, serveMetrics);
   app.get('/metrics/', { onRequest: protect }, serveMetrics);
@@ -318,6 +327,16 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
       };
     },
   };
+}
+
+/** `acceptsGzip`, remembered for the last header value: a scraper sends the same one every time. */
+let lastAcceptEncoding: { header: string | string[] | undefined; gzip: boolean } = {
+  header: undefined,
+  gzip: false,
+};
+function acceptsGzipCached(header: string | string[] | undefined): boolean {
+  if (header !== lastAcceptEncoding.header) lastAcceptEncoding = { header, gzip: acceptsGzip(header) };
+  return lastAcceptEncoding.gzip;
 }
 
 function routePath(req: FastifyRequest): string {

@@ -25,8 +25,11 @@ export async function startExporterAgainst(
   sim: SentrySimulator,
   env: NodeJS.ProcessEnv = {},
   level = 'info',
-  /** The exporter's clock for its data (the scheduler's); Date.now by default. */
-  clock?: () => number,
+  /**
+   * What the exporter's clock for its data reads now (it then runs at the wall clock's pace); the wall
+   * clock by default.
+   */
+  now?: number,
 ): Promise<{ exporter: Exporter; logs: () => string }> {
   const config = loadConfig({
     env: {
@@ -41,7 +44,11 @@ export async function startExporterAgainst(
     },
   });
   const { logger, lines } = memoryLogger(level);
-  const exporter = await startExporter(config, logger, clock === undefined ? {} : { clock });
+  const exporter = await startExporter(
+    config,
+    logger,
+    now === undefined ? {} : { clockOffsetMs: now - Date.now() },
+  );
   return { exporter, logs: lines };
 }
 
