@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { startExporter } from '../../src/app.js';
 import type { Exporter } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { REDACT_PATHS } from '../../src/log.js';
+import { REDACT_CENSOR, REDACT_PATHS } from '../../src/log.js';
 import type { SentrySimulator } from '../../sim/index.js';
 
 /** A pino logger that writes JSON lines into memory, with the production redaction. */
@@ -16,7 +16,7 @@ export function memoryLogger(level = 'info'): { logger: Logger; lines: () => str
       cb();
     },
   });
-  const logger = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+  const logger = pino({ level, redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR } }, sink);
   return { logger, lines: () => text };
 }
 
