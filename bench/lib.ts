@@ -35,6 +35,19 @@ export function benchSimOptions(size: OrgSize, seed = 1): SimOptions {
   };
 }
 
+/**
+ * More exporter settings for every benchmark run, from BENCH_EXPORTER_ENV (`NAME=value` pairs separated by
+ * spaces), e.g. `SENTRY_SCRAPE_OUTCOME_METRICS=false` to measure with fewer families.
+ */
+export function extraExporterEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const pair of (process.env.BENCH_EXPORTER_ENV ?? '').split(' ')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
 /** The exporter's settings in the benchmarks: a cycle every 5 s, at most 80 requests/s to the simulator. */
 export function benchExporterEnv(sim: { url: string; token: string; org: string }): NodeJS.ProcessEnv {
   return {
@@ -44,6 +57,7 @@ export function benchExporterEnv(sim: { url: string; token: string; org: string 
     SENTRY_POLL_INTERVAL: '5',
     SENTRY_API_RATE: '80',
     SENTRY_API_CONCURRENCY: '8',
+    ...extraExporterEnv(),
   };
 }
 

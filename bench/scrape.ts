@@ -15,6 +15,8 @@
  *          20 x 2 x 60 and 200 x 3 x 20 (also with a 60 s cycle deadline, shorter than the first run needs):
  *          time to /healthz 200 and to every value exact, beside the floor the rate limit sets.
  *
+ * BENCH_EXPORTER_ENV adds exporter settings (`NAME=value` pairs separated by spaces) to every run.
+ *
  * The exporter runs as its own process (the built dist/), the simulator too (bench/sim-process.ts) except in
  * `startup`, where it answers 3 requests a second. Figures are medians or percentiles of one run on a shared
  * machine: compare them with the baseline printed beside them, not with another run's.
@@ -64,7 +66,8 @@ const size = benchOrgSize();
 const label = (s: OrgSize) => `${s.projects} x ${s.environments} x ${s.issues}`;
 console.log(
   `sentry-prometheus-exporter benchmark; CPUs ${availableParallelism()}, node ${process.version}, ` +
-    `load average ${loadavg()[0]!.toFixed(1)} at the start`,
+    `load average ${loadavg()[0]!.toFixed(1)} at the start` +
+    (process.env.BENCH_EXPORTER_ENV ? `; exporter settings ${process.env.BENCH_EXPORTER_ENV}` : ''),
 );
 
 /** Scrapes until a full cycle has run after the first one that published open issues. */
