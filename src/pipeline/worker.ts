@@ -4,6 +4,8 @@
  * self-metrics and the log lines. All the parsing, aggregating, rendering and compressing happens here, so a
  * scrape never waits behind it, and this thread's garbage collections never pause the serving thread.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { createCollectors } from '../collectors/index.js';
@@ -16,6 +18,21 @@ import { VERSION } from '../version.js';
 import { own } from './protocol.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 import { Scheduler } from './scheduler.js';
+
+/**
+ * Scrapes come first: on Linux a thread has a nice value of its own, and this one yields the CPU to the
+ * thread that serves HTTP whenever both want it (on a 2-CPU pod a cycle's parsing otherwise competes with
+ * a scrape). Elsewhere, or where the system refuses, the thread keeps the process's priority.
+ */
+function yieldCpuToServing(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // not Linux, or no /proc: the same priority as the serving thread
+  }
+}
+yieldCpuToServing();
 
 const port = parentPort;
 if (port === null) throw new Error('the collection thread runs in a worker thread');
