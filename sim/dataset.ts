@@ -6,76 +6,19 @@
  * 24h and 14d boundaries, so the ground truth is stable for a test that runs for several minutes.
  */
 import { DAY, HOUR, MINUTE, isoMs } from './durations.js';
+import type {
+  Dataset,
+  MonitorRelease,
+  OutcomeTable,
+  SimEnvironment,
+  SimIssue,
+  SimIssueEnv,
+  SimKey,
+  SimProject,
+} from './entities.js';
 import { generateMonitors } from './monitors.js';
-import type { MonitorRelease, SimMonitor } from './monitors.js';
 import { Prng } from './prng.js';
 import { generateSessions } from './sessions.js';
-import type { SessionTable } from './sessions.js';
-
-export interface SimEnvironment {
-  id: string;
-  name: string;
-  isHidden: boolean;
-}
-
-export interface SimProject {
-  index: number;
-  id: string;
-  idNum: number;
-  slug: string;
-  name: string;
-  platform: string | null;
-  dateCreated: string;
-  team: { id: string; name: string; slug: string };
-  /** Visible and hidden environments. Issues only ever have events in visible ones. */
-  environments: SimEnvironment[];
-  /** Names of the visible environments, in creation order. */
-  visibleEnvironments: string[];
-  releases: Array<{ version: string; dateCreated: string }>;
-}
-
-/** An issue's events in one environment (`env` null for a project without environments). */
-export interface SimIssueEnv {
-  env: string | null;
-  count: number;
-  userCount: number;
-  release: string | null;
-}
-
-export interface SimIssue {
-  id: string;
-  project: SimProject;
-  shortId: string;
-  title: string;
-  culprit: string;
-  errorType: string;
-  errorValue: string;
-  logger: string | null;
-  level: 'error' | 'warning' | 'fatal' | 'info';
-  status: 'unresolved' | 'resolved' | 'ignored';
-  substatus: string | null;
-  platform: string | null;
-  isUnhandled: boolean;
-  firstSeenMs: number;
-  lastSeenMs: number;
-  firstSeen: string;
-  lastSeen: string;
-  envs: SimIssueEnv[];
-  totalCount: number;
-  totalUserCount: number;
-  /** Lower-cased title, for free-text search. */
-  titleLower: string;
-}
-
-export interface SimKey {
-  id: string;
-  name: string;
-  secret: string;
-  project: SimProject;
-  isActive: boolean;
-  rateLimit: { window: number; count: number } | null;
-  dateCreated: string;
-}
 
 /** Sentry's outcomes (src/sentry/utils/outcomes.py `Outcome`, api_name), indexed as stored. */
 export const OUTCOMES = [
@@ -113,44 +56,6 @@ export const CATEGORIES = [
   'uptime',
   'metric_bucket',
 ] as const;
-
-/**
- * Usage outcomes as columns (one entry per row), sorted by time: a daily bin per project, category, outcome and
- * reason. Columns keep ~half a million rows cheap to hold and scan.
- */
-export interface OutcomeTable {
-  time: number[];
-  project: number[];
-  category: number[];
-  outcome: number[];
-  /** Index into REASONS. */
-  reason: number[];
-  quantity: number[];
-  timesSeen: number[];
-}
-
-export interface Dataset {
-  org: { id: string; slug: string; name: string };
-  generatedAt: number;
-  projects: SimProject[];
-  projectsBySlug: Map<string, SimProject>;
-  projectsById: Map<string, SimProject>;
-  /** Environment names that exist anywhere in the organization. */
-  orgEnvironments: Set<string>;
-  issues: SimIssue[];
-  issuesById: Map<string, SimIssue>;
-  issuesByProject: Map<SimProject, SimIssue[]>;
-  /** `${projectIndex}\u0000${env}` -> issues with events in that environment. */
-  issuesByProjectEnv: Map<string, SimIssue[]>;
-  keys: SimKey[];
-  keysByProject: Map<SimProject, SimKey[]>;
-  outcomes: OutcomeTable;
-  /** Cron monitors, those pending deletion included (Sentry does not list them). */
-  monitors: SimMonitor[];
-  monitorRelease: MonitorRelease;
-  /** Release health: sessions per project, environment, release, status and user over time. */
-  sessions: SessionTable;
-}
 
 export interface DatasetOptions {
   seed: number;

@@ -3,7 +3,7 @@
  * parsed search and the stats period, sorted the way Sentry sorts. Results are cached per query shape for a
  * second, so paging through a large result does not re-filter and re-sort for every page.
  */
-import type { Dataset, SimIssue, SimProject } from './dataset.js';
+import type { Dataset, SimIssue, SimProject } from './entities.js';
 import type { ParsedSearch } from './issue-search.js';
 
 export type IssueSort = 'date' | 'new' | 'freq' | 'user';

@@ -13,55 +13,18 @@
  *   `activeIncident` are sent; older release: `isMuted` is the monitor's own flag, environments can also be
  *   `missed_checkin` or `timeout`, no `owner` nor `activeIncident`, slugs unique in the whole organization.
  */
-import type { SimProject } from './dataset.js';
 import { DAY, HOUR, MINUTE, isoMs } from './durations.js';
+import type {
+  MonitorRelease,
+  SimMonitor,
+  SimMonitorEnvStatus,
+  SimMonitorEnvironment,
+  SimProject,
+} from './entities.js';
 import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
 import { linkEntry } from './pagination.js';
 import { Prng } from './prng.js';
 import { projectJson } from './serialize.js';
-
-/** Which serializer and model the monitors follow: `current` (November 2025 on) or `older` (2023). */
-export type MonitorRelease = 'current' | 'older';
-
-export type SimMonitorEnvStatus =
-  | 'active'
-  | 'disabled'
-  | 'ok'
-  | 'error'
-  | 'missed_checkin'
-  | 'timeout'
-  | 'pending_deletion'
-  | 'deletion_in_progress';
-
-export interface SimMonitorEnvironment {
-  /** The Environment row's id (a tie-breaker of the environment order). */
-  envId: number;
-  name: string;
-  status: SimMonitorEnvStatus;
-  isMuted: boolean;
-  lastCheckInMs: number | null;
-  nextCheckInMs: number | null;
-  nextCheckInLatestMs: number | null;
-  /** An open incident (error environments of the current release). */
-  incidentStartMs: number | null;
-}
-
-export interface SimMonitor {
-  /** Creation order: the tie-breaker of every order. */
-  index: number;
-  guid: string;
-  slug: string;
-  name: string;
-  project: SimProject;
-  status: 'active' | 'disabled' | 'pending_deletion' | 'deletion_in_progress';
-  /** Older releases: the monitor's own muted flag, independent of its environments. */
-  storedMuted: boolean;
-  owner: { type: 'user' | 'team'; id: string; name: string; email?: string } | null;
-  config: Record<string, unknown>;
-  dateCreatedMs: number;
-  /** Every environment, those pending deletion included. */
-  environments: SimMonitorEnvironment[];
-}
 
 const SLUGS = [
   'nightly-backup',

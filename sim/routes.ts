@@ -2,8 +2,8 @@
  * The endpoints the simulator serves: path patterns, their counter templates, the query parameters each one
  * understands, and the handlers that turn a request into Sentry's answer.
  */
-import type { Dataset, SimProject } from './dataset.js';
 import { parseDuration } from './durations.js';
+import type { Dataset, SimProject } from './entities.js';
 import type { IssueListFaults } from './faults.js';
 import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
 import { issueScore } from './issue-query.js';

@@ -3,8 +3,8 @@
  * OpenAPI spec (every required field present, with its documented type), so a client validated against the
  * simulator is validated against the spec.
  */
-import type { Dataset, SimIssue, SimKey, SimProject } from './dataset.js';
 import { DAY, HOUR, isoMs } from './durations.js';
+import type { Dataset, SimIssue, SimKey, SimProject } from './entities.js';
 import type { IssueHit } from './issue-query.js';
 
 const FALSE_FLAGS = [

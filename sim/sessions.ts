@@ -22,8 +22,8 @@
  * does), one per day (at 00:00 UTC) before that, 35 days back. User ids are bits of a 32-user pool per
  * project, so distinct users over any window are the popcount of the OR of the buckets' masks.
  */
-import type { Dataset, SimProject } from './dataset.js';
 import { DAY, HOUR, isoSeconds } from './durations.js';
+import type { Dataset, SessionTable, SimProject } from './entities.js';
 import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
 import { linkEntry } from './pagination.js';
 import { Prng } from './prng.js';
@@ -48,23 +48,6 @@ const U_ABNORMAL = 2;
 const U_UNHANDLED = 3;
 const U_UNHEALTHY = 4;
 const MASKS = 5;
-
-/** Buckets as columns, sorted by time. */
-export interface SessionTable {
-  time: Float64Array;
-  project: Int32Array;
-  /** Index into `envNames`. */
-  env: Int32Array;
-  /** Index into the project's `releases`. */
-  release: Int32Array;
-  /** Five counts per bucket, in SESSION_STATUSES order. */
-  counts: Int32Array;
-  /** MASKS user masks per bucket. */
-  users: Uint32Array;
-  length: number;
-  /** Environment names; '' for sessions sent without an environment. */
-  envNames: string[];
-}
 
 const HOURLY_HOURS = 47;
 /** Hours ago (at generation) with no bucket: the last-24-hours window is stable for two hours. */

@@ -15,8 +15,8 @@
  *   releases sent both (`seriesByProject`).
  */
 import { CATEGORIES, OUTCOMES, REASONS } from './dataset.js';
-import type { Dataset, SimProject } from './dataset.js';
 import { DAY, isoSeconds, parseDuration } from './durations.js';
+import type { Dataset, SimProject } from './entities.js';
 import { HttpError, PERMISSION_DENIED } from './http-error.js';
 import { Prng } from './prng.js';
 import { reportedCategory, reportedReason } from './truth.js';

@@ -2,9 +2,9 @@
  * The ground truth: what a correct exporter publishes for the simulated data at a given instant. Computed
  * straight from the dataset, never through the HTTP layer, so it can check the client end to end.
  */
-import type { Dataset } from './dataset.js';
 import { CATEGORIES, OUTCOMES, REASONS } from './dataset.js';
 import { DAY, HOUR } from './durations.js';
+import type { Dataset } from './entities.js';
 import { isListed, listedEnvironments, monitorIsMuted } from './monitors.js';
 import { OLDER_SESSION_STATUSES, SESSION_STATUSES, Tally, complement, lowerBound } from './sessions.js';
 import type {
