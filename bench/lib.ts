@@ -1,7 +1,10 @@
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import type { SimOptions } from '../sim/index.js';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GroundTruth, SimOptions } from '../sim/index.js';
 import { freePort } from '../test/helpers/prometheus.js';
 
 export { freePort };
@@ -50,21 +53,29 @@ export function benchExporterEnv(sim: { url: string; token: string; org: string 
  */
 export async function spawnExporter(
   env: NodeJS.ProcessEnv,
-  options: { logFile?: string } = {},
+  options: { logFile?: string; nodeArgs?: string[] } = {},
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<number | null> }> {
   const port = await freePort();
   const log = options.logFile === undefined ? 'inherit' : openSync(options.logFile, 'w');
-  // the V8 flag of `npm start` and the Docker image
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/src/main.js'], {
-    env: {
-      PATH: process.env.PATH,
-      SENTRY_EXPORTER_HOST: '127.0.0.1',
-      SENTRY_EXPORTER_PORT: String(port),
-      LOG_LEVEL: 'warn',
-      ...env,
+  // the V8 flag of `npm start` and the Docker image; BENCH_NODE_ARGS: more node flags, to try settings
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=2', ...extra, ...(options.nodeArgs ?? []), 'dist/src/main.js'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        // as the Docker image sets them
+        MALLOC_ARENA_MAX: '2',
+        MALLOC_MMAP_THRESHOLD_: '131072',
+        SENTRY_EXPORTER_HOST: '127.0.0.1',
+        SENTRY_EXPORTER_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', log, log],
     },
-    stdio: ['ignore', log, log],
-  });
+  );
   if (typeof log === 'number') closeSync(log);
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -146,13 +157,26 @@ export function metricValue(text: string, name: string, labelFilter = ''): numbe
 
 /** Messages between `forkSimulator` and bench/sim-process.ts. */
 export type SimProcessCall =
-  { type: 'start'; options: SimOptions } | { type: 'reseed'; seed: number } | { type: 'close' };
+  | { type: 'start'; options: SimOptions }
+  | { type: 'reseed'; seed: number }
+  | { type: 'counters' }
+  | { type: 'truth' }
+  | { type: 'close' };
 export type SimProcessRequest = SimProcessCall & { id: number };
 export type SimProcessReply =
   | { id: number; type: 'started'; url: string; port: number; org: string; token: string }
   | { id: number; type: 'reseeded'; gapMs: number }
+  | ({ id: number; type: 'counters' } & SimRequestTotals)
+  | { id: number; type: 'truth'; truth: GroundTruth }
   | { id: number; type: 'closed' }
   | { id: number; type: 'error'; message: string };
+
+/** The simulator's request counts since it started (or was reseeded). */
+export interface SimRequestTotals {
+  total: number;
+  byEndpoint: Record<string, number>;
+  rateLimited: number;
+}
 
 export interface SimProcess {
   url: string;
@@ -161,6 +185,8 @@ export interface SimProcess {
   child: ChildProcess;
   /** New data from another seed under the same address; resolves with how long the simulator was away (ms). */
   reseed(seed: number): Promise<number>;
+  counters(): Promise<SimRequestTotals>;
+  truth(): Promise<GroundTruth>;
   close(): Promise<void>;
 }
 
@@ -215,6 +241,16 @@ export async function forkSimulator(options: SimOptions): Promise<SimProcess> {
       const reply = await call({ type: 'reseed', seed });
       return reply.type === 'reseeded' ? reply.gapMs : NaN;
     },
+    async counters() {
+      const reply = await call({ type: 'counters' });
+      if (reply.type !== 'counters') throw new Error(`simulator process answered ${reply.type}`);
+      return { total: reply.total, byEndpoint: reply.byEndpoint, rateLimited: reply.rateLimited };
+    },
+    async truth() {
+      const reply = await call({ type: 'truth' });
+      if (reply.type !== 'truth') throw new Error(`simulator process answered ${reply.type}`);
+      return reply.truth;
+    },
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
         await call({ type: 'close' }).catch(() => undefined);
@@ -225,4 +261,117 @@ export async function forkSimulator(options: SimOptions): Promise<SimProcess> {
       }
     },
   };
+}
+
+/** One GET without decoding the body: status, headers and the raw bytes (gzip stays gzip). */
+export function rawGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: Object.fromEntries(
+            Object.entries(res.headers).filter((e): e is [string, string] => typeof e[1] === 'string'),
+          ),
+          body: Buffer.concat(chunks),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Starts bench/bare-server.ts in a process of its own (with the exporter's V8 flag), answering every request
+ * with `body` and `headers`.
+ */
+export async function startBareServer(
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-bare-'));
+  const file = join(dir, 'body');
+  writeFileSync(file, body);
+  const child = fork(new URL('./bare-server.ts', import.meta.url), [file, JSON.stringify(headers)], {
+    execArgv: ['--max-semi-space-size=2', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/metrics`,
+    child,
+    async close() {
+      if (child.connected) child.disconnect();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Open-loop load: `perSecond` GETs to each URL for `seconds`, sent on schedule whether or not earlier ones
+ * have been answered (as Prometheus does), the URLs' schedules interleaved. Each latency is from the
+ * scheduled send time to the last byte, so a scrape held up by the one before it counts in full. Returns the
+ * latencies (ms) per URL and the failures.
+ */
+export async function openLoop(
+  urls: readonly string[],
+  perSecond: number,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<Array<{ ms: number[]; failed: number }>> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const results = urls.map(() => ({ ms: [] as number[], failed: 0 }));
+  const gapMs = 1000 / perSecond;
+  const jobs: Array<Promise<void>> = [];
+  const t0 = performance.now() + 50;
+  try {
+    for (let i = 0; i < perSecond * seconds; i++) {
+      for (let u = 0; u < urls.length; u++) {
+        const at = t0 + i * gapMs + (u * gapMs) / urls.length;
+        const wait = at - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const result = results[u]!;
+        jobs.push(
+          new Promise<void>((resolve) => {
+            const req = request(urls[u]!, { agent, headers, timeout: 10_000 }, (res) => {
+              res.on('data', () => undefined);
+              res.on('end', () => {
+                if (res.statusCode === 200) result.ms.push(performance.now() - at);
+                else result.failed++;
+                resolve();
+              });
+              res.on('error', () => {
+                result.failed++;
+                resolve();
+              });
+            });
+            req.on('timeout', () => req.destroy(new Error('timeout')));
+            req.on('error', () => {
+              result.failed++;
+              resolve();
+            });
+            req.end();
+          }),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    return results;
+  } finally {
+    agent.destroy();
+  }
 }

@@ -25,6 +25,15 @@ async function handle(msg: SimProcessRequest): Promise<SimProcessReply> {
       sim = await startSimulator({ ...options, seed: msg.seed, port });
       return { id: msg.id, type: 'reseeded', gapMs: performance.now() - t0 };
     }
+    case 'counters': {
+      if (!sim) throw new Error('not started');
+      // Without the list of recent requests: the totals are what the benchmarks count.
+      const { total, byEndpoint, rateLimited } = sim.counters();
+      return { id: msg.id, type: 'counters', total, byEndpoint, rateLimited };
+    }
+    case 'truth':
+      if (!sim) throw new Error('not started');
+      return { id: msg.id, type: 'truth', truth: sim.truth() };
     case 'close':
       await sim?.close();
       sim = undefined;

@@ -13,7 +13,7 @@
  * minute at :30 a burst of SOAK_BURST (5) concurrent scrapers reads it 3 times each.
  *
  * Every scrape also samples memory: RSS from /proc (VmRSS), heap and external memory from the exporter's
- * nodejs_* self-metrics in the scraped body. Every minute one row: memory at the end of the minute and the
+ * nodejs_* self-metrics in the scraped body (those of the collection thread, where the data is). Every minute one row: memory at the end of the minute and the
  * lowest heapUsed in it, cycles so far, GC time, scrape latency of that minute. At the end, against the
  * baseline of the same run (medians over the last warm-up minute): medians of the first and the last third
  * after the warm-up, least-squares slopes over all samples after the warm-up, scrape latency overall, and
@@ -120,8 +120,13 @@ interface SelfReport {
   gcOver100ms: number;
   apiRequests: number;
   apiNoAnswer: number;
-  /** Longest event-loop delay since the previous scrape (prom-client resets it at every scrape). */
+  /**
+   * Longest event-loop delay of the collection thread since its previous self-metrics rendering
+   * (prom-client resets it at every rendering).
+   */
   loopMaxMs: number;
+  /** p99 of the event-loop delay of the thread that serves /metrics, over the last minute. */
+  servingP99Ms: number;
 }
 
 function selfReport(exposition: string): SelfReport {
@@ -145,6 +150,7 @@ function selfReport(exposition: string): SelfReport {
     apiRequests: metricValue(text, 'sentry_exporter_api_requests_total'),
     apiNoAnswer: metricValue(text, 'sentry_exporter_api_requests_total', 'code="error"'),
     loopMaxMs: metricValue(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
+    servingP99Ms: metricValue(text, 'sentry_exporter_event_loop_delay_p99_seconds') * 1000,
   };
 }
 
@@ -162,8 +168,10 @@ interface Minute {
   burstErrors: number;
   /** Lowest heapUsed sampled in the minute: close to the live heap after a major GC. */
   heapFloorMb: number;
-  /** Longest event-loop delay the exporter reported in the minute. */
+  /** Longest event-loop delay the collection thread reported in the minute. */
   loopMaxMs: number;
+  /** The serving thread's event-loop delay p99 at the end of the minute. */
+  servingP99Ms: number;
   reseedGapsMs: number[];
 }
 
@@ -216,6 +224,7 @@ const COLUMNS: Array<[string, number]> = [
   ['GC ms', 5],
   ['major', 5],
   ['loop max ms', 6],
+  ['serve p99', 9],
   ['|', 1],
   ['scrapes', 7],
   ['err', 3],
@@ -269,8 +278,8 @@ try {
   );
   console.log(
     `\nmemory in MB at the end of each minute (heapFloor: lowest heapUsed sampled in the minute); cycles so far; ` +
-      `GC, the exporter's longest event-loop delay, scrapes and Sentry requests in the minute; the ` +
-      `machine's 1-minute load average`,
+      `GC, the collection thread's longest event-loop delay and the serving thread's p99 (last minute), ` +
+      `scrapes and Sentry requests in the minute; the machine's 1-minute load average`,
   );
   console.log(
     tableLine(
@@ -335,6 +344,7 @@ try {
       perMinute((r) => r.gcMs),
       perMinute((r) => r.gcMajor),
       fmt(b.loopMaxMs, 0),
+      fmt(b.servingP99Ms, 1),
       '|',
       String(b.serial.length),
       String(b.serialErrors),
@@ -380,6 +390,7 @@ try {
       burstErrors: 0,
       heapFloorMb: NaN,
       loopMaxMs: NaN,
+      servingP99Ms: NaN,
       reseedGapsMs: [],
     });
     if (reseedSeconds > 0 && tick % reseedSeconds === Math.floor(reseedSeconds / 4) && !reseeding) {
@@ -405,6 +416,7 @@ try {
     if (heap !== undefined && !(heap >= bucket.heapFloorMb)) bucket.heapFloorMb = heap;
     const loop = sample.self?.loopMaxMs;
     if (loop !== undefined && !(loop <= bucket.loopMaxMs)) bucket.loopMaxMs = loop;
+    if (sample.self !== undefined) bucket.servingP99Ms = sample.self.servingP99Ms;
     if (tick % 60 === 0) {
       printRow(minute, sample, rows.at(-1)?.sample);
       rows.push({ minute, sample });

@@ -1,81 +1,82 @@
 import type { Logger } from 'pino';
-import { createCollectors } from './collectors/index.js';
-import { TokenFile, fixedToken } from './config/token-file.js';
 import type { ExporterConfig } from './config/types.js';
 import { createHttpServer } from './http/server.js';
-import { SelfMetrics } from './metrics/self-metrics.js';
+import { ReceivedRendering } from './metrics/rendering.js';
+import { ServingMetrics } from './metrics/serving-metrics.js';
 import { Snapshot } from './metrics/snapshot.js';
-import { Scheduler } from './pipeline/scheduler.js';
-import { createSentryClient } from './sentry/client.js';
+import { CollectionThread } from './pipeline/thread.js';
+import type { Pipeline } from './pipeline/thread.js';
 import { VERSION } from './version.js';
 
 export interface Exporter {
   /** Where the HTTP server listens, e.g. `http://127.0.0.1:9790`. */
   readonly url: string;
-  readonly scheduler: Scheduler;
+  readonly scheduler: Pipeline;
   readonly snapshot: Snapshot;
+  /** Settles when the collection thread failed: the exporter cannot go on and should be stopped. */
+  readonly failed: Promise<Error>;
   /** Stops polling, lets in-flight scrapes finish, closes connections. */
   stop(): Promise<void>;
 }
 
 /**
  * Wires the parts in the one direction data flows: config -> Sentry client -> collectors -> metrics ->
- * pipeline -> HTTP. The HTTP server only reads the snapshot; it never reaches Sentry.
+ * pipeline -> HTTP. The collection (Sentry client, collectors, scheduler, rendering) runs in a thread of its
+ * own; this thread serves HTTP from what it hands over, and never reaches Sentry.
  */
 export async function startExporter(
   config: ExporterConfig,
   logger: Logger,
-  /** `clock`: milliseconds since the epoch for the collected data (tests pin the calendar with it). */
-  opts: { clock?: () => number } = {},
+  /**
+   * `clockOffsetMs`: the collected data's clock runs this far ahead of the wall clock (tests pin the
+   * calendar with it; a function cannot cross into the collection thread).
+   */
+  opts: { clockOffsetMs?: number } = {},
 ): Promise<Exporter> {
-  const self = new SelfMetrics({ pollInterval: config.schedule.pollInterval, version: VERSION });
-  const token =
-    config.sentry.tokenFile === ''
-      ? fixedToken(config.sentry.token)
-      : new TokenFile(config.sentry.tokenFile, {
-          initial: config.sentry.token,
-          logger: logger.child({ component: 'config' }),
-          onReload: () => self.tokenReloads.inc(),
-        });
-  const client = createSentryClient({
-    baseUrl: config.sentry.baseUrl,
-    token,
-    maxItems: config.sentry.maxItems,
-    org: config.sentry.org,
-    rate: config.sentry.rate,
-    concurrency: config.sentry.concurrency,
-    timeoutSeconds: config.sentry.timeout,
-    retry: config.sentry.retry,
-    logger: logger.child({ component: 'sentry' }),
-    onRequest: (o) => self.observeRequest(o),
-    onDuplicates: (endpoint, count) => self.duplicateItems.inc({ endpoint }, count),
-    onSkipped: (endpoint, count) => self.skippedItems.inc({ endpoint }, count),
-  });
-  const collectors = createCollectors(config, client, logger.child({ component: 'collect' }));
-  const snapshot = new Snapshot(
-    self,
-    collectors.metrics.map((c) => c.name),
-  );
-  const scheduler = new Scheduler({
-    collectors,
-    schedule: { ...config.schedule, legacy: config.scrape.legacyMetrics },
-    requestStats: () => client.stats(),
-    logger: logger.child({ component: 'collect' }),
-    self,
-    snapshot,
-    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
-  });
-  const http = await createHttpServer({
-    config: config.http,
-    // The HTTP server's own child logger adds `component: "http"` (a second child would write the key twice).
+  const serving = new ServingMetrics();
+  const collected = new ReceivedRendering();
+  const snapshot = new Snapshot([collected, serving]);
+  let reportFailure: (err: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
+  const collection = new CollectionThread({
+    config,
+    clockOffsetMs: opts.clockOffsetMs ?? 0,
     logger,
-    version: VERSION,
-    scrape: (acceptGzip) => snapshot.scrape(acceptGzip),
-    readiness: () => scheduler.readiness(),
-    onAuthFailure: () => self.authFailures.inc(),
-    pollInterval: config.schedule.pollInterval,
+    snapshot,
+    self: collected,
+    onFailure: (err) => {
+      logger.fatal({ err: { message: err.message, name: err.name } }, 'the collection thread failed');
+      reportFailure(err);
+    },
   });
-  const url = await http.listen();
+  let http;
+  try {
+    http = await createHttpServer({
+      config: config.http,
+      // The HTTP server's own child logger adds `component: "http"` (a second child would write the key twice).
+      logger,
+      version: VERSION,
+      scrape: (acceptGzip) => snapshot.scrape(acceptGzip),
+      readiness: () => collection.readiness(),
+      onAuthFailure: () => serving.authFailed(),
+      pollInterval: config.schedule.pollInterval,
+    });
+  } catch (err) {
+    await collection.stop();
+    serving.close();
+    throw err;
+  }
+  let url: string;
+  try {
+    // Listening once the collection thread is up: the first scrape already has its self-metrics.
+    await collection.ready();
+    url = await http.listen();
+  } catch (err) {
+    await collection.stop();
+    await http.close();
+    serving.close();
+    throw err;
+  }
   logger.info(
     {
       url,
@@ -88,19 +89,20 @@ export async function startExporter(
     },
     'sentry-prometheus-exporter listening',
   );
-  scheduler.start();
+  collection.start();
 
   let stopping: Promise<void> | undefined;
+  const server = http;
   return {
     url,
-    scheduler,
+    scheduler: collection,
     snapshot,
+    failed,
     stop() {
       stopping ??= (async () => {
-        await scheduler.stop();
-        await http.close();
-        await client.close();
-        token.close();
+        await collection.stop();
+        await server.close();
+        serving.close();
       })();
       return stopping;
     },

@@ -5,7 +5,7 @@ import type { DestinationStream, Logger, LoggerOptions } from 'pino';
  * Redaction is configured once, here: whatever a module logs, these paths never reach the output.
  * Modules log structured objects with stable keys; none of them builds a log line from a secret.
  */
-export const REDACT_PATHS = [
+export const REDACT_PATHS: readonly string[] = [
   'token',
   'authorization',
   'password',
@@ -15,11 +15,18 @@ export const REDACT_PATHS = [
   '*.password',
   '*.pass',
   'headers.authorization',
+  'headers["proxy-authorization"]',
+  'headers.cookie',
   'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
   'request.headers.authorization',
   'config.sentry.token',
   'config.http.basicAuth.pass',
 ];
+
+/** What a redacted value is written as. */
+export const REDACT_CENSOR = '[redacted]';
 
 export interface LoggerSettings {
   level: LoggerOptions['level'];
@@ -33,7 +40,7 @@ export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? 'info',
     base: { service: 'sentry-prometheus-exporter' },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (settings.destination) return pino(options, settings.destination);

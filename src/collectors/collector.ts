@@ -31,7 +31,7 @@ export interface ProjectInfo {
   environments: string[];
 }
 
-export interface CollectContext {
+export interface CollectContext<Rows = unknown> {
   /** Fires when the run passes its deadline (SENTRY_CYCLE_DEADLINE) or the exporter shuts down. */
   signal: AbortSignal;
   /** Milliseconds since the epoch when the run started. */
@@ -39,6 +39,16 @@ export interface CollectContext {
   /** The project list from the metadata collector (empty for the metadata collector itself). */
   projects: readonly ProjectInfo[];
   logger: Logger;
+  /**
+   * Publishes what the run already knows, before it ends, in the shape `collect` returns: the pipeline
+   * renders and publishes it like a finished run's rows (at most about once a second, the latest rows
+   * winning) and counts it as fresh data for readiness. A collector that takes long (one request per issue,
+   * say) publishes what is complete instead of making everything wait for the slowest part. Each call
+   * replaces the collector's section, so the rows must be complete and correct as far as they go: leave out
+   * a series whose value is not known yet rather than publish a placeholder. Absent when the caller is not
+   * the pipeline.
+   */
+  publish?: (rows: Rows) => void;
 }
 
 export interface RenderContext {
@@ -53,7 +63,7 @@ export interface Collector<Rows = unknown> {
   readonly name: string;
   /** Seconds between runs: how often its data is refreshed. */
   readonly interval: number;
-  collect(ctx: CollectContext): Promise<Rows>;
+  collect(ctx: CollectContext<Rows>): Promise<Rows>;
   /** The families to publish; [] when the collector exports nothing itself. */
   render(rows: Rows, ctx: RenderContext): Family[];
 }

@@ -32,6 +32,7 @@ export function createCollectors(config: ExporterConfig, api: SentryApi, logger:
         openIssues: true,
         openIssuesMax: scrape.openIssuesMax,
         releaseTtlMs: schedule.metadataInterval * 1000,
+        releaseLookups: Math.max(4, 2 * sentry.concurrency),
         restrictedSelection: sentry.projects.length > 0,
       }),
     (scrape.outcomeMetrics || scrape.eventMetrics) &&

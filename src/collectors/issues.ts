@@ -8,6 +8,7 @@ import { allOrNothing } from './all-or-nothing.js';
 import { refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, Family, ProjectInfo, RenderContext, Sample } from './collector.js';
 import { NO_ENVIRONMENT, pyBool, pyDate, pyStr } from './compat.js';
+import { ReleaseCache } from './issue-releases.js';
 import { logSkipped } from './skipped.js';
 
 const HOUR = 3_600_000;
@@ -60,6 +61,8 @@ export interface IssueCollectorOptions {
   openIssuesMax: number;
   /** How long an issue's current release is cached (SENTRY_METADATA_INTERVAL), ms. */
   releaseTtlMs: number;
+  /** Release lookups under way at a time (default 4): more only wait in the client's queue. */
+  releaseLookups?: number;
   /**
    * True when SENTRY_EXPORTER_PROJECTS restricts the export: queries then name the projects. Otherwise
    * they ask for every project the token can see (`project=-1`) and the answers are matched against the
@@ -70,11 +73,6 @@ export interface IssueCollectorOptions {
 
 /** The options every issue query of one run shares. */
 type FetchOptions = CallOptions & { signal: AbortSignal; skipped: SkippedItems; budget: ItemBudget };
-
-interface CachedRelease {
-  release: string | null;
-  fetchedAt: number;
-}
 
 /** Sentry's answer when a query spans projects without the `organizations:global-views` feature. */
 function isMultiProjectRefusal(err: unknown): boolean {
@@ -97,21 +95,45 @@ export class IssueCollector implements Collector<IssueData> {
   readonly name = 'issues';
   readonly interval: number;
   private perProject = false;
-  private releases = new Map<string, CachedRelease>();
+  private readonly releases: ReleaseCache;
+  /**
+   * The window families rendered from a run's rows, published again as the same objects while the run
+   * publishes its progress; forgotten with the rows.
+   */
+  private readonly openSamples: OpenIssueSamples = new WeakMap();
+  private readonly windowFamilies = new WeakMap<
+    readonly IssueWindowRow[],
+    { legacy: boolean; families: Family[] }
+  >();
 
   constructor(private readonly opts: IssueCollectorOptions) {
     this.interval = opts.interval;
+    this.releases = new ReleaseCache({
+      api: opts.api,
+      ttlMs: opts.releaseTtlMs,
+      intervalMs: opts.interval * 1000,
+      concurrency: opts.releaseLookups ?? 4,
+    });
   }
 
-  async collect({ projects, now, signal }: CollectContext): Promise<IssueData> {
-    const perEnvironment = await this.fetchIssues(projects, signal);
-    return this.summarize(projects, perEnvironment, now, signal);
+  async collect({ projects, now, signal, publish }: CollectContext<IssueData>): Promise<IssueData> {
+    const tally = new IssueTally(projects, now);
+    await this.fetchIssues(projects, signal, tally);
+    return this.summarize(tally, now, signal, publish);
   }
 
   render(data: IssueData, ctx: RenderContext): Family[] {
+    // The windows do not change while a run publishes its open issues as their releases come in: the same
+    // family objects let the snapshot reuse their rendering.
+    const cached = this.windowFamilies.get(data.windows);
+    const windows =
+      cached?.legacy === ctx.legacy
+        ? cached.families
+        : issueWindowFamilies(data.windows, this.opts.windows, ctx.legacy, this.interval);
+    this.windowFamilies.set(data.windows, { legacy: ctx.legacy, families: windows });
     return [
-      ...issueWindowFamilies(data.windows, this.opts.windows, ctx.legacy, this.interval),
-      openIssueFamily(data.openIssues, ctx, this.interval),
+      ...windows,
+      openIssueFamily(data.openIssues, ctx, this.interval, this.openSamples),
       {
         name: 'sentry_exporter_open_issue_series_dropped',
         type: 'gauge',
@@ -130,30 +152,36 @@ export class IssueCollector implements Collector<IssueData> {
     return '1h';
   }
 
-  private baseQuery(): Pick<IssueQuery, 'query' | 'statsPeriod' | 'sort'> {
+  private baseQuery(): Pick<IssueQuery, 'query' | 'statsPeriod' | 'sort' | 'groupStatsPeriod'> {
     const widest = this.widestWindow();
     return {
       query: `is:unresolved firstSeen:-${widest}`,
       statsPeriod: widest === '1h' ? '24h' : widest,
       sort: 'new',
+      // No per-issue time series: the exporter reads none, and they are most of each issue's JSON.
+      groupStatsPeriod: '',
     };
   }
 
   /**
-   * Issues keyed by environment (`null`: projects without environments). The run's queries share one item
-   * budget (SENTRY_API_MAX_ITEMS), and a malformed issue is left out, counted, and logged once per run.
+   * Hands every page of issues to the tally, with its environment (`null`: projects without environments).
+   * The run's queries share one item budget (SENTRY_API_MAX_ITEMS), and a malformed issue is left out,
+   * counted, and logged once per run.
    */
   private async fetchIssues(
     projects: readonly ProjectInfo[],
     signal: AbortSignal,
-  ): Promise<Map<string | null, SentryIssue[]>> {
+    tally: IssueTally,
+  ): Promise<void> {
     const call: FetchOptions = { signal, skipped: new SkippedItems(), budget: new ItemBudget() };
     try {
       if (!this.perProject) {
         try {
-          return await this.fetchOrganizationWide(projects, call);
+          return await this.fetchOrganizationWide(projects, call, tally);
         } catch (err) {
           if (!isMultiProjectRefusal(err)) throw err;
+          // Queries of a single project may have been answered before the refusal: counted again below.
+          tally.reset();
           this.perProject = true;
           this.opts.logger.warn(
             { detail: (err as SentryApiError).detail },
@@ -161,7 +189,7 @@ export class IssueCollector implements Collector<IssueData> {
           );
         }
       }
-      return await this.fetchPerProject(projects, call);
+      return await this.fetchPerProject(projects, call, tally);
     } finally {
       logSkipped(this.opts.logger, this.name, call.skipped);
     }
@@ -170,7 +198,8 @@ export class IssueCollector implements Collector<IssueData> {
   private async fetchOrganizationWide(
     projects: readonly ProjectInfo[],
     call: FetchOptions,
-  ): Promise<Map<string | null, SentryIssue[]>> {
+    tally: IssueTally,
+  ): Promise<void> {
     const base = this.baseQuery();
     const environments = [...new Set(projects.flatMap((p) => p.environments))].sort();
     const withoutEnv = projects.filter((p) => p.environments.length === 0);
@@ -189,13 +218,14 @@ export class IssueCollector implements Collector<IssueData> {
     // return every project's issues, across all environments. A long list is split by the client so that
     // no URL grows past what proxies and Sentry's echoing Link header allow.
     if (withoutEnv.length > 0) jobs.push([null, { ...base, projectIds: withoutEnv.map((p) => p.id) }]);
-    return this.runJobs(jobs, call);
+    return this.runJobs(jobs, call, tally);
   }
 
   private async fetchPerProject(
     projects: readonly ProjectInfo[],
     call: FetchOptions,
-  ): Promise<Map<string | null, SentryIssue[]>> {
+    tally: IssueTally,
+  ): Promise<void> {
     const base = this.baseQuery();
     const jobs: Array<[string | null, IssueQuery]> = [];
     for (const p of projects) {
@@ -203,120 +233,167 @@ export class IssueCollector implements Collector<IssueData> {
       for (const environment of p.environments)
         jobs.push([environment, { ...base, projectIds: [p.id], environment }]);
     }
-    return this.runJobs(jobs, call);
+    return this.runJobs(jobs, call, tally);
   }
 
   private async runJobs(
     jobs: Array<[string | null, IssueQuery]>,
     call: FetchOptions,
-  ): Promise<Map<string | null, SentryIssue[]>> {
-    const out = new Map<string | null, SentryIssue[]>();
+    tally: IssueTally,
+  ): Promise<void> {
     await allOrNothing(jobs, call.signal, async ([environment, query], linked) => {
-      const issues = await this.opts.api.listIssues(query, { ...call, signal: linked });
-      const list = out.get(environment);
-      if (list) list.push(...issues);
-      else out.set(environment, issues);
+      // Each page is counted as it arrives and let go: a cycle never holds all of the organization's issues.
+      await this.opts.api.forEachIssuePage(query, (issues) => tally.add(environment, issues), {
+        ...call,
+        signal: linked,
+      });
     });
-    return out;
-  }
-
-  private async summarize(
-    projects: readonly ProjectInfo[],
-    perEnvironment: Map<string | null, SentryIssue[]>,
-    now: number,
-    signal: AbortSignal,
-  ): Promise<IssueData> {
-    const rows = new Map<string, IssueWindowRow>();
-    const key = (project: string, env: string | null): string => `${project}\u0000${env ?? ''}`;
-    for (const p of projects) {
-      if (p.environments.length === 0)
-        rows.set(key(p.slug, null), { project: p.slug, environment: null, h1: 0, h24: 0, d14: 0 });
-      for (const env of p.environments)
-        rows.set(key(p.slug, env), { project: p.slug, environment: env, h1: 0, h24: 0, d14: 0 });
-    }
-
-    const open: Array<{ issue: SentryIssue; environment: string | null; firstSeenMs: number }> = [];
-    for (const [environment, issues] of perEnvironment) {
-      for (const issue of issues) {
-        const row = rows.get(key(issue.projectSlug, environment));
-        if (row === undefined) continue; // a project outside the selection or newer than the project list
-        // Sentry may send no firstSeen for a brand-new issue; like the Python exporter, take it as now.
-        const firstSeenMs = issue.firstSeen === null ? now : Date.parse(issue.firstSeen);
-        const age = now - firstSeenMs;
-        if (age <= 14 * DAY) row.d14 += issue.count;
-        if (age <= DAY) row.h24 += issue.count;
-        if (age <= HOUR) {
-          row.h1 += issue.count;
-          open.push({ issue, environment, firstSeenMs });
-        }
-      }
-    }
-
-    if (!this.opts.openIssues) return { windows: [...rows.values()], openIssues: [], openIssuesDropped: 0 };
-
-    open.sort((a, b) => b.firstSeenMs - a.firstSeenMs || a.issue.id.localeCompare(b.issue.id));
-    const kept = open.slice(0, this.opts.openIssuesMax);
-    const releases = await this.currentReleases(kept, now, signal);
-    const openIssues: OpenIssueRow[] = kept.map(({ issue, environment }, i) => ({
-      issueId: issue.id,
-      project: issue.projectSlug,
-      environment,
-      count: issue.count,
-      logger: issue.logger,
-      level: issue.level,
-      status: issue.status,
-      platform: issue.platform,
-      release: releases[i] ?? null,
-      isUnhandled: issue.isUnhandled,
-      firstSeen: issue.firstSeen,
-      lastSeen: issue.lastSeen,
-    }));
-    return { windows: [...rows.values()], openIssues, openIssuesDropped: open.length - kept.length };
   }
 
   /**
-   * The current release of each open issue in its environment. It rarely changes, so answers are cached
-   * for SENTRY_METADATA_INTERVAL; a steady-state cycle asks only about issues it has not seen before.
+   * The windows, and the open issues newest first with their current releases. With `publish`, the windows
+   * and the open issues whose release is already known are published at once, and each further open issue
+   * as its release comes in (newest first): an open-issue series appears with its true release or not yet,
+   * never with a placeholder that would change a moment later.
    */
-  private async currentReleases(
-    items: ReadonlyArray<{ issue: SentryIssue; environment: string | null }>,
+  private async summarize(
+    tally: IssueTally,
     now: number,
     signal: AbortSignal,
-  ): Promise<Array<string | null>> {
-    const next = new Map<string, CachedRelease>();
-    const vanished = new Set<string>();
-    const result = await allOrNothing(items, signal, async ({ issue, environment }, linked) => {
-      const cacheKey = `${issue.id}\u0000${environment ?? ''}`;
-      const cached = this.releases.get(cacheKey);
-      if (cached && now - cached.fetchedAt < this.opts.releaseTtlMs) {
-        next.set(cacheKey, cached);
-        return cached.release;
-      }
-      let release: string | null;
-      try {
-        release = await this.opts.api.getCurrentRelease(issue.id, environment ?? undefined, {
-          signal: linked,
-          project: issue.projectSlug,
-        });
-      } catch (err) {
-        // Deleted or merged in Sentry since the listing: no release this cycle (not cached), not a failure.
-        if (!(err instanceof SentryApiError && err.status === 404)) throw err;
-        vanished.add(issue.id);
-        return null;
-      }
-      next.set(cacheKey, { release, fetchedAt: now });
-      return release;
+    publish: ((rows: IssueData) => void) | undefined,
+  ): Promise<IssueData> {
+    const windows = tally.windows();
+    if (!this.opts.openIssues) return { windows, openIssues: [], openIssuesDropped: 0 };
+
+    const open = tally.openNewestFirst();
+    const kept = open.slice(0, this.opts.openIssuesMax);
+    const openIssuesDropped = open.length - kept.length;
+    // One slot per kept issue, filled once its release is known.
+    const rows: Array<OpenIssueRow | undefined> = new Array<OpenIssueRow | undefined>(kept.length);
+    const known = (): IssueData => ({
+      windows,
+      openIssues: rows.filter((r): r is OpenIssueRow => r !== undefined),
+      openIssuesDropped,
     });
-    if (vanished.size > 0) {
+    let publishing = false;
+    const onKnown = (i: number, release: string | null): void => {
+      const { issue, environment } = kept[i]!;
+      rows[i] = openIssueRow(issue, environment, release);
+      if (publishing) publish?.(known());
+    };
+    const resolving = this.releases.resolve(
+      kept.map(({ issue, environment }) => ({ issueId: issue.id, project: issue.projectSlug, environment })),
+      now,
+      signal,
+      onKnown,
+    );
+    // Everything known without a request (and the windows) goes out at once; then each answer as it arrives.
+    publish?.(known());
+    publishing = true;
+    const { vanished } = await resolving;
+    if (vanished.length > 0) {
       this.opts.logger.info(
-        { issues: [...vanished].slice(0, 10), count: vanished.size },
+        { issues: vanished.slice(0, 10), count: vanished.length },
         'issues gone between listing and release lookup (deleted or merged in Sentry); their release is None this cycle',
       );
     }
-    // Issues that left the last-hour window drop out of the cache.
-    this.releases = next;
-    return result;
+    return known();
   }
+}
+
+/** An unresolved issue first seen within the last hour, in the environment it was listed for. */
+interface OpenIssue {
+  issue: SentryIssue;
+  environment: string | null;
+  firstSeenMs: number;
+}
+
+/**
+ * Sums the pages of issues as they arrive into the window rows, one per project and environment, and keeps
+ * only the issues of the last hour (the open-issue series): a page is let go once it is counted.
+ */
+export class IssueTally {
+  /** project slug -> environment (`null`: none) -> row. */
+  private rows = new Map<string, Map<string | null, IssueWindowRow>>();
+  private open: OpenIssue[] = [];
+
+  constructor(
+    private readonly projects: readonly ProjectInfo[],
+    private readonly now: number,
+  ) {
+    this.reset();
+  }
+
+  /** Back to zero: every row of the project list at 0, no open issue. */
+  reset(): void {
+    this.rows = new Map();
+    this.open = [];
+    for (const p of this.projects) {
+      const byEnv = new Map<string | null, IssueWindowRow>();
+      if (p.environments.length === 0)
+        byEnv.set(null, { project: p.slug, environment: null, h1: 0, h24: 0, d14: 0 });
+      for (const env of p.environments)
+        byEnv.set(env, { project: p.slug, environment: env, h1: 0, h24: 0, d14: 0 });
+      this.rows.set(p.slug, byEnv);
+    }
+  }
+
+  add(environment: string | null, issues: readonly SentryIssue[]): void {
+    const now = this.now;
+    for (const issue of issues) {
+      const row = this.rows.get(issue.projectSlug)?.get(environment);
+      if (row === undefined) continue; // a project outside the selection or newer than the project list
+      // Sentry may send no firstSeen for a brand-new issue; like the Python exporter, take it as now.
+      const firstSeenMs = issue.firstSeen === null ? now : Date.parse(issue.firstSeen);
+      const age = now - firstSeenMs;
+      if (age <= 14 * DAY) row.d14 += issue.count;
+      if (age <= DAY) row.h24 += issue.count;
+      if (age <= HOUR) {
+        row.h1 += issue.count;
+        this.open.push({ issue, environment, firstSeenMs });
+      }
+    }
+  }
+
+  /** Every row, in project-list order. */
+  windows(): IssueWindowRow[] {
+    return [...this.rows.values()].flatMap((byEnv) => [...byEnv.values()]);
+  }
+
+  /** The issues of the last hour, newest first (ties by id, then environment). */
+  openNewestFirst(): OpenIssue[] {
+    return [...this.open].sort(
+      (a, b) =>
+        b.firstSeenMs - a.firstSeenMs ||
+        byCodeUnit(a.issue.id, b.issue.id) ||
+        byCodeUnit(a.environment ?? '', b.environment ?? ''),
+    );
+  }
+}
+
+/**
+ * Plain string order. `localeCompare` would do for ids and slugs too, but it loads ICU's collation data, a
+ * few megabytes of resident memory for nothing.
+ */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function openIssueRow(issue: SentryIssue, environment: string | null, release: string | null): OpenIssueRow {
+  return {
+    issueId: issue.id,
+    project: issue.projectSlug,
+    environment,
+    count: issue.count,
+    logger: issue.logger,
+    level: issue.level,
+    status: issue.status,
+    platform: issue.platform,
+    release,
+    isUnhandled: issue.isUnhandled,
+    firstSeen: issue.firstSeen,
+    lastSeen: issue.lastSeen,
+  };
 }
 
 function envLabel(environment: string | null): string {
@@ -392,30 +469,49 @@ function issueWindowFamilies(
   ];
 }
 
-function openIssueFamily(rows: readonly OpenIssueRow[], ctx: RenderContext, interval: number): Family {
+/** The samples of open issues already rendered, by row: a run publishing its progress renders each once. */
+type OpenIssueSamples = WeakMap<OpenIssueRow, { legacy: boolean; sample: Sample }>;
+
+function openIssueFamily(
+  rows: readonly OpenIssueRow[],
+  ctx: RenderContext,
+  interval: number,
+  rendered: OpenIssueSamples = new WeakMap(),
+): Family {
+  const sampleOf = (r: OpenIssueRow): Sample => {
+    const cached = rendered.get(r);
+    if (cached?.legacy === ctx.legacy) return cached.sample;
+    const sample = openIssueSample(r, ctx);
+    rendered.set(r, { legacy: ctx.legacy, sample });
+    return sample;
+  };
+  return {
+    name: 'sentry_open_issue_events',
+    type: 'gauge',
+    help: `Events of each open issue (aka is:unresolved) first seen within the last hour. ${refreshedEvery(interval)}`,
+    samples: rows.map(sampleOf),
+  };
+}
+
+function openIssueSample(r: OpenIssueRow, ctx: RenderContext): Sample {
   const [unhandled, first, last] = ctx.legacy
     ? ['isUnhandled', 'firstSeen', 'lastSeen']
     : ['is_unhandled', 'first_seen', 'last_seen'];
   return {
     name: 'sentry_open_issue_events',
-    type: 'gauge',
-    help: `Events of each open issue (aka is:unresolved) first seen within the last hour. ${refreshedEvery(interval)}`,
-    samples: rows.map((r) => ({
-      name: 'sentry_open_issue_events',
-      labels: [
-        ['issue_id', r.issueId],
-        ['logger', pyStr(r.logger)],
-        ['level', r.level],
-        ['status', r.status],
-        ['platform', pyStr(r.platform)],
-        ['project_slug', r.project],
-        ['environment', envLabel(r.environment)],
-        ['release', pyStr(r.release)],
-        [unhandled, pyBool(r.isUnhandled)],
-        [first, pyDate(r.firstSeen, ctx.now)],
-        [last, pyDate(r.lastSeen, ctx.now)],
-      ],
-      value: r.count,
-    })),
+    labels: [
+      ['issue_id', r.issueId],
+      ['logger', pyStr(r.logger)],
+      ['level', r.level],
+      ['status', r.status],
+      ['platform', pyStr(r.platform)],
+      ['project_slug', r.project],
+      ['environment', envLabel(r.environment)],
+      ['release', pyStr(r.release)],
+      [unhandled, pyBool(r.isUnhandled)],
+      [first, pyDate(r.firstSeen, ctx.now)],
+      [last, pyDate(r.lastSeen, ctx.now)],
+    ],
+    value: r.count,
   };
 }

@@ -68,7 +68,8 @@ export class MetadataCollector implements Collector<ProjectInfo[]> {
         );
       return { id: p.id, slug: p.slug, environments: [...new Set(environments)].sort() };
     });
-    return projects.sort((a, b) => a.slug.localeCompare(b.slug));
+    // Plain string order: localeCompare would load ICU's collation data (megabytes) for ASCII slugs.
+    return projects.sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
   }
 
   render(): Family[] {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
+import { REDACT_CENSOR, REDACT_PATHS } from '../log.js';
 
 interface RequestLike {
   method?: string;
@@ -8,16 +9,16 @@ interface RequestLike {
   socket?: { remoteAddress?: string };
 }
 
-function truncate(text: string | undefined, max: number): string | undefined {
-  if (text === undefined || text.length <= max) return text;
-  return `${text.slice(0, max)}…(${text.length} chars)`;
+/** A URL (or other text from a request) cut to `max` characters for a log line, saying how long it was. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…(${text.length} chars)`;
 }
 
 /**
  * A child of the exporter's logger for the HTTP server. Fastify's own serializers are replaced so that no
  * request header (Authorization above all) can reach a log line, URLs are cut to a sane length, and errors
  * lose Node's `rawPacket` (the raw bytes of a malformed request, which may contain credentials). The
- * redaction paths catch headers that some future log call might pass explicitly.
+ * exporter's one redaction list (log.ts) catches headers that some future log call might pass explicitly.
  */
 export function createHttpLogger(logger: Logger, maxUrlLength: number): Logger {
   return logger.child(
@@ -26,7 +27,7 @@ export function createHttpLogger(logger: Logger, maxUrlLength: number): Logger {
       serializers: {
         req: (req: RequestLike) => ({
           method: req.method,
-          url: truncate(req.url, maxUrlLength),
+          url: req.url === undefined ? undefined : truncate(req.url, maxUrlLength),
           remoteAddress: req.ip ?? req.socket?.remoteAddress,
         }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
@@ -37,20 +38,7 @@ export function createHttpLogger(logger: Logger, maxUrlLength: number): Logger {
           return serialized;
         },
       },
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers["proxy-authorization"]',
-          'req.headers.cookie',
-          'headers.authorization',
-          'headers["proxy-authorization"]',
-          'headers.cookie',
-          'authorization',
-          'password',
-          'pass',
-        ],
-        censor: '[redacted]',
-      },
+      redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR },
     },
   );
 }

@@ -1,44 +1,26 @@
-import { STATUS_CODES } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { Readable } from 'node:stream';
-import fastifyBasicAuth from '@fastify/basic-auth';
 import Fastify, { LogController } from 'fastify';
-import type {
-  FastifyBaseLogger,
-  FastifyError,
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  onRequestHookHandler,
-} from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { acceptsGzip } from './accept-encoding.js';
-import type { BcryptUsers } from './toolkit/bcrypt-users.js';
+import { buildAuthenticator, registerBasicAuth } from './auth.js';
 import { DEFAULT_CERT_RELOAD_INTERVAL_MS, watchCertificates } from './toolkit/certificate-reloader.js';
 import type { HttpDeps } from './deps.js';
 import { ConnectionDrain } from './drain.js';
-import { createHttpLogger } from './http-logger.js';
-import { renderLandingPage } from './landing-page.js';
+import { clientError, frameworkError, setErrorHandlers } from './errors.js';
+import { createHttpLogger, truncate } from './http-logger.js';
 import type { ServerLimits } from './limits.js';
 import { resolveLimits } from './limits.js';
-import { StaticCredentials } from './static-credentials.js';
+import { HEALTH_PATHS, healthRoutes } from './routes/health.js';
+import { landingRoutes } from './routes/landing.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { clientCertificateRejection, tlsServerOptions } from './toolkit/tls-options.js';
 import { TokenBucket } from './toolkit/token-bucket.js';
 import type { WebConfig } from './toolkit/web-config.js';
 import { readWebConfig } from './toolkit/web-config.js';
 import { LiveWebConfig } from './toolkit/web-config-reloader.js';
-
-/** Content type of the Prometheus text exposition format. */
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-/** Realm sent in `WWW-Authenticate` on every 401. */
-export const AUTH_REALM = 'sentry-prometheus-exporter';
-const WWW_AUTHENTICATE = `Basic realm="${AUTH_REALM}"`;
-/** Paths that never require credentials and are never rate limited (probes must keep working). */
-export const HEALTH_PATHS: readonly string[] = ['/healthz', '/livez'];
 
 export interface HttpServerOptions {
   /** Overrides of `DEFAULT_SERVER_LIMITS`. */
@@ -70,26 +52,6 @@ export interface HttpServer {
   authStats(): { bcryptCompares: number; bcryptCached: number };
 }
 
-/** Basic-auth checks in force; either set of credentials is accepted. */
-interface Authenticator {
-  staticCredentials: StaticCredentials | undefined;
-  /** The web config's users, as they are now (the file is followed while the exporter runs). */
-  bcryptUsers: () => BcryptUsers | undefined;
-}
-
-function buildAuthenticator(deps: HttpDeps, live: LiveWebConfig | undefined): Authenticator {
-  const { enabled, user, pass } = deps.config.basicAuth;
-  if (enabled && (user === '' || pass === '')) {
-    throw new Error(
-      'basic auth is enabled (SENTRY_EXPORTER_BASIC_AUTH) but SENTRY_EXPORTER_BASIC_AUTH_USER or _PASS is empty',
-    );
-  }
-  return {
-    staticCredentials: enabled ? new StaticCredentials(user, pass) : undefined,
-    bcryptUsers: () => live?.users(),
-  };
-}
-
 /**
  * Builds the exporter's HTTP server: `/metrics` (and `/metrics/`), `/`, `/healthz`, `/livez`, with optional
  * basic auth, TLS and extra headers from an exporter-toolkit web config file, and hardened Node server settings.
@@ -103,8 +65,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
   for (const warning of webConfig?.warnings ?? []) log.warn({ file: webConfig?.path }, warning);
   const tls = webConfig?.tls;
   const live = webFile === undefined ? undefined : new LiveWebConfig(webFile, log);
-  const auth = buildAuthenticator(deps, live);
-  const authRequired = auth.staticCredentials !== undefined || auth.bcryptUsers() !== undefined;
+  const auth = buildAuthenticator(deps.config.basicAuth, () => live?.users());
   const limiter = webConfig?.rateLimit
     ? new TokenBucket(webConfig.rateLimit.intervalMs, webConfig.rateLimit.burst)
     : undefined;
@@ -145,13 +106,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
       return server as http.Server;
     },
     clientErrorHandler: (err, socket) => clientError(log, err, socket),
-    frameworkErrors: (err, _req, reply) => {
-      log.debug({ code: err.code }, 'rejected malformed request');
-      void (reply as unknown as FastifyReply)
-        .code(400)
-        .type('application/json')
-        .send({ error: 'bad request' });
-    },
+    frameworkErrors: (err, _req, reply) => frameworkError(log, err, reply as unknown as FastifyReply),
   });
 
   if (!nodeServer || !drain) throw new Error('Fastify did not create the HTTP server');
@@ -187,95 +142,13 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     );
   }
 
-  await app.register(fastifyBasicAuth, {
-    authenticate: false, // WWW-Authenticate is set by the error handler, identical for every failure
-    validate: async (user: string, pass: string) => {
-      // Static first: it is cheap, and the bcrypt cache makes the second check cheap on repeat scrapes too.
-      if (auth.staticCredentials?.matches(user, pass)) return;
-      const users = auth.bcryptUsers();
-      if (users && (await users.verify(user, pass))) return;
-      throw new Error('invalid credentials');
-    },
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
-    for (const [name, value] of live?.headers() ?? []) void reply.header(name, value);
-    if (limiter && !HEALTH_PATHS.includes(routePath(req)) && !limiter.tryTake()) {
-      return reply.code(429).type('application/json').send({ error: 'too many requests' });
-    }
-    return undefined;
-  });
-  app.addHook('onResponse', async (req, reply) => {
-    log.debug(
-      {
-        method: req.method,
-        url: truncate(req.url, limits.maxLoggedUrlLength),
-        statusCode: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        remoteAddress: req.socket.remoteAddress,
-      },
-      'request served',
-    );
-  });
-
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status === 401) {
-      deps.onAuthFailure();
-      req.log.debug({ remoteAddress: req.socket.remoteAddress }, 'basic auth rejected');
-      return reply
-        .code(401)
-        .header('www-authenticate', WWW_AUTHENTICATE)
-        .type('application/json')
-        .send({ error: 'unauthorized' });
-    }
-    if (status >= 500) {
-      req.log.error({ err, url: truncate(req.url, limits.maxLoggedUrlLength) }, 'request failed');
-    } else {
-      req.log.debug({ code: err.code, statusCode: status }, 'request rejected');
-    }
-    const code = status >= 400 && status <= 599 ? status : 500;
-    return reply
-      .code(code)
-      .type('application/json')
-      .send({ error: (STATUS_CODES[code] ?? 'error').toLowerCase() });
-  });
-  app.setNotFoundHandler((_req, reply) =>
-    reply.code(404).type('application/json').send({ error: 'not found' }),
-  );
-
-  const protect: onRequestHookHandler[] = authRequired ? [app.basicAuth] : [];
-  const landingPage = renderLandingPage({ version: deps.version, pollInterval: deps.pollInterval });
-
-  const serveMetrics = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const gzipOk = acceptsGzip(req.headers['accept-encoding']);
-    const scraped = await deps.scrape(gzipOk);
-    void reply.header('content-type', METRICS_CONTENT_TYPE).header('vary', 'Accept-Encoding');
-    void reply.header('cache-control', 'no-store');
-    if (scraped.gzip) void reply.header('content-encoding', 'gzip');
-    // The cached exposition is megabytes for a large organization: stream its chunks rather than copy
-    // them into one buffer per scrape.
-    void reply.header('content-length', scraped.length);
-    return reply.send(Readable.from(scraped.chunks));
-  };
-  app.get('/metrics', { onRequest: protect }, serveMetrics);
-  app.get('/metrics/', { onRequest: protect }, serveMetrics);
-  app.get('/', { onRequest: protect }, async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(landingPage),
-  );
-  app.get('/healthz', async (_req, reply) => {
-    const r = deps.readiness();
-    void reply.header('cache-control', 'no-store');
-    if (r.ready) {
-      return reply
-        .code(200)
-        .send({ status: 'ok', lastSuccess: r.lastSuccess ?? null, collectors: r.collectors });
-    }
-    return reply
-      .code(503)
-      .send({ status: 'unavailable', reason: r.reason ?? 'not ready', collectors: r.collectors });
-  });
-  app.get('/livez', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+  const protect = await registerBasicAuth(app, auth);
+  addToolkitHooks(app, live, limiter);
+  if (log.isLevelEnabled('debug')) addRequestLog(app, log, limits.maxLoggedUrlLength);
+  setErrorHandlers(app, { onAuthFailure: deps.onAuthFailure, maxLoggedUrlLength: limits.maxLoggedUrlLength });
+  await app.register(metricsRoutes, { scrape: deps.scrape, protect });
+  await app.register(landingRoutes, { version: deps.version, pollInterval: deps.pollInterval, protect });
+  await app.register(healthRoutes, { readiness: deps.readiness });
 
   await app.ready();
   const protocol = tls ? 'https' : 'http';
@@ -296,7 +169,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
           url,
           tls: Boolean(tls),
           clientAuth: tls?.clientAuthType,
-          basicAuth: authRequired,
+          basicAuth: auth.required,
           bcryptUsers: auth.bcryptUsers()?.size ?? 0,
           rateLimit: webConfig?.rateLimit,
         },
@@ -320,31 +193,42 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
   };
 }
 
+/**
+ * The web config file's response headers on every answer, and its rate limit on all but the health
+ * endpoints. Added only when there is a web config file: each hook costs every scrape a promise.
+ */
+function addToolkitHooks(
+  app: FastifyInstance,
+  live: LiveWebConfig | undefined,
+  limiter: TokenBucket | undefined,
+): void {
+  if (live === undefined && limiter === undefined) return;
+  app.addHook('onRequest', async (req, reply) => {
+    for (const [name, value] of live?.headers() ?? []) void reply.header(name, value);
+    if (limiter && !HEALTH_PATHS.includes(routePath(req)) && !limiter.tryTake()) {
+      return reply.code(429).type('application/json').send({ error: 'too many requests' });
+    }
+    return undefined;
+  });
+}
+
+/** One debug line per request (no headers), only when debug logging is on. */
+function addRequestLog(app: FastifyInstance, log: Logger, maxUrlLength: number): void {
+  app.addHook('onResponse', async (req, reply) => {
+    log.debug(
+      {
+        method: req.method,
+        url: truncate(req.url, maxUrlLength),
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        remoteAddress: req.socket.remoteAddress,
+      },
+      'request served',
+    );
+  });
+}
+
 function routePath(req: FastifyRequest): string {
   const q = req.url.indexOf('?');
   return q === -1 ? req.url : req.url.slice(0, q);
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
-}
-
-/**
- * Answers protocol-level errors (malformed request, header overflow, timeouts) with a fixed body. Replaces
- * Fastify's default, which logs the error object including Node's `rawPacket`: the raw request bytes, which
- * may hold an Authorization header.
- */
-function clientError(log: Logger, err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  let status = 400;
-  if (err.code === 'HPE_HEADER_OVERFLOW') status = 431;
-  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408;
-  log.debug({ code: err.code, status }, 'client error');
-  if (socket.writable) {
-    const body = JSON.stringify({ error: (STATUS_CODES[status] ?? 'error').toLowerCase() });
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy();
 }

@@ -50,6 +50,42 @@ export function renderFamilies(families: Family[]): string {
 /** Samples rendered between two yields to the event loop. */
 const SLICE = 2000;
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Bytes of a chunk that one family's rendering fills before it starts the next. */
+const CHUNK = 256 * 1024;
+
+/**
+ * One family as UTF-8 bytes, rendered in slices with a yield to the event loop between them (like
+ * `renderFamiliesSliced`). Each sample's line is written into a byte chunk as soon as it is made: no string
+ * of the family or of a slice is built, so its garbage is one short line at a time.
+ */
+export async function renderFamilyBytes(family: Family): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let chunk = Buffer.allocUnsafe(CHUNK);
+  let used = 0;
+  const write = (line: string): void => {
+    // A UTF-8 byte count at most three times the UTF-16 length: room for the line, or a new chunk.
+    if (used + line.length * 3 > chunk.length) {
+      chunks.push(chunk.subarray(0, used));
+      chunk = Buffer.allocUnsafe(Math.max(CHUNK, line.length * 3));
+      used = 0;
+    }
+    used += chunk.write(line, used, 'utf8');
+  };
+  write(header(family));
+  let inSlice = 0;
+  for (const s of family.samples) {
+    write(renderSample(s));
+    if (++inSlice >= SLICE) {
+      inSlice = 0;
+      await nextTurn();
+    }
+  }
+  chunks.push(chunk.subarray(0, used));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
 /**
  * The same text as `renderFamilies`, rendered in slices with a yield to the event loop between them: a
  * large organization's exposition takes tens of milliseconds to render, and scrapes of the previous
@@ -64,7 +100,7 @@ export async function renderFamiliesSliced(families: Family[]): Promise<string> 
       text += renderSample(s);
       if (++sinceYield >= SLICE) {
         sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
     }
     parts.push(text);

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestObservation } from '../sentry/request.js';
+import { CachedRendering } from './rendering.js';
+import type { Rendered, RenderedSource } from './rendering.js';
 
 /**
  * prom-client's default Node.js gauges whose names end in `_total`, which `promtool check metrics`
@@ -13,10 +15,12 @@ const LINT_FAILING_DEFAULTS = [
 ];
 
 /**
- * The exporter's own metrics (prefix `sentry_exporter_`) plus process metrics. Small and always current:
- * rendered at each scrape, unlike the Sentry families, which are rendered once per cycle.
+ * The exporter's own metrics (prefix `sentry_exporter_`) plus process metrics, kept where the collection
+ * runs. Small, but reading the process metrics costs a few system calls: a rendering is served for up to a
+ * second (`current`), and `invalidate` (called when a collector run or a cycle ends) makes the next one
+ * render afresh, so what a run changed shows at once.
  */
-export class SelfMetrics {
+export class SelfMetrics implements RenderedSource {
   readonly registry = new Registry();
   readonly up: Gauge;
   readonly collectionDuration: Gauge<'collector'>;
@@ -29,12 +33,17 @@ export class SelfMetrics {
   readonly apiRequests: Counter<'endpoint' | 'code'>;
   /** Registered at the first Sentry answer that carries the header: until then there is nothing to say. */
   private rateLimitRemaining: Gauge | undefined;
-  readonly authFailures: Counter;
   readonly tokenReloads: Counter;
   readonly duplicateItems: Counter<'endpoint'>;
   readonly skippedItems: Counter<'endpoint'>;
+  private readonly rendering: CachedRendering;
 
-  constructor(opts: { pollInterval: number; version: string }) {
+  constructor(opts: {
+    pollInterval: number;
+    version: string;
+    /** How long a rendering is served (default SELF_METRICS_MAX_AGE_MS). */
+    maxAgeMs?: number;
+  }) {
     const every = `Updated by the background collection, every ${opts.pollInterval}s.`;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -114,14 +123,19 @@ export class SelfMetrics {
       labelNames: ['endpoint'],
       registers,
     });
-    this.authFailures = new Counter({
-      name: 'sentry_exporter_auth_failures_total',
-      help: 'Requests to the exporter rejected for missing or wrong credentials.',
-      registers,
-    });
     this.cyclesSkipped.inc(0);
-    this.authFailures.inc(0);
     this.tokenReloads.inc(0);
+    this.rendering = new CachedRendering(() => this.registry.metrics(), opts.maxAgeMs);
+  }
+
+  /** Makes the next `current()` render afresh (a rendering already under way is not reused). */
+  invalidate(): void {
+    this.rendering.invalidate();
+  }
+
+  /** The self-metrics as text and gzip member, rendered at most once per `maxAgeMs`. */
+  current(): Promise<Rendered> {
+    return this.rendering.current();
   }
 
   /** Feeds the Sentry client's per-request reports into the counters. */

@@ -1,13 +1,12 @@
 import { promisify } from 'node:util';
-import { gzip as gzipCallback, gzipSync } from 'node:zlib';
-import type { SelfMetrics } from './self-metrics.js';
+import { gunzip as gunzipCallback, gunzipSync } from 'node:zlib';
+import type { RenderedSource } from './rendering.js';
 
-const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
 
 /**
- * The body for one scrape: pre-rendered byte chunks (the cached sections, then the small self-metrics),
- * gzip-encoded when the scraper accepts it. The server writes the chunks as they are, so a scrape never
- * copies the cached exposition.
+ * The body for one scrape: pre-rendered byte chunks, gzip-encoded when the scraper accepts it. The server
+ * sends a single chunk as it is and streams several.
  */
 export class ScrapeBody {
   constructor(
@@ -19,54 +18,67 @@ export class ScrapeBody {
     return this.chunks.reduce((sum, c) => sum + c.length, 0);
   }
 
-  /** All bytes in one buffer: a copy, for tests and tools; the server streams `chunks`. */
+  /** All bytes in one buffer (the chunk itself when there is one). */
   get body(): Buffer {
-    return Buffer.concat(this.chunks);
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
   }
 }
 
-/** One collector's part of the exposition, as text and as its own gzip member. */
-interface Section {
-  text: Buffer;
-  gzip: Buffer;
+/** The published sections in exposition order, swapped in one assignment. */
+interface Published {
+  gzip: Buffer[];
+  generation: number;
 }
 
-/** The published state: sections in exposition order, swapped in one assignment. */
-interface Published {
-  text: Buffer[];
-  gzip: Buffer[];
+/** A whole body as last built, and what it was built from. */
+interface Body {
+  published: number;
+  self: number[];
+  bytes: Buffer;
 }
 
 /**
- * The last complete exposition of the Sentry families, one section per collector. A collector publishes
- * its section as soon as its run is done; the reference to the whole is swapped in one assignment, so a
- * scrape sees a section either before or after an update, never half of one. A collector that failed keeps
- * its last good section.
+ * What /metrics serves: the last complete section of each collector (gzip members, as SectionRenderer
+ * produced them) and, after them, the exporter's own metrics. A collector publishes its section as soon as
+ * it has values; the reference to the whole is swapped in one assignment, so a scrape sees a section either
+ * before or after an update, never half of one. A collector that failed keeps its last good section.
  *
- * With gzip, each section is its own gzip member; concatenated members are one valid gzip stream (RFC 1952
- * §2.2), so a section is compressed once when it changes, not once per scrape, and an update of one section
- * does not recompress the others.
+ * A scrape is answered with one buffer: the sections and the self-metrics (each rendered at most once a
+ * second) concatenated once per change, so that serving a scrape costs no rendering, no compression and no
+ * copy. Only gzip members are kept (a large organization's exposition is megabytes, its gzip a tenth of
+ * that, and scrapers ask for gzip): a plain scrape's body is decompressed from them, off the event loop,
+ * and kept until the exposition changes.
  */
 export class Snapshot {
-  private readonly sections = new Map<string, Section>();
-  private published: Published = { text: [], gzip: [] };
+  private readonly sections = new Map<string, Buffer[]>();
+  private order: readonly string[] = [];
+  private published: Published = { gzip: [], generation: 0 };
   private publishedAt: number | undefined;
+  private gzipBody: Body | undefined;
+  private plainBody: Body | undefined;
 
-  constructor(
-    private readonly self: SelfMetrics,
-    /** Section names in exposition order; a section not listed goes last. */
-    private readonly order: readonly string[],
-  ) {}
+  /** `self`: the self-metrics, in exposition order after the sections. */
+  constructor(private readonly self: readonly RenderedSource[]) {}
 
-  /** Replaces one section and publishes the whole. */
-  async publish(name: string, text: string, now: number): Promise<void> {
-    const bytes = Buffer.from(text, 'utf8');
-    const section = { text: bytes, gzip: bytes.length === 0 ? Buffer.alloc(0) : await gzip(bytes) };
-    this.sections.set(name, section);
-    const names = [...this.sections.keys()].sort((a, b) => rank(this.order, a) - rank(this.order, b));
-    const parts = names.map((n) => this.sections.get(n)).filter((s): s is Section => s !== undefined);
-    this.published = { text: parts.map((s) => s.text), gzip: parts.map((s) => s.gzip) };
+  /** Section names in exposition order; a section not listed goes last. */
+  setOrder(order: readonly string[]): void {
+    this.order = order;
+    this.publish();
+  }
+
+  /** Replaces one section (its families' gzip members) and publishes the whole. */
+  setSection(name: string, parts: readonly Buffer[], now: number): void {
+    this.sections.set(name, [...parts]);
     this.publishedAt = now;
+    this.publish();
+  }
+
+  private publish(): void {
+    const names = [...this.sections.keys()].sort((a, b) => rank(this.order, a) - rank(this.order, b));
+    this.published = {
+      gzip: names.flatMap((n) => this.sections.get(n) ?? []),
+      generation: this.published.generation + 1,
+    };
   }
 
   /** When a section was last published (ms), if ever. */
@@ -76,15 +88,29 @@ export class Snapshot {
 
   /** The Sentry part as text, for tests and benchmarks. */
   get sentryText(): string {
-    return Buffer.concat(this.published.text).toString('utf8');
+    const zipped = Buffer.concat(this.published.gzip);
+    return zipped.length === 0 ? '' : gunzipSync(zipped).toString('utf8');
   }
 
   async scrape(acceptGzip: boolean): Promise<ScrapeBody> {
+    const self = await Promise.all(this.self.map((s) => s.current()));
     const current = this.published;
-    const selfText = Buffer.from(await this.self.render(), 'utf8');
-    if (!acceptGzip) return new ScrapeBody([...current.text, selfText], false);
-    // The self-metrics are a few KiB: compressing them here is cheaper than a trip to the thread pool.
-    return new ScrapeBody([...current.gzip, gzipSync(selfText)], true);
+    const generations = self.map((s) => s.generation);
+    const cached = acceptGzip ? this.gzipBody : this.plainBody;
+    if (cached?.published === current.generation && cached.self.every((g, i) => g === generations[i]))
+      return new ScrapeBody([cached.bytes], acceptGzip);
+    let bytes: Buffer;
+    if (acceptGzip) {
+      bytes = Buffer.concat([...current.gzip, ...self.map((s) => s.gzip)]);
+    } else {
+      const zipped = Buffer.concat(current.gzip);
+      const sentry = zipped.length === 0 ? zipped : await gunzip(zipped);
+      bytes = Buffer.concat([sentry, ...self.map((s) => s.text)]);
+    }
+    const body: Body = { published: current.generation, self: generations, bytes };
+    if (acceptGzip) this.gzipBody = body;
+    else this.plainBody = body;
+    return new ScrapeBody([body.bytes], acceptGzip);
   }
 }
 

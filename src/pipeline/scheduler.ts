@@ -6,10 +6,14 @@
 import type { Logger } from 'pino';
 import type { CollectorSet } from '../collectors/index.js';
 import type { Collector, ProjectInfo } from '../collectors/collector.js';
-import { renderFamiliesSliced } from '../metrics/exposition.js';
+import type { SectionRenderer } from '../metrics/section-renderer.js';
 import type { SelfMetrics } from '../metrics/self-metrics.js';
-import type { Snapshot } from '../metrics/snapshot.js';
 import { SentryApiError } from '../sentry/errors.js';
+import { ProgressPublisher } from './progress.js';
+import { readinessOf } from './readiness.js';
+import type { CollectorStatus, PipelineState, Readiness } from './readiness.js';
+
+export type { CollectorHealth, Readiness } from './readiness.js';
 
 export interface ScheduleOptions {
   /** SENTRY_POLL_INTERVAL, seconds: the cadence that readiness is measured against. */
@@ -29,7 +33,10 @@ export interface SchedulerDeps {
   requestStats: () => { requests: number; rateLimited: number };
   logger: Logger;
   self: SelfMetrics;
-  snapshot: Snapshot;
+  /** Renders what a collector publishes into its section of the exposition. */
+  sections: Pick<SectionRenderer, 'publishFamilies'>;
+  /** Called whenever what `state()` returns has changed. */
+  onChange?: () => void;
   /** Milliseconds since the epoch; tests may pass their own. */
   clock?: () => number;
 }
@@ -46,29 +53,14 @@ export interface CycleReport {
   ran: string[];
 }
 
-/** A collector as /healthz reports it. */
-export interface CollectorHealth {
-  /** Unix seconds of its last successful run, when there was one. */
-  lastSuccess?: number;
-  /** Its last run failed: the error, with endpoint, status and what to do. */
-  error?: string;
-}
-
-/** What /healthz reports. */
-export interface Readiness {
-  ready: boolean;
-  /** Short reason when not ready, e.g. `the project list has not been read yet`. */
-  reason?: string;
-  /** Unix seconds of the oldest fresh collector's last success, when ready. */
-  lastSuccess?: number;
-  /** Every collector, failing ones with their last error. */
-  collectors: Record<string, CollectorHealth>;
-}
-
 /** How long shutdown waits for running collectors before abandoning them. */
 const SHUTDOWN_GRACE_MS = 3000;
 /** First retry delay of a collector that has never succeeded; doubled per failure up to its interval. */
 const FIRST_RETRY_MS = 2000;
+/** Collectors due within this much of each other run in the same cycle. */
+const DUE_TOGETHER_MS = 50;
+/** Least time between two publishes of a running collector's progress. */
+const PROGRESS_GAP_MS = 1000;
 
 interface CollectorState {
   collector: Collector;
@@ -76,8 +68,10 @@ interface CollectorState {
   abort: AbortController | undefined;
   lastStart: number | undefined;
   lastEnd: number | undefined;
-  /** When its data was last published. */
+  /** When its last run succeeded (its final values published). */
   lastSuccess: number | undefined;
+  /** When values of it were last published: at the end of a run or as a run's progress. */
+  lastPublished: number | undefined;
   lastRunOk: boolean | undefined;
   /** Failures since the last success. */
   failures: number;
@@ -112,6 +106,7 @@ export class Scheduler {
       lastStart: undefined,
       lastEnd: undefined,
       lastSuccess: undefined,
+      lastPublished: undefined,
       lastRunOk: undefined,
       failures: 0,
       lastError: undefined,
@@ -227,13 +222,16 @@ export class Scheduler {
     const jobs: Array<Promise<void>> = [];
     for (const s of this.metrics) {
       if (this.projects === undefined) break;
-      const due = this.dueAt(s) <= now || forced(s);
+      // Collectors that started together come due a few milliseconds apart: they run together again.
+      const due = this.dueAt(s) <= now + DUE_TOGETHER_MS || forced(s);
       if (s.running !== undefined) {
         if (force) jobs.push(track(s, s.running));
       } else if (due) {
         jobs.push(track(s, this.run(s, cycle)));
       }
     }
+    // A collector that comes due while these run starts on time, not when they are done.
+    this.arm();
     await Promise.all(jobs);
 
     const after = this.deps.requestStats();
@@ -262,6 +260,7 @@ export class Scheduler {
         failed.length === 0 ? 'collection cycle done' : 'collection cycle done with errors',
       );
     }
+    self.invalidate();
     this.arm();
     return report;
   }
@@ -278,7 +277,7 @@ export class Scheduler {
   }
 
   private async execute(s: CollectorState, cycle: number): Promise<boolean> {
-    const { self, logger, snapshot, schedule } = this.deps;
+    const { self, logger, sections, schedule, onChange } = this.deps;
     const { collector } = s;
     const abort = new AbortController();
     s.abort = abort;
@@ -288,24 +287,39 @@ export class Scheduler {
     );
     const start = this.clock();
     s.lastStart = start;
+    const render = { legacy: schedule.legacy, now: new Date(start) };
+    const publish = async (rows: unknown): Promise<void> => {
+      const families = collector.render(rows, render);
+      if (families.length > 0) await sections.publishFamilies(collector.name, families, this.clock());
+      // Counted for readiness only once the values are published: /healthz never runs ahead of /metrics.
+      s.lastPublished = this.clock();
+      onChange?.();
+    };
+    const progress = new ProgressPublisher(publish, PROGRESS_GAP_MS, (err: unknown) =>
+      logger.warn(
+        { cycle, collector: collector.name, error: errorForLog(err) },
+        "publishing a collector's progress failed",
+      ),
+    );
+    let succeeded = false;
     try {
       const rows = await collector.collect({
         signal: abort.signal,
         now: start,
         projects: this.projects ?? [],
         logger,
+        publish: (partial) => progress.offer(partial),
       });
-      const families = collector.render(rows, { legacy: schedule.legacy, now: new Date(start) });
-      if (families.length > 0)
-        await snapshot.publish(collector.name, await renderFamiliesSliced(families), this.clock());
+      await progress.close(false);
+      await publish(rows);
       if (s === this.metadata) this.projects = rows as ProjectInfo[];
       const end = this.clock();
-      // Counted for readiness only once the values are published: /healthz never runs ahead of /metrics.
       s.lastSuccess = end;
       s.failures = 0;
       s.lastError = undefined;
       s.lastRunOk = true;
       self.lastSuccess.set({ collector: collector.name }, Math.floor(end / 1000));
+      succeeded = true;
       return true;
     } catch (err) {
       s.failures++;
@@ -315,18 +329,24 @@ export class Scheduler {
       // Logged once per collector and run.
       logger.error(
         { cycle, collector: collector.name, failures: s.failures, error: errorForLog(err, abort.signal) },
-        s.lastSuccess === undefined
-          ? `collector failed; it has no data yet and is retried in ${Math.round(retryDelayMs(s) / 1000)}s`
-          : 'collector failed; keeping its last good values',
+        s.lastSuccess !== undefined
+          ? 'collector failed; keeping its last good values'
+          : s.lastPublished === undefined
+            ? `collector failed; it has no data yet and is retried in ${Math.round(retryDelayMs(s) / 1000)}s`
+            : `collector failed; keeping the values it published so far, and retried in ${Math.round(retryDelayMs(s) / 1000)}s`,
       );
       return false;
     } finally {
       clearTimeout(deadline);
+      // A failed run keeps what it had published of its progress, and what was still waiting to be.
+      if (!succeeded) await progress.close(true);
       const end = this.clock();
       s.lastEnd = end;
       self.collectionDuration.set({ collector: collector.name }, (end - start) / 1000);
       this.scheduleNext(s, start, end);
       self.up.set(this.all().every((x) => x.lastRunOk === true) ? 1 : 0);
+      self.invalidate();
+      onChange?.();
     }
   }
 
@@ -344,49 +364,24 @@ export class Scheduler {
     }
   }
 
-  /**
-   * Ready once the project list has been read and at least one collector has fresh data: one collector
-   * that keeps failing (a token without the scope its endpoint needs, say) does not hold the pod unready;
-   * it shows in sentry_exporter_up, the error counters, and in the `collectors` part of the answer. Fresh:
-   * its last success is younger than SENTRY_READY_MAX_AGE. A collector slower than that (client keys,
-   * release health) counts only for a while after each run; the per-cycle ones carry readiness, so an
-   * unreachable Sentry turns /healthz 503 within SENTRY_READY_MAX_AGE.
-   */
+  /** What readiness is computed from (see readiness.ts). */
+  state(): PipelineState {
+    const status = (s: CollectorState): CollectorStatus => ({
+      name: s.collector.name,
+      ...(s.lastSuccess === undefined ? {} : { lastSuccess: s.lastSuccess }),
+      ...(s.lastPublished === undefined ? {} : { lastPublished: s.lastPublished }),
+      ...(s.lastRunOk === undefined ? {} : { lastRunOk: s.lastRunOk }),
+      ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+    });
+    return {
+      metadata: status(this.metadata),
+      metrics: this.metrics.map(status),
+      readyMaxAge: this.deps.schedule.readyMaxAge,
+    };
+  }
+
   readiness(): Readiness {
-    const { readyMaxAge } = this.deps.schedule;
-    const now = this.clock();
-    const collectors: Record<string, CollectorHealth> = {};
-    for (const s of this.all()) {
-      const health: CollectorHealth = {};
-      if (s.lastSuccess !== undefined) health.lastSuccess = Math.floor(s.lastSuccess / 1000);
-      if (s.lastRunOk === false && s.lastError !== undefined) health.error = s.lastError;
-      collectors[s.collector.name] = health;
-    }
-    if (this.metadata.lastSuccess === undefined) {
-      const error = this.metadata.lastError;
-      return {
-        ready: false,
-        reason: `the project list has not been read yet${error === undefined ? '' : `: ${error}`}`,
-        collectors,
-      };
-    }
-    const maxAgeMs = readyMaxAge * 1000;
-    const fresh = this.metrics.filter((s) => s.lastSuccess !== undefined && now - s.lastSuccess <= maxAgeMs);
-    if (this.metrics.length > 0 && fresh.length === 0) {
-      const ages = this.metrics
-        .filter((s) => s.lastSuccess !== undefined)
-        .map(
-          (s) =>
-            `${s.collector.name} data is ${Math.round((now - (s.lastSuccess ?? now)) / 1000)}s old (max ${readyMaxAge}s)`,
-        );
-      return {
-        ready: false,
-        reason: ages.length === 0 ? 'no collector has succeeded yet' : `no fresh data: ${ages.join('; ')}`,
-        collectors,
-      };
-    }
-    const oldest = Math.min(...fresh.map((s) => s.lastSuccess ?? now), this.metadata.lastSuccess);
-    return { ready: true, lastSuccess: Math.floor(oldest / 1000), collectors };
+    return readinessOf(this.state(), this.clock());
   }
 }
 

@@ -25,6 +25,11 @@ export interface IssueQuery {
   /** e.g. `14d`. */
   statsPeriod?: string;
   sort?: 'date' | 'new' | 'freq';
+  /**
+   * The per-issue `stats` time series: `''` leaves them out of the answer (the exporter reads none of them;
+   * they are most of an issue's JSON); omitted: Sentry's default, hourly points for 24h.
+   */
+  groupStatsPeriod?: '' | '24h' | '14d' | 'auto';
 }
 
 /** `GET /organizations/{org}/stats_v2/` parameters; the client always asks `field=sum(quantity)`. */
@@ -66,6 +71,15 @@ export interface SentryApi {
   listProjects(opts?: CallOptions): Promise<SentryProject[]>;
   listProjectEnvironments(projectSlug: string, opts?: CallOptions): Promise<SentryEnvironment[]>;
   listIssues(query: IssueQuery, opts?: CallOptions): Promise<SentryIssue[]>;
+  /**
+   * The same issues as `listIssues`, handed to `onPage` one page at a time as they arrive (each call awaited
+   * before the next page is asked for), so that a collector can aggregate them without holding them all.
+   */
+  forEachIssuePage(
+    query: IssueQuery,
+    onPage: (issues: SentryIssue[]) => void | Promise<void>,
+    opts?: CallOptions,
+  ): Promise<void>;
   listProjectKeys(projectSlug: string, opts?: CallOptions): Promise<SentryProjectKey[]>;
   /** `GET /organizations/{org}/project-keys/`: every project's keys in one paginated list. */
   listOrganizationProjectKeys(opts?: CallOptions): Promise<Array<SentryProjectKey & { projectId: string }>>;

@@ -181,35 +181,49 @@ class SentryClientImpl implements SentryClient {
    * deduplicated by id.
    */
   async listIssues(query: IssueQuery, opts: CallOptions = {}): Promise<SentryIssue[]> {
+    const issues: SentryIssue[] = [];
+    await this.forEachIssuePage(
+      query,
+      (page) => {
+        for (const issue of page) issues.push(issue);
+      },
+      opts,
+    );
+    return issues;
+  }
+
+  async forEachIssuePage(
+    query: IssueQuery,
+    onPage: (issues: SentryIssue[]) => void | Promise<void>,
+    opts: CallOptions = {},
+  ): Promise<void> {
     const path = `organizations/${this.#orgPath}/issues/`;
     const params: Array<[string, string]> = [
       ['limit', String(PAGE_SIZE)],
       ['query', query.query],
     ];
     if (query.statsPeriod !== undefined) params.push(['statsPeriod', query.statsPeriod]);
+    if (query.groupStatsPeriod !== undefined) params.push(['groupStatsPeriod', query.groupStatsPeriod]);
     if (query.sort !== undefined) params.push(['sort', query.sort]);
     const environment: Array<[string, string]> =
       query.environment === undefined ? [] : [['environment', query.environment]];
     const ids = query.projectIds ?? [];
-    const list = (projects: readonly string[]): Promise<SentryIssue[]> =>
-      this.#requests.list(
+    const walk = (projects: readonly string[]): Promise<void> =>
+      this.#requests.forEachPage(
         ENDPOINTS.issues,
         path,
         [...params, ...projects.map((id): [string, string] => ['project', id]), ...environment],
         parseIssues,
+        onPage,
         opts,
         (issue) => issue.id,
       );
-    if (ids.length === 0) return list(['-1']);
+    if (ids.length === 0) return walk(['-1']);
     // The longest URL a group gets: its parameters, the project list, and a cursor of the next pages.
     const fixed =
       new URL(`${path}?${new URLSearchParams([...params, ...environment]).toString()}`, this.#baseUrl).href
         .length + CURSOR_ALLOWANCE;
-    const issues: SentryIssue[] = [];
-    for (const group of splitByUrlLength(fixed, 'project', ids, URL_BUDGET_BYTES)) {
-      for (const issue of await list(group)) issues.push(issue);
-    }
-    return issues;
+    for (const group of splitByUrlLength(fixed, 'project', ids, URL_BUDGET_BYTES)) await walk(group);
   }
 
   listProjectKeys(projectSlug: string, opts: CallOptions = {}): Promise<SentryProjectKey[]> {

@@ -239,6 +239,35 @@ export class Requester {
     key?: (item: T) => string,
   ): Promise<T[]> {
     const items: T[] = [];
+    await this.forEachPage(
+      endpoint,
+      path,
+      params,
+      parse,
+      (page) => {
+        for (const item of page) items.push(item);
+      },
+      opts,
+      key,
+    );
+    return items;
+  }
+
+  /**
+   * The walk of `list`, with the same bounds, handing each page's new items to `onPage` as the page arrives
+   * (and waiting for it) instead of gathering them: the caller can aggregate a long list without holding
+   * all of it.
+   */
+  async forEachPage<T>(
+    endpoint: EndpointTemplate,
+    path: string,
+    params: Array<[string, string]>,
+    parse: (ctx: ParseContext, json: unknown) => T[],
+    onPage: (items: T[]) => void | Promise<void>,
+    opts: CallOptions,
+    key?: (item: T) => string,
+  ): Promise<void> {
+    let listed = 0;
     const keys = key === undefined ? undefined : new Set<string>();
     const cursors = new Set<string>();
     const budget = opts.budget ?? new ItemBudget();
@@ -256,20 +285,20 @@ export class Requester {
         };
       }
       const answer = await this.#fetch(endpoint, url, opts);
-      let fresh = 0;
-      let repeated = 0;
-      for (const item of this.#parsed(() => parse(ctx, answer.json))) {
-        if (keys !== undefined && key !== undefined) {
+      const parsed = this.#parsed(() => parse(ctx, answer.json));
+      let items = parsed;
+      if (keys !== undefined && key !== undefined) {
+        items = [];
+        for (const item of parsed) {
           const k = key(item);
-          if (keys.has(k)) {
-            repeated++;
-            continue;
-          }
+          if (keys.has(k)) continue;
           keys.add(k);
+          items.push(item);
         }
-        items.push(item);
-        fresh++;
       }
+      const fresh = items.length;
+      const repeated = parsed.length - fresh;
+      listed += fresh;
       budget.used += fresh;
       if (repeated > 0) {
         this.#onDuplicates?.(endpoint, repeated);
@@ -278,16 +307,17 @@ export class Requester {
           'Sentry listed items again on a later page (the list shifted while paged); dropped',
         );
       }
+      await onPage(items);
       if (hits === undefined && answer.hits !== undefined) {
         const bound = hitsBound(answer.hits, answer.maxHits);
         if (bound !== undefined) hits = { hits: answer.hits, bound };
       }
       idle = fresh === 0 ? idle + 1 : 0;
       const next = nextPage(answer.link);
-      if (next.kind === 'none') return items;
+      if (next.kind === 'none') return;
       const problem = this.#walkProblem(next, cursors, {
         page,
-        items: items.length,
+        items: listed,
         runItems: budget.used,
         idle,
         hits,

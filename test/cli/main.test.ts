@@ -123,6 +123,12 @@ test('serves self-metrics before the first cycle, then Sentry data; SIGTERM exit
       async () => /^sentry_issues_bucket\{/m.test(await (await fetch(`${url}/metrics`)).text()),
       30_000,
     );
+    // The issue windows are published before the run has looked up every open issue's release.
+    await waitUntil(
+      'the whole first cycle',
+      async () => collected().includes('"msg":"collection cycle done"'),
+      30_000,
+    );
 
     child.kill('SIGTERM');
     const started = Date.now();

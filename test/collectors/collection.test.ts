@@ -288,7 +288,7 @@ test('/healthz turns ready only once a collector has published: never ahead of /
         monitors: 'sentry_monitor_status',
       };
       const fresh = Object.entries(readiness.collectors).filter(
-        ([name, c]) => c.lastSuccess !== undefined && family[name] !== undefined,
+        ([name, c]) => c.lastPublished !== undefined && family[name] !== undefined,
       );
       assert.ok(fresh.length > 0, 'ready with a collector that has published');
       for (const [name] of fresh) {

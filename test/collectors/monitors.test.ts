@@ -494,11 +494,19 @@ test('a token refused on monitors: /healthz stays 200 and names the scope; the o
     assert.equal(got.monitors.size, 0, 'no monitor series without an answer');
     assert.deepEqual(got.buckets, want.buckets);
     assert.deepEqual(got.events, want.events);
-    const rows = parseExposition(text);
-    assert.ok(
-      (rows.find(
+    // The self-metrics are rendered at most once a second: poll until they show the failure.
+    const monitorErrors = (body: string) =>
+      parseExposition(body).find(
         (r) => r.name === 'sentry_exporter_collection_errors_total' && r.labels.collector === 'monitors',
-      )?.value ?? 0) >= 1,
+      )?.value ?? 0;
+    let errors = monitorErrors(text);
+    for (let i = 0; i < 100 && errors < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      errors = monitorErrors(await (await fetch(`${exporter.url}/metrics`)).text());
+    }
+    assert.ok(
+      errors >= 1,
+      'sentry_exporter_collection_errors_total{collector="monitors"} counts the failure',
     );
   } finally {
     await exporter.stop();

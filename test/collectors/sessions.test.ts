@@ -89,7 +89,7 @@ for (const mode of ['sentry.io', 'self-hosted'] as SimMode[]) {
         SENTRY_RELEASE_HEALTH_RELEASES: '1',
       },
       'info',
-      clock,
+      clock(),
     );
     try {
       const first = await exporter.scheduler.runCycle();
@@ -153,7 +153,7 @@ test('LONG (about a minute): 1,000 projects × 5 environments: still exact for e
       SENTRY_RELEASE_HEALTH_RELEASES: '2',
     },
     'info',
-    clock,
+    clock(),
   );
   try {
     const first = await exporter.scheduler.runCycle();

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { startExporter } from '../../src/app.js';
 import type { Exporter } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { REDACT_PATHS } from '../../src/log.js';
+import { REDACT_CENSOR, REDACT_PATHS } from '../../src/log.js';
 import type { SentrySimulator } from '../../sim/index.js';
 
 /** A pino logger that writes JSON lines into memory, with the production redaction. */
@@ -16,7 +16,7 @@ export function memoryLogger(level = 'info'): { logger: Logger; lines: () => str
       cb();
     },
   });
-  const logger = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+  const logger = pino({ level, redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR } }, sink);
   return { logger, lines: () => text };
 }
 
@@ -25,8 +25,11 @@ export async function startExporterAgainst(
   sim: SentrySimulator,
   env: NodeJS.ProcessEnv = {},
   level = 'info',
-  /** The exporter's clock for its data (the scheduler's); Date.now by default. */
-  clock?: () => number,
+  /**
+   * What the exporter's clock for its data reads now (it then runs at the wall clock's pace); the wall
+   * clock by default.
+   */
+  now?: number,
 ): Promise<{ exporter: Exporter; logs: () => string }> {
   const config = loadConfig({
     env: {
@@ -41,7 +44,11 @@ export async function startExporterAgainst(
     },
   });
   const { logger, lines } = memoryLogger(level);
-  const exporter = await startExporter(config, logger, clock === undefined ? {} : { clock });
+  const exporter = await startExporter(
+    config,
+    logger,
+    now === undefined ? {} : { clockOffsetMs: now - Date.now() },
+  );
   return { exporter, logs: lines };
 }
 

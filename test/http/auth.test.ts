@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AUTH_REALM, createHttpServer } from '../../src/http/server.js';
+import { AUTH_REALM } from '../../src/http/auth.js';
+import { createHttpServer } from '../../src/http/server.js';
 import type { HttpServer } from '../../src/http/server.js';
 import { basic, makeDeps, METRICS_TEXT, request } from './helpers.js';
 import type { Response } from './helpers.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { createHttpServer, METRICS_CONTENT_TYPE } from '../../src/http/server.js';
+import { METRICS_CONTENT_TYPE } from '../../src/http/routes/metrics.js';
+import { createHttpServer } from '../../src/http/server.js';
 import type { HttpServer } from '../../src/http/server.js';
 import { makeDeps, METRICS_TEXT, request } from './helpers.js';
 

@@ -13,6 +13,7 @@ import type { ReleaseHealthData } from '../../src/collectors/sessions.js';
 import { loadConfig } from '../../src/config/load.js';
 import { renderFamilies, renderFamiliesSliced } from '../../src/metrics/exposition.js';
 import { SelfMetrics } from '../../src/metrics/self-metrics.js';
+import { ServingMetrics } from '../../src/metrics/serving-metrics.js';
 import { createSentryClient } from '../../src/sentry/client.js';
 import { PROMTOOL, testNeeding } from '../helpers/tools.js';
 
@@ -286,7 +287,11 @@ promtoolTest(
     self.tokenReloads.inc();
     self.duplicateItems.inc({ endpoint: '/organizations/{org}/issues/' }, 20);
     self.skippedItems.inc({ endpoint: '/organizations/{org}/issues/' });
-    const full = render({ legacy: false }) + (await self.render());
+    const serving = new ServingMetrics();
+    serving.authFailed();
+    const full =
+      render({ legacy: false }) + (await self.render()) + (await serving.current()).text.toString();
+    serving.close();
     const check = (input: string) => spawnSync('promtool', ['check', 'metrics'], { input, encoding: 'utf8' });
     const strict = check(full);
     if (strict.error) throw strict.error;

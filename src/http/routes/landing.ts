@@ -1,3 +1,5 @@
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+
 export interface LandingPageInfo {
   version: string;
   /** Seconds between collection cycles. */
@@ -27,10 +29,21 @@ export function renderLandingPage(info: LandingPageInfo): string {
 <p>Version <code>${version}</code>. Sentry is polled in the background every ${interval}&nbsp;s; scrapes are served from the last completed poll.</p>
 <ul>
 <li><a href="metrics">/metrics</a> &mdash; metrics in the Prometheus text format</li>
-<li><a href="healthz">/healthz</a> &mdash; readiness (503 until data is fresh)</li>
+<li><a href="healthz">/healthz</a> &mdash; readiness, and the state of every collector</li>
 <li><a href="livez">/livez</a> &mdash; liveness</li>
 </ul>
 </body>
 </html>
 `;
+}
+
+/** `/`: the landing page, behind the same credentials as `/metrics`. */
+export async function landingRoutes(
+  app: FastifyInstance,
+  opts: LandingPageInfo & { protect: onRequestHookHandler[] },
+): Promise<void> {
+  const page = renderLandingPage(opts);
+  app.get('/', { onRequest: opts.protect }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page),
+  );
 }

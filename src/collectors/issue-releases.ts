@@ -1,0 +1,111 @@
+import type { SentryApi } from '../sentry/api.js';
+import { SentryApiError } from '../sentry/errors.js';
+import { allOrNothing } from './all-or-nothing.js';
+
+/** An open issue in one environment: one `sentry_open_issue_events` series, one current release. */
+export interface ReleaseTarget {
+  issueId: string;
+  project: string;
+  environment: string | null;
+}
+
+interface Entry {
+  release: string | null;
+  fetchedAt: number;
+}
+
+export interface ReleaseCacheOptions {
+  api: SentryApi;
+  /** How long an answer is fresh (SENTRY_METADATA_INTERVAL), ms. */
+  ttlMs: number;
+  /** How often the collector runs (SENTRY_POLL_INTERVAL), ms: sets how many stale answers a run refreshes. */
+  intervalMs: number;
+  /** Lookups under way at a time. */
+  concurrency: number;
+}
+
+/**
+ * The current release of each open issue in its environment (`GET .../issues/{id}/current-release/`, one
+ * request per series), remembered across runs. It rarely changes, so an answer is fresh for
+ * SENTRY_METADATA_INTERVAL; a steady run asks only about series it has not seen before.
+ *
+ * Progress is never thrown away: each answer is kept as soon as it arrives, so a run abandoned at its deadline
+ * leaves its answers to the next one, and a first run longer than the deadline still converges. A stale answer
+ * is still served while it is refreshed (the series never disappears or changes to a placeholder), and a run
+ * refreshes only its share of the stale answers (as many as expire per poll interval on average), so the
+ * answers fetched together at start-up do not all come due in the same run again.
+ */
+export class ReleaseCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly opts: ReleaseCacheOptions) {}
+
+  /** Answers kept (for tests and self-checks). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Resolves the release of every target, in the order given (newest issues first): what is known is
+   * reported at once through `onKnown`, the rest as each answer arrives. Answers for series that are no longer
+   * targets are forgotten. An issue gone from Sentry since the listing (404) is reported as `null` and not
+   * kept. Rejects with the first failed lookup (after the client's retries) or when `signal` fires; the
+   * answers that arrived until then are kept.
+   */
+  async resolve(
+    targets: readonly ReleaseTarget[],
+    now: number,
+    signal: AbortSignal,
+    onKnown: (index: number, release: string | null) => void,
+  ): Promise<{ vanished: string[]; lookups: number }> {
+    const keys = targets.map(releaseKey);
+    const wanted = new Set(keys);
+    for (const key of this.entries.keys()) if (!wanted.has(key)) this.entries.delete(key);
+
+    const missing: number[] = [];
+    const stale: number[] = [];
+    targets.forEach((_, i) => {
+      const entry = this.entries.get(keys[i]!);
+      if (entry === undefined) {
+        missing.push(i);
+        return;
+      }
+      onKnown(i, entry.release);
+      if (now - entry.fetchedAt >= this.opts.ttlMs) stale.push(i);
+    });
+    const share = Math.ceil((targets.length * this.opts.intervalMs) / Math.max(1, this.opts.ttlMs));
+    const fetchedAt = (i: number) => this.entries.get(keys[i]!)?.fetchedAt ?? 0;
+    const refresh = stale.sort((a, b) => fetchedAt(a) - fetchedAt(b) || a - b).slice(0, Math.max(1, share));
+
+    const vanished = new Set<string>();
+    const work = [...missing, ...refresh];
+    await allOrNothing(
+      work,
+      signal,
+      async (i, linked) => {
+        const target = targets[i]!;
+        let release: string | null;
+        try {
+          release = await this.opts.api.getCurrentRelease(target.issueId, target.environment ?? undefined, {
+            signal: linked,
+            project: target.project,
+          });
+        } catch (err) {
+          // Deleted or merged in Sentry since the listing: no release this run (not kept), not a failure.
+          if (!(err instanceof SentryApiError && err.status === 404)) throw err;
+          vanished.add(target.issueId);
+          onKnown(i, null);
+          return;
+        }
+        this.entries.set(keys[i]!, { release, fetchedAt: now });
+        onKnown(i, release);
+      },
+      this.opts.concurrency,
+    );
+    return { vanished: [...vanished], lookups: work.length };
+  }
+}
+
+function releaseKey(t: ReleaseTarget): string {
+  return `${t.issueId}\u0000${t.environment ?? ''}`;
+}

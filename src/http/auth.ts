@@ -1,0 +1,62 @@
+/**
+ * Basic auth for `/metrics` and `/`: the Python exporter's user and password from the environment, the web
+ * config file's bcrypt users, or both (either is accepted). Health endpoints never ask for credentials.
+ */
+import fastifyBasicAuth from '@fastify/basic-auth';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { HttpDeps } from './deps.js';
+import { StaticCredentials } from './static-credentials.js';
+import type { BcryptUsers } from './toolkit/bcrypt-users.js';
+
+/** Realm sent in `WWW-Authenticate` on every 401. */
+export const AUTH_REALM = 'sentry-prometheus-exporter';
+export const WWW_AUTHENTICATE = `Basic realm="${AUTH_REALM}"`;
+
+/** Basic-auth checks in force; either set of credentials is accepted. */
+export interface Authenticator {
+  staticCredentials: StaticCredentials | undefined;
+  /** The web config's users, as they are now (the file is followed while the exporter runs). */
+  bcryptUsers: () => BcryptUsers | undefined;
+  /** True when any credentials are configured. */
+  required: boolean;
+}
+
+export function buildAuthenticator(
+  basicAuth: HttpDeps['config']['basicAuth'],
+  bcryptUsers: () => BcryptUsers | undefined,
+): Authenticator {
+  const { enabled, user, pass } = basicAuth;
+  if (enabled && (user === '' || pass === '')) {
+    throw new Error(
+      'basic auth is enabled (SENTRY_EXPORTER_BASIC_AUTH) but SENTRY_EXPORTER_BASIC_AUTH_USER or _PASS is empty',
+    );
+  }
+  const staticCredentials = enabled ? new StaticCredentials(user, pass) : undefined;
+  return {
+    staticCredentials,
+    bcryptUsers,
+    required: staticCredentials !== undefined || bcryptUsers() !== undefined,
+  };
+}
+
+/**
+ * Registers the basic-auth check on the root instance and returns the hooks a protected route lists (none
+ * when no credentials are configured). A failure is thrown as a 401 for the error handler, which answers
+ * every failure identically.
+ */
+export async function registerBasicAuth(
+  app: FastifyInstance,
+  auth: Authenticator,
+): Promise<onRequestHookHandler[]> {
+  await app.register(fastifyBasicAuth, {
+    authenticate: false, // WWW-Authenticate is set by the error handler, identical for every failure
+    validate: async (user: string, pass: string) => {
+      // Static first: it is cheap, and the bcrypt cache makes the second check cheap on repeat scrapes too.
+      if (auth.staticCredentials?.matches(user, pass)) return;
+      const users = auth.bcryptUsers();
+      if (users && (await users.verify(user, pass))) return;
+      throw new Error('invalid credentials');
+    },
+  });
+  return auth.required ? [app.basicAuth] : [];
+}

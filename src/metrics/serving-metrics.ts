@@ -1,0 +1,77 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
+import { renderFamilies } from './exposition.js';
+import { CachedRendering } from './rendering.js';
+import type { Rendered, RenderedSource } from './rendering.js';
+
+/** The window the event-loop delay percentile is taken over. */
+const EVENT_LOOP_WINDOW_MS = 60_000;
+
+/**
+ * The metrics of the thread that serves HTTP (the collection runs in a thread of its own, see
+ * src/pipeline/thread.ts): how long a scrape may wait behind other work, and refused scrapers. They come
+ * last in the exposition. Two families, written with the exposition writer: this thread does not load
+ * prom-client.
+ */
+export class ServingMetrics implements RenderedSource {
+  private authFailures = 0;
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private loopWindowStart = performance.now();
+  /** p99 of the last complete window, once there is one. */
+  private loopLastP99: number | undefined;
+  private readonly rendering: CachedRendering;
+
+  constructor(opts: { maxAgeMs?: number } = {}) {
+    this.loopDelay.enable();
+    this.rendering = new CachedRendering(() => Promise.resolve(this.render()), opts.maxAgeMs);
+  }
+
+  /** Nanoseconds; the last complete minute's figure, or the current minute's before one is complete. */
+  private eventLoopDelayP99(): number {
+    const now = performance.now();
+    if (now - this.loopWindowStart >= EVENT_LOOP_WINDOW_MS) {
+      this.loopLastP99 = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) : 0;
+      this.loopDelay.reset();
+      this.loopWindowStart = now;
+    }
+    return this.loopLastP99 ?? (this.loopDelay.count > 0 ? this.loopDelay.percentile(99) : 0);
+  }
+
+  private render(): string {
+    return renderFamilies([
+      {
+        name: 'sentry_exporter_event_loop_delay_p99_seconds',
+        help: 'The 99th percentile of the event-loop delay of the thread that serves /metrics, over the last minute: how long a scrape may wait behind other work.',
+        type: 'gauge',
+        samples: [
+          {
+            name: 'sentry_exporter_event_loop_delay_p99_seconds',
+            labels: [],
+            value: this.eventLoopDelayP99() / 1e9,
+          },
+        ],
+      },
+      {
+        name: 'sentry_exporter_auth_failures_total',
+        help: 'Requests to the exporter rejected for missing or wrong credentials.',
+        type: 'counter',
+        samples: [{ name: 'sentry_exporter_auth_failures_total', labels: [], value: this.authFailures }],
+      },
+    ]);
+  }
+
+  /** A scraper was refused: counted, and shown at the next scrape. */
+  authFailed(): void {
+    this.authFailures++;
+    this.rendering.invalidate();
+  }
+
+  current(): Promise<Rendered> {
+    return this.rendering.current();
+  }
+
+  /** Stops measuring the event loop (the exporter is shutting down). */
+  close(): void {
+    this.loopDelay.disable();
+  }
+}

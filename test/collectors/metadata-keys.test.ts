@@ -1,0 +1,178 @@
+/**
+ * The metadata collector (the project list) and the client-key rate limits against small, explicit Sentry
+ * answers, with every expected value written out by hand.
+ *
+ * From Sentry's code (docs/sentry-api.md, Part 1): a project summary's `environments` lists the names of its
+ * visible environments (src/sentry/api/serializers/models/project.py, ProjectSummarySerializer; older servers
+ * leave it out, and the project's environments endpoint answers instead); a client key's `rateLimit` is null or
+ * `{window, count}` with the window in seconds, `projectId` an integer
+ * (src/sentry/api/serializers/models/project_key.py); the organization keys list is new in December 2025, so
+ * older servers answer 404 there (src/sentry/api/endpoints/organization_project_keys.py).
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, test } from 'node:test';
+import pino from 'pino';
+import type { Collector, ProjectInfo } from '../../src/collectors/collector.js';
+import { createCollectors } from '../../src/collectors/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import { renderFamilies } from '../../src/metrics/exposition.js';
+import { createSentryClient } from '../../src/sentry/client.js';
+import { parseExposition } from '../helpers/exporter.js';
+import { sendJson, startServer, type TestServer } from '../sentry/helpers.js';
+
+const servers: TestServer[] = [];
+after(() => Promise.all(servers.map((s) => s.close())));
+
+type Handler = (url: URL, res: ServerResponse) => boolean;
+
+async function collectorsAgainst(handle: Handler, env: NodeJS.ProcessEnv = {}) {
+  const server = await startServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (!handle(url, res)) sendJson(res, 404, { detail: 'The requested resource does not exist' });
+  });
+  servers.push(server);
+  const config = loadConfig({
+    env: {
+      SENTRY_BASE_URL: server.baseUrl,
+      SENTRY_AUTH_TOKEN: 't',
+      SENTRY_EXPORTER_ORG: 'acme',
+      SENTRY_API_RATE: '100',
+      SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
+      ...env,
+    },
+  });
+  const logger = pino({ level: 'silent' });
+  const client = createSentryClient({ ...config.sentry, timeoutSeconds: 5, logger });
+  const { metadata, metrics } = createCollectors(config, client, logger);
+  const ctx = {
+    signal: new AbortController().signal,
+    now: Date.now(),
+    logger,
+    projects: [] as ProjectInfo[],
+  };
+  return {
+    server,
+    projects: () => metadata.collect(ctx),
+    async keys(projects: ProjectInfo[]) {
+      const c = metrics.find((m) => m.name === 'rate_limits') as Collector;
+      const rows = await c.collect({ ...ctx, projects });
+      return parseExposition(renderFamilies(c.render(rows, { legacy: true, now: new Date() }))).map((r) => [
+        r.labels.project_slug,
+        r.value,
+      ]);
+    },
+    close: () => client.close(),
+  };
+}
+
+const PROJECTS = [
+  { id: '11', slug: 'web', name: 'Web', environments: ['staging', 'production', 'staging'] },
+  { id: '12', slug: 'api', environments: [] },
+  { id: '13', slug: 'batch' }, // an older server: no environments in the summary
+];
+
+test('the project list: sorted by slug, environments sorted and unique, the environments endpoint when absent', async () => {
+  const env = await collectorsAgainst((url, res) => {
+    if (url.pathname === '/api/0/organizations/acme/projects/') return (sendJson(res, 200, PROJECTS), true);
+    if (url.pathname === '/api/0/projects/acme/batch/environments/') {
+      return (sendJson(res, 200, [{ id: '7', name: 'prod', isHidden: false }]), true);
+    }
+    return false;
+  });
+  try {
+    assert.deepEqual(await env.projects(), [
+      { id: '12', slug: 'api', environments: [] },
+      { id: '13', slug: 'batch', environments: ['prod'] },
+      { id: '11', slug: 'web', environments: ['production', 'staging'] },
+    ]);
+    // asked once for the one project whose summary had no environments
+    assert.equal(env.server.hitsOn('/projects/').length, 1);
+  } finally {
+    await env.close();
+  }
+});
+
+test('SENTRY_EXPORTER_PROJECTS keeps only the named projects', async () => {
+  const env = await collectorsAgainst(
+    (url, res) => {
+      if (url.pathname === '/api/0/organizations/acme/projects/') return (sendJson(res, 200, PROJECTS), true);
+      return false;
+    },
+    { SENTRY_EXPORTER_PROJECTS: 'web,gone' },
+  );
+  try {
+    assert.deepEqual(await env.projects(), [
+      { id: '11', slug: 'web', environments: ['production', 'staging'] },
+    ]);
+  } finally {
+    await env.close();
+  }
+});
+
+const projects: ProjectInfo[] = [
+  { id: '11', slug: 'web', environments: [] },
+  { id: '12', slug: 'api', environments: [] },
+  { id: '13', slug: 'batch', environments: [] },
+  { id: '14', slug: 'quiet', environments: [] },
+];
+const ORG_KEYS = [
+  // web: the first key is inactive, the second active: 1,000 events per 60 s = 16.666667/s
+  { projectId: 11, isActive: false, rateLimit: { window: 1, count: 5 } },
+  { projectId: 11, isActive: true, rateLimit: { window: 60, count: 1000 } },
+  { projectId: 11, isActive: true, rateLimit: { window: 1, count: 99 } },
+  // api: active without a rate limit: 0
+  { projectId: 12, isActive: true, rateLimit: null },
+  // batch: 86,400 a day = 1/s
+  { projectId: 13, isActive: true, rateLimit: { window: 86400, count: 86400 } },
+  // quiet: no key at all: 0
+];
+
+test('rate limits: the first active key per project, in events per second (by hand)', async () => {
+  const env = await collectorsAgainst((url, res) => {
+    if (url.pathname === '/api/0/organizations/acme/project-keys/')
+      return (sendJson(res, 200, ORG_KEYS), true);
+    return false;
+  });
+  try {
+    assert.deepEqual(await env.keys(projects), [
+      ['web', 16.666667],
+      ['api', 0],
+      ['batch', 1],
+      ['quiet', 0],
+    ]);
+  } finally {
+    await env.close();
+  }
+});
+
+test('rate limits on a server without the organization keys list (404): each project is asked, the same values', async () => {
+  const env = await collectorsAgainst((url, res) => {
+    const m = /^\/api\/0\/projects\/acme\/([^/]+)\/keys\/$/.exec(url.pathname);
+    if (!m) return false;
+    const id = { web: 11, api: 12, batch: 13, quiet: 14 }[m[1] as 'web'];
+    // the project's own list: no projectId needed
+    const keys = ORG_KEYS.filter((k) => k.projectId === id).map(({ isActive, rateLimit }) => ({
+      isActive,
+      rateLimit,
+    }));
+    sendJson(res, 200, keys);
+    return true;
+  });
+  try {
+    const expected = [
+      ['web', 16.666667],
+      ['api', 0],
+      ['batch', 1],
+      ['quiet', 0],
+    ];
+    assert.deepEqual(await env.keys(projects), expected);
+    assert.equal(env.server.hitsOn('/organizations/acme/project-keys/').length, 1);
+    // from then on, only the per-project lists
+    assert.deepEqual(await env.keys(projects), expected);
+    assert.equal(env.server.hitsOn('/organizations/acme/project-keys/').length, 1);
+    assert.equal(env.server.hitsOn('/projects/acme/').length, 8);
+  } finally {
+    await env.close();
+  }
+});
