@@ -17,5 +17,11 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts', 'sim/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The mutation-test scripts: plain Node.js modules that print the scores.
+    files: ['stryker/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
   prettier,
 );

@@ -69,7 +69,12 @@ function sentry(orgList: boolean): (req: IncomingMessage, res: ServerResponse) =
     }
     const own = /^\/api\/0\/projects\/acme\/([^/]+)\/keys\/$/.exec(url.pathname);
     const id = PROJECTS.find((p) => p.slug === own?.[1])?.id;
-    if (id !== undefined) return sendJson(res, 200, PAGES.flat().filter((k) => String(k.projectId) === id));
+    if (id !== undefined)
+      return sendJson(
+        res,
+        200,
+        PAGES.flat().filter((k) => String(k.projectId) === id),
+      );
     sendJson(res, 404, { detail: 'The requested resource does not exist' });
   };
 }
