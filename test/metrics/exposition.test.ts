@@ -13,6 +13,7 @@ import {
   renderFamilies,
   renderFamiliesSliced,
   renderFamily,
+  renderFamilyBytes,
 } from '../../src/metrics/exposition.js';
 
 test('label values escape backslash, double quote and line feed, and nothing else', () => {
@@ -129,4 +130,38 @@ test('the sliced renderer yields to the event loop after every 2,000 samples, an
   // the first lines, by hand
   assert.ok(full.text.startsWith('# HELP s S.\n# TYPE s gauge\ns{i="0"} 0\ns{i="1"} 1\n'));
   assert.equal(full.text.split('\n').length, 2 * (1000 + 2) + 1);
+});
+
+test('rendering into bytes yields to the event loop after every 2,000 samples of a family', async () => {
+  const yields = async (family: Family): Promise<boolean> => {
+    let other = false;
+    setImmediate(() => (other = true));
+    const bytes = await renderFamilyBytes(family);
+    assert.equal(bytes.toString('utf8'), renderFamily(family));
+    return other;
+  };
+  assert.equal(await yields(manySamples(1999)), false, '1,999 samples: no slice is full');
+  assert.equal(await yields(manySamples(2000)), true, '2,000 samples fill one slice');
+});
+
+test('rendering into bytes: a line longer than a chunk, alone or after others, is written whole', async () => {
+  // A chunk holds 256 KiB; these lines are 300,000 and 700,000 characters of one, two and three UTF-8 bytes.
+  const long = (c: string, n: number) => c.repeat(n);
+  const family: Family = {
+    name: 'test_long',
+    help: 'Long label values.',
+    type: 'gauge',
+    samples: [
+      { name: 'test_long', labels: [['a', long('x', 300_000)]], value: 1 },
+      { name: 'test_long', labels: [['b', 'short']], value: 2 },
+      { name: 'test_long', labels: [['c', long('é', 350_000)]], value: 3 },
+      { name: 'test_long', labels: [['d', long('版', 233_334)]], value: 4 },
+    ],
+  };
+  const bytes = await renderFamilyBytes(family);
+  const text = renderFamily(family);
+  assert.equal(bytes.length, Buffer.byteLength(text, 'utf8'));
+  // HELP 36 + TYPE 23; `test_long{a="` 13 + 300,000 + `"} 1\n` 5; 23; 13 + 700,000 + 5; 13 + 700,002 + 5
+  assert.equal(bytes.length, 1_700_138);
+  assert.equal(bytes.toString('utf8'), text);
 });
