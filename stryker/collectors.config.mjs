@@ -25,5 +25,8 @@ export default part('collectors', {
     'a token refused on monitors',
     'SENTRY_EXPORTER_PROJECTS keeps the monitors',
     'SENTRY_SCRAPE_MONITOR_METRICS=false',
+    // scale tests of 1,000 projects (seconds each, every time a mutant runs their file)
+    '1,000 projects with far more than 10,000 outcome rows',
+    'the default configuration at 1,000 × 5',
   ],
 });
