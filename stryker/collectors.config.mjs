@@ -8,6 +8,7 @@ import { part } from './base.mjs';
 export default part('collectors', {
   mutate: ['src/collectors/**/*.ts'],
   testFiles: [
+    'test/collectors/outcome-units.test.ts',
     'test/metrics/families.test.ts',
     'test/collectors/rate-limits.test.ts',
     'test/collectors/metadata-keys.test.ts',
