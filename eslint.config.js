@@ -3,7 +3,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'helm/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'helm/', 'coverage/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,6 +15,12 @@ export default tseslint.config(
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'sim/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    // The mutation-test scripts: plain Node.js modules that print the scores.
+    files: ['stryker/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: { 'no-console': 'off' },
   },
   prettier,

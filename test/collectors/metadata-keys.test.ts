@@ -15,11 +15,12 @@ import { after, test } from 'node:test';
 import pino from 'pino';
 import type { Collector, ProjectInfo } from '../../src/collectors/collector.js';
 import { createCollectors } from '../../src/collectors/index.js';
+import { MetadataCollector } from '../../src/collectors/metadata.js';
 import { loadConfig } from '../../src/config/load.js';
 import { renderFamilies } from '../../src/metrics/exposition.js';
 import { createSentryClient } from '../../src/sentry/client.js';
 import { parseExposition } from '../helpers/exporter.js';
-import { sendJson, startServer, type TestServer } from '../sentry/helpers.js';
+import { makeClient, sendJson, startServer, type TestServer } from '../sentry/helpers.js';
 
 const servers: TestServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -174,5 +175,52 @@ test('rate limits on a server without the organization keys list (404): each pro
     assert.equal(env.server.hitsOn('/projects/acme/').length, 8);
   } finally {
     await env.close();
+  }
+});
+
+test('40 projects in no order come back sorted by slug; an unknown SENTRY_EXPORTER_PROJECTS slug is logged once, as an error', async () => {
+  // Slugs p00…p39 listed in the order 7·i mod 40 (7 and 40 share no divisor: every slug once, well mixed).
+  const listed = Array.from({ length: 40 }, (_, i) => {
+    const n = String((7 * i) % 40).padStart(2, '0');
+    return { id: `1${n}`, slug: `p${n}`, environments: [] };
+  });
+  const server = await startServer((req, res) => {
+    if (req.url?.startsWith('/api/0/organizations/acme/projects/')) return sendJson(res, 200, listed);
+    sendJson(res, 404, { detail: 'The requested resource does not exist' });
+  });
+  servers.push(server);
+  const { client, log } = makeClient(server.baseUrl);
+  const ctx = { signal: new AbortController().signal, now: Date.now(), logger: log.logger, projects: [] };
+  try {
+    const every = new MetadataCollector({ api: client, logger: log.logger, selectedSlugs: [], interval: 60 });
+    assert.deepEqual(
+      (await every.collect(ctx)).map((p) => p.slug),
+      Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`),
+    );
+    const some = new MetadataCollector({
+      api: client,
+      logger: log.logger,
+      selectedSlugs: ['p31', 'gone', 'p05'],
+      interval: 60,
+    });
+    for (let run = 0; run < 2; run++) {
+      assert.deepEqual(await some.collect(ctx), [
+        { id: '105', slug: 'p05', environments: [] },
+        { id: '131', slug: 'p31', environments: [] },
+      ]);
+    }
+    const errors = log.lines().filter((l) => l['level'] === 50);
+    assert.deepEqual(
+      errors.map((l) => [l['project'], l['org'], l['msg']]),
+      [
+        [
+          'gone',
+          'acme',
+          'SENTRY_EXPORTER_PROJECTS names a project that does not exist or the token cannot see; it is left out',
+        ],
+      ],
+    );
+  } finally {
+    await client.close();
   }
 });

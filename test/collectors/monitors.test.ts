@@ -524,3 +524,47 @@ test('SENTRY_SCRAPE_MONITOR_METRICS=false: no monitors request and no monitor se
     await run.close();
   }
 });
+
+test('rows come in the order of project, monitor and environment slugs, whatever order Sentry lists them in', async () => {
+  // Sentry lists monitors by name (`sort=name`); names, slugs and projects are in different orders here.
+  const frontend = project('2', 'frontend');
+  const server = await monitorServer(() => [
+    [
+      { ...monitor('m1', 'zeta', [{ name: 'prod', status: 'ok' }], { project: frontend }), name: 'a first' },
+      {
+        ...monitor('m2', 'alpha', [
+          { name: 'prod', status: 'ok' },
+          { name: 'dev', status: 'error' },
+        ]),
+        name: 'b second',
+      },
+    ],
+    [
+      { ...monitor('m3', 'beta', [{ name: 'dev', status: 'ok' }], { project: frontend }), name: 'c third' },
+      {
+        ...monitor(
+          'm4',
+          'alpha',
+          [
+            { name: 'staging', status: 'ok' },
+            { name: 'dev', status: 'missed_checkin' },
+          ],
+          { project: frontend },
+        ),
+        name: 'd fourth',
+      },
+    ],
+  ]);
+  const { rows } = await collectFrom(server);
+  assert.deepEqual(
+    rows.map((r) => [r.project, r.monitor, r.environment, r.status]),
+    [
+      ['backend', 'alpha', 'dev', 'error'],
+      ['backend', 'alpha', 'prod', 'ok'],
+      ['frontend', 'alpha', 'dev', 'missed_checkin'],
+      ['frontend', 'alpha', 'staging', 'ok'],
+      ['frontend', 'beta', 'dev', 'ok'],
+      ['frontend', 'zeta', 'prod', 'ok'],
+    ],
+  );
+});

@@ -80,6 +80,17 @@ test('each method sends the documented path and query, with encoded segments and
       end: new Date('2024-05-17T13:27:28Z'),
       interval: '1h',
     });
+    await client.listSessionGroups({
+      fields: ['sum(session)'],
+      groupBy: ['release'],
+      projectIds: ['11'],
+      start: new Date('2024-05-16T13:00:00Z'),
+      end: new Date('2024-05-17T13:27:28Z'),
+      interval: '1h',
+      orderBy: '-sum(session)',
+      perPage: 399,
+    });
+    await client.listMonitors();
     const seen = server.hits.map((h) => [h.path, [...h.query]]);
     assert.deepEqual(seen, [
       ['/api/0/organizations/my%20org/projects/', [['per_page', '100']]],
@@ -153,6 +164,27 @@ test('each method sends the documented path and query, with encoded segments and
           ['start', '2024-05-17T00:00:00.000Z'],
           ['end', '2024-05-17T13:27:28.000Z'],
           ['interval', '1h'],
+        ],
+      ],
+      [
+        '/api/0/organizations/my%20org/sessions/',
+        [
+          ['field', 'sum(session)'],
+          ['groupBy', 'release'],
+          ['project', '11'],
+          ['start', '2024-05-16T13:00:00.000Z'],
+          ['end', '2024-05-17T13:27:28.000Z'],
+          ['interval', '1h'],
+          ['orderBy', '-sum(session)'],
+          ['per_page', '399'],
+        ],
+      ],
+      [
+        '/api/0/organizations/my%20org/monitors/',
+        [
+          ['per_page', '100'],
+          ['project', '-1'],
+          ['sort', 'name'],
         ],
       ],
     ]);

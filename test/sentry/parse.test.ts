@@ -6,9 +6,12 @@ import {
   parseCurrentRelease,
   parseEnvironments,
   parseIssues,
+  parseMonitors,
   parseOrganizationProjectKeys,
   parseProjectKeys,
   parseProjects,
+  parseSessionGroups,
+  parseSessions,
   parseStatsV2,
 } from '../../src/sentry/parse.js';
 import { issueJson, makeClient, rejection, sendJson, startServer, type TestServer } from './helpers.js';
@@ -229,5 +232,290 @@ test('over HTTP: malformed JSON, an HTML page with 200, an empty body and wrong 
     assert.equal(client.stats().errors, 5);
   } finally {
     await client.close();
+  }
+});
+
+test('sessions: the requested totals only; counts are non-negative integers, rates 0 to 1 or null', () => {
+  // docs/sentry-api.md Part 3 §1.3 (release_health/metrics_sessions_v2.py run_sessions_query): `by.project`
+  // is an integer, environment and release strings (possibly ""), no groupBy gives `by: {}`; counts are
+  // integers, never null; a rate is null without sessions (or users).
+  const c = {
+    endpoint: '/organizations/{org}/sessions/',
+    url: 'https://sentry.example/api/0/organizations/acme/sessions/',
+  };
+  const fields = ['sum(session)', 'count_unique(user)', 'crash_free_rate(session)', 'crash_free_rate(user)'];
+  const body = {
+    start: '2021-01-14T00:00:00Z',
+    end: '2021-01-15T00:00:00Z',
+    intervals: ['2021-01-14T00:00:00Z', '2021-01-14T12:00:00Z'],
+    query: '',
+    groups: [
+      {
+        by: { project: 1, environment: 'production', release: 'foo@1.0.0', 'session.status': 'healthy' },
+        totals: {
+          'sum(session)': 4,
+          'count_unique(user)': 0,
+          'crash_free_rate(session)': 1,
+          'crash_free_rate(user)': null,
+          'p50(session.duration)': 'not read',
+        },
+        series: { 'sum(session)': [1, 3] },
+      },
+      {
+        by: {},
+        totals: {
+          'sum(session)': 0,
+          'count_unique(user)': 2,
+          'crash_free_rate(session)': 0,
+          'crash_free_rate(user)': 0.5,
+        },
+      },
+      {
+        by: { project: '7', environment: '', release: '' },
+        totals: {
+          'sum(session)': 9007199254740991,
+          'count_unique(user)': 1,
+          'crash_free_rate(session)': 0.8333333333333334,
+          'crash_free_rate(user)': 1,
+        },
+      },
+    ],
+  };
+  const groups = [
+    {
+      project: '1',
+      environment: 'production',
+      release: 'foo@1.0.0',
+      status: 'healthy',
+      totals: {
+        'sum(session)': 4,
+        'count_unique(user)': 0,
+        'crash_free_rate(session)': 1,
+        'crash_free_rate(user)': null,
+      },
+    },
+    {
+      project: undefined,
+      environment: undefined,
+      release: undefined,
+      status: undefined,
+      totals: {
+        'sum(session)': 0,
+        'count_unique(user)': 2,
+        'crash_free_rate(session)': 0,
+        'crash_free_rate(user)': 0.5,
+      },
+    },
+    {
+      project: '7',
+      environment: '',
+      release: '',
+      status: undefined,
+      totals: {
+        'sum(session)': 9007199254740991,
+        'count_unique(user)': 1,
+        'crash_free_rate(session)': 0.8333333333333334,
+        'crash_free_rate(user)': 1,
+      },
+    },
+  ];
+  assert.deepEqual(parseSessions(fields)(c, body), { intervals: 2, groups });
+  assert.deepEqual(parseSessionGroups(fields)(c, body), groups);
+  // Only the fields asked for are read: a field nobody asked for may hold anything.
+  assert.deepEqual(parseSessionGroups(['sum(session)'])(c, body)[0]?.totals, { 'sum(session)': 4 });
+
+  const one = (totals: Record<string, unknown>, by: Record<string, unknown> = {}) => ({
+    intervals: [],
+    groups: [{ by, totals }],
+  });
+  const bad: Array<[string[], unknown, RegExp]> = [
+    [
+      ['sum(session)'],
+      one({ 'sum(session)': null }),
+      /groups\[0\]\.totals\["sum\(session\)"\] should be a non-negative integer, got null/,
+    ],
+    [
+      ['sum(session)'],
+      one({ 'sum(session)': -1 }),
+      /"sum\(session\)"\] should be a non-negative integer, got number -1/,
+    ],
+    [['sum(session)'], one({ 'sum(session)': 1.5 }), /should be a non-negative integer, got number 1\.5/],
+    [
+      ['sum(session)'],
+      one({ 'sum(session)': 2 ** 53 }),
+      /should be a non-negative integer, got number 9007199254740992/,
+    ],
+    [
+      ['count_unique(user)'],
+      one({ 'count_unique(user)': '3' }),
+      /"count_unique\(user\)"\] should be a non-negative integer, got "3"/,
+    ],
+    [
+      ['crash_free_rate(session)'],
+      one({ 'crash_free_rate(session)': 1.0001 }),
+      /"crash_free_rate\(session\)"\] should be a number from 0 to 1 or null, got number 1\.0001/,
+    ],
+    [
+      ['crash_free_rate(user)'],
+      one({ 'crash_free_rate(user)': -0.5 }),
+      /should be a number from 0 to 1 or null, got number -0\.5/,
+    ],
+    [
+      ['crash_free_rate(user)'],
+      one({}),
+      /"crash_free_rate\(user\)"\] should be a number from 0 to 1 or null, got undefined undefined/,
+    ],
+    [
+      ['crash_free_rate(user)'],
+      one({ 'crash_free_rate(user)': '1' }),
+      /should be a number from 0 to 1 or null, got "1"/,
+    ],
+    [
+      ['sum(session)'],
+      one({ 'sum(session)': 1 }, { environment: 5 }),
+      /groups\[0\]\.by\.environment should be a string, got number 5/,
+    ],
+    [
+      ['sum(session)'],
+      one({ 'sum(session)': 1 }, { release: null }),
+      /groups\[0\]\.by\.release should be a string, got null/,
+    ],
+    [
+      ['sum(session)'],
+      one({ 'sum(session)': 1 }, { 'session.status': true }),
+      /by\.session\.status should be a string, got boolean true/,
+    ],
+    [
+      ['sum(session)'],
+      one({ 'sum(session)': 1 }, { project: '' }),
+      /groups\[0\]\.by\.project should be an id \(non-empty string\), got ""/,
+    ],
+    [['sum(session)'], one({ 'sum(session)': 1 }, { project: 1.5 }), /by\.project should be an id/],
+    [
+      ['sum(session)'],
+      { intervals: [], groups: [{ by: {} }] },
+      /groups\[0\]\.totals should be an object, got undefined/,
+    ],
+    [['sum(session)'], { intervals: [], groups: [{ totals: {} }] }, /groups\[0\]\.by should be an object/],
+    [['sum(session)'], { intervals: [], groups: [[]] }, /groups\[0\] should be an object, got an array/],
+    [['sum(session)'], { intervals: [], groups: {} }, /groups should be an array, got an object/],
+    [['sum(session)'], { groups: [] }, /intervals should be an array, got undefined/],
+    [['sum(session)'], [], /the body should be an object, got an array/],
+  ];
+  for (const [f, json, re] of bad) {
+    const err = parseError(() => parseSessions(f)(c, json));
+    assert.equal(err.endpoint, '/organizations/{org}/sessions/');
+    assert.match(
+      err.message,
+      /^Unexpected response from Sentry https:\/\/sentry\.example\/api\/0\/organizations\/acme\/sessions\/: /,
+    );
+    assert.match(err.message, re);
+  }
+});
+
+test('monitors: environments as an array, timestamps with their zone to the microsecond, isMuted false when absent', () => {
+  // docs/sentry-api.md Part 3 §2.2 (monitors/serializers.py): the project object carries a string id,
+  // environments is an array (the spec says an object), the check-in times are ISO datetimes or null.
+  const c = {
+    endpoint: '/organizations/{org}/monitors/',
+    url: 'https://sentry.example/api/0/organizations/acme/monitors/',
+  };
+  const monitor = {
+    id: '9b5a4c1e-0000-4000-8000-000000000001',
+    slug: 'nightly',
+    name: 'Nightly',
+    status: 'active',
+    type: 'cron_job',
+    config: { schedule_type: 'crontab', schedule: '0 2 * * *' },
+    project: { id: '42', slug: 'backend', name: 'Backend', platform: null },
+    owner: null,
+    environments: [
+      {
+        name: 'production',
+        status: 'ok',
+        isMuted: true,
+        dateCreated: '2024-04-01T00:00:00Z',
+        lastCheckIn: '2024-05-01T11:00:00.123456Z',
+        nextCheckIn: null,
+        nextCheckInLatest: '2024-05-02T02:05:00+00:00',
+        activeIncident: null,
+      },
+      // older releases: no isMuted; an offset without a colon; a time before 1970 with a fraction
+      { name: 'dev', status: 'missed_checkin', lastCheckIn: '2024-05-01T13:30:00+0200' },
+      { name: 'epoch', status: 'error', lastCheckIn: '1969-12-31T23:59:59.5Z', nextCheckInLatest: null },
+    ],
+  };
+  assert.deepEqual(parseMonitors(c, [monitor, { ...monitor, id: 'm2', isMuted: true, environments: [] }]), [
+    {
+      id: '9b5a4c1e-0000-4000-8000-000000000001',
+      slug: 'nightly',
+      status: 'active',
+      isMuted: false,
+      projectId: '42',
+      projectSlug: 'backend',
+      environments: [
+        {
+          name: 'production',
+          status: 'ok',
+          isMuted: true,
+          lastCheckIn: 1714561200.123456,
+          nextCheckInLatest: 1714615500,
+        },
+        {
+          name: 'dev',
+          status: 'missed_checkin',
+          isMuted: false,
+          lastCheckIn: 1714563000,
+          nextCheckInLatest: null,
+        },
+        { name: 'epoch', status: 'error', isMuted: false, lastCheckIn: -0.5, nextCheckInLatest: null },
+      ],
+    },
+    {
+      id: 'm2',
+      slug: 'nightly',
+      status: 'active',
+      isMuted: true,
+      projectId: '42',
+      projectSlug: 'backend',
+      environments: [],
+    },
+  ]);
+  const env = (e: Record<string, unknown>) => [
+    { ...monitor, environments: [{ name: 'p', status: 'ok', ...e }] },
+  ];
+  const bad: Array<[unknown, RegExp]> = [
+    [
+      env({ lastCheckIn: '2024-05-01T12:00:00' }),
+      /\[0\]\.environments\[0\]\.lastCheckIn should be an ISO 8601 timestamp with a time zone, or null, got "2024-05-01T12:00:00"/,
+    ],
+    [
+      env({ lastCheckIn: 1714561200 }),
+      /\[0\]\.environments\[0\]\.lastCheckIn should be an ISO 8601 timestamp/,
+    ],
+    [
+      env({ nextCheckInLatest: '2024-13-01T00:00:00Z' }),
+      /\[0\]\.environments\[0\]\.nextCheckInLatest should be an ISO 8601 timestamp/,
+    ],
+    [
+      env({ nextCheckInLatest: ' 2024-05-01T00:00:00Z' }),
+      /nextCheckInLatest should be an ISO 8601 timestamp/,
+    ],
+    [env({ lastCheckIn: '2024-05-01T00:00:00Z ' }), /lastCheckIn should be an ISO 8601 timestamp/],
+    [env({ isMuted: 'no' }), /\[0\]\.environments\[0\]\.isMuted should be a boolean, got "no"/],
+    [env({ status: null }), /\[0\]\.environments\[0\]\.status should be a string, got null/],
+    [[{ ...monitor, environments: {} }], /\[0\]\.environments should be an array, got an object/],
+    [[{ ...monitor, environments: [7] }], /\[0\]\.environments\[0\] should be an object, got number 7/],
+    [[{ ...monitor, project: null }], /\[0\]\.project should be an object, got null/],
+    [[{ ...monitor, project: { id: '42' } }], /\[0\]\.project\.slug should be a string/],
+    [[{ ...monitor, project: { slug: 'x' } }], /\[0\]\.project\.id should be an id/],
+    [[{ ...monitor, isMuted: 1 }], /\[0\]\.isMuted should be a boolean, got number 1/],
+    [[{ ...monitor, status: 3 }], /\[0\]\.status should be a string, got number 3/],
+    [[{ ...monitor, slug: undefined }], /\[0\]\.slug should be a string, got undefined/],
+  ];
+  for (const [json, re] of bad) {
+    const err = parseError(() => parseMonitors(c, json));
+    assert.equal(err.endpoint, '/organizations/{org}/monitors/');
+    assert.match(err.message, re);
   }
 });

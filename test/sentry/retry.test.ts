@@ -227,6 +227,13 @@ test('401/403 errors name the scope the endpoint needs', async () => {
       categories: ['error'],
       groupBy: ['project'],
     } as const;
+    const sessions = {
+      fields: ['sum(session)'],
+      groupBy: [],
+      start: new Date(0),
+      end: new Date(1000),
+      interval: '1h',
+    };
     const cases: Array<[Promise<unknown>, number, string]> = [
       [rejection(client.listIssues({ query: '' })), 401, 'event:read'],
       [rejection(client.getCurrentRelease('1', undefined)), 401, 'event:read'],
@@ -234,12 +241,23 @@ test('401/403 errors name the scope the endpoint needs', async () => {
       [rejection(client.getEventStats({ ...stats, groupBy: [...stats.groupBy] })), 403, 'org:read'],
       [rejection(client.listProjectKeys('web')), 403, 'project:read'],
       [rejection(client.listProjectEnvironments('web')), 403, 'project:read'],
+      [rejection(client.listOrganizationProjectKeys()), 403, 'org:read'],
+      [rejection(client.getSessions(sessions)), 403, 'org:read'],
+      [rejection(client.listMonitors()), 403, 'org:read or alerts:read'],
     ];
     for (const [p, status, scope] of cases) {
       const err = await p;
       assert.ok(err instanceof SentryApiError);
       assert.equal(err.status, status);
       assert.ok(err.message.includes(scope), `${err.message} should name ${scope}`);
+      assert.ok(
+        err.message.endsWith(
+          status === 401
+            ? ` (the token is invalid or revoked, or lacks the ${scope} scope)`
+            : ` (the token likely lacks the ${scope} scope, or access to this organization/project)`,
+        ),
+        err.message,
+      );
       assert.ok(!err.message.includes(TOKEN));
     }
     assert.equal(server.hits.length, cases.length, 'auth errors are not retried');

@@ -1,0 +1,33 @@
+import { part } from './base.mjs';
+
+/**
+ * The collectors, measured by their own tests (test/collectors/) and the golden expositions
+ * (test/metrics/families.test.ts renders every collector's families). test/collectors/collection.test.ts
+ * runs the whole exporter only (see `skipTests` in base.mjs) and is left out.
+ */
+export default part('collectors', {
+  mutate: ['src/collectors/**/*.ts'],
+  testFiles: [
+    'test/collectors/outcome-units.test.ts',
+    'test/metrics/families.test.ts',
+    'test/collectors/rate-limits.test.ts',
+    'test/collectors/metadata-keys.test.ts',
+    'test/collectors/issue-releases.test.ts',
+    'test/collectors/issues.test.ts',
+    'test/collectors/monitors.test.ts',
+    'test/collectors/sessions.test.ts',
+    'test/collectors/outcomes.test.ts',
+  ],
+  skipTests: [
+    'LONG',
+    // the whole exporter against the simulator, in both of its modes
+    '(sentry\\.io|self-hosted)[:,] ',
+    'a token without org:read \\(403 on sessions\\)',
+    'a token refused on monitors',
+    'SENTRY_EXPORTER_PROJECTS keeps the monitors',
+    'SENTRY_SCRAPE_MONITOR_METRICS=false',
+    // scale tests of 1,000 projects (seconds each, every time a mutant runs their file)
+    '1,000 projects with far more than 10,000 outcome rows',
+    'the default configuration at 1,000 × 5',
+  ],
+});
