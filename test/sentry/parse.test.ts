@@ -680,3 +680,26 @@ test('bodies that are not JSON and the detail of error bodies', () => {
   assert.equal(errorDetail('{"detail":{"message":5}}'), undefined);
   assert.equal(errorDetail('{"detail":5}'), undefined);
 });
+
+test('SentryApiError: its name, its cause, and the object logged for it', () => {
+  const cause = new Error('socket hang up');
+  const err = new SentryApiError('GET /x failed', {
+    kind: 'network',
+    endpoint: '/organizations/{org}/issues/',
+    project: 'web',
+    attempts: 3,
+    cause,
+  });
+  assert.equal(err.name, 'SentryApiError');
+  assert.equal(err.cause, cause);
+  assert.deepEqual(err.toLog(), {
+    kind: 'network',
+    endpoint: '/organizations/{org}/issues/',
+    status: undefined,
+    detail: undefined,
+    project: 'web',
+    attempts: 3,
+    message: 'GET /x failed',
+  });
+  assert.equal('cause' in new SentryApiError('m', { kind: 'parse', endpoint: '/e/' }), false);
+});
