@@ -18,6 +18,7 @@ export default part('collectors', {
     'test/collectors/sessions.test.ts',
     'test/collectors/outcomes.test.ts',
     'test/collectors/index.test.ts',
+    'test/collectors/all-or-nothing.test.ts',
   ],
   skipTests: [
     'LONG',
