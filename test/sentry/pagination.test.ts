@@ -193,6 +193,7 @@ test('nextPage: no header, no next link, results="false", and where the cursor c
   for (const h of [
     '<https://s/?limit=100>; rel="next"; results="true"; cursor=""',
     '<http://[>; rel="next"; results="true"',
+    '<https://s/?cursor=>; rel="next"; results="true"',
   ]) {
     assert.deepEqual(nextPage(h), {
       kind: 'invalid',

@@ -552,6 +552,10 @@ test('issues: the edges of each field: absent optional fields, numeric counts, d
     '[0].count should be a non-negative integer string, got number 1.5',
   );
   assert.equal(
+    problem(() => parseIssues(ctx, [{ ...issueJson(1), count: -1 }])),
+    '[0].count should be a non-negative integer string, got number -1',
+  );
+  assert.equal(
     problem(() => parseIssues(ctx, [{ ...issueJson(1), count: ['5'] }])),
     '[0].count should be a non-negative integer string, got an array',
   );
