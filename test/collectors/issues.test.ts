@@ -319,3 +319,55 @@ test('any other 400 on the issue query fails the run, naming the endpoint', asyn
   assert.ok(err instanceof Error);
   assert.match(err.message, /\/organizations\/acme\/issues\/ answered HTTP 400: Invalid search query/);
 });
+
+test('the widest enabled window sets the query; disabled windows are not exported', async () => {
+  const cases: Array<[NodeJS.ProcessEnv, string, Array<[string, number]>]> = [
+    [
+      { SENTRY_ISSUES_14D: 'false' },
+      'is:unresolved firstSeen:-24h',
+      [
+        ['1h', 18],
+        ['24h', 38],
+      ],
+    ],
+    [{ SENTRY_ISSUES_14D: 'false', SENTRY_ISSUES_24H: 'false' }, 'is:unresolved firstSeen:-1h', [['1h', 18]]],
+    [
+      { SENTRY_ISSUES_14D: 'false', SENTRY_ISSUES_24H: 'false', SENTRY_ISSUES_1H: 'false' },
+      'is:unresolved firstSeen:-1h',
+      [],
+    ],
+  ];
+  for (const [env, query, buckets] of cases) {
+    const rows = await collectOnce(projectsJson, env);
+    const asked = servers.at(-1)!.hits.filter((h) => h.path === '/api/0/organizations/acme/issues/');
+    assert.deepEqual(
+      [...new Set(asked.map((h) => `${h.query.get('query')} ${h.query.get('statsPeriod')}`))],
+      [`${query} 24h`],
+    );
+    assert.deepEqual(
+      rows
+        .filter(
+          (r) =>
+            r.name === 'sentry_issues_bucket' &&
+            r.labels.project_slug === 'web' &&
+            r.labels.environment === 'production',
+        )
+        .map((r) => [r.labels.le, r.value]),
+      buckets,
+    );
+  }
+});
+
+test('SENTRY_EXPORTER_PROJECTS: each issue query names the selected projects of its environment', async () => {
+  await collectOnce(projectsJson, { SENTRY_EXPORTER_PROJECTS: 'web,cron' });
+  const asked = servers
+    .at(-1)!
+    .hits.filter((h) => h.path === '/api/0/organizations/acme/issues/')
+    .map((h) => [h.query.getAll('project').join(','), h.query.get('environment')])
+    .sort((a, b) => String(a).localeCompare(String(b)));
+  assert.deepEqual(asked, [
+    ['1', 'production'],
+    ['1', 'staging'],
+    ['2', null],
+  ]);
+});
