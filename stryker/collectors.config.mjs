@@ -17,6 +17,8 @@ export default part('collectors', {
     'test/collectors/monitors.test.ts',
     'test/collectors/sessions.test.ts',
     'test/collectors/outcomes.test.ts',
+    'test/collectors/index.test.ts',
+    'test/collectors/all-or-nothing.test.ts',
   ],
   skipTests: [
     'LONG',

@@ -11,5 +11,6 @@ export default part('sentry', {
     'test/sentry/retry.test.ts',
     'test/sentry/rate-limit.test.ts',
     'test/sentry/simulator.test.ts',
+    'test/sentry/http.test.ts',
   ],
 });

@@ -183,3 +183,191 @@ test('an empty organization exports no series and drops nothing', async () => {
     [['sentry_exporter_open_issue_series_dropped', 0]],
   );
 });
+
+/**
+ * Sentry before 2025-09-08 without the `organizations:global-views` feature (plans below Business): an
+ * issue query over more than one project (`project=-1` included) is a 400 whose detail names the multi
+ * project stream (docs/sentry-api.md, organization_group_index.py at commit 124990885). `refuse` is the
+ * detail of that 400; issue 103's current release answers 404 (deleted or merged since the listing).
+ */
+async function collectRuns(
+  refuse: string,
+  runs: number,
+): Promise<{
+  server: TestServer;
+  results: Array<Awaited<ReturnType<typeof collectOnce>> | Error>;
+  /** The number of requests the server had seen at the end of each run. */
+  marks: number[];
+}> {
+  const inner = sentry(projectsJson);
+  const server = await startServer((req, res, hit) => {
+    const ids = hit.query.getAll('project');
+    if (hit.path === '/api/0/organizations/acme/issues/' && (ids.length !== 1 || ids[0] === '-1'))
+      return sendJson(res, 400, { detail: refuse });
+    // Project 3 (quiet) has no issue; the answers of `sentry` do not look at the project filter.
+    if (hit.path === '/api/0/organizations/acme/issues/' && ids[0] === '3') return sendJson(res, 200, []);
+    if (hit.path === '/api/0/organizations/acme/issues/103/current-release/')
+      return sendJson(res, 404, { detail: 'The requested resource does not exist' });
+    inner(req, res);
+  });
+  servers.push(server);
+  const config = loadConfig({
+    env: {
+      SENTRY_BASE_URL: server.baseUrl,
+      SENTRY_AUTH_TOKEN: 'sntrys_issues_test',
+      SENTRY_EXPORTER_ORG: 'acme',
+      SENTRY_API_RATE: '100',
+    },
+  });
+  const logger = pino({ level: 'silent' });
+  const client = createSentryClient({ ...config.sentry, timeoutSeconds: 5, logger });
+  const results: Array<Awaited<ReturnType<typeof collectOnce>> | Error> = [];
+  const marks: number[] = [];
+  try {
+    const { metadata, metrics } = createCollectors(config, client, logger);
+    const ctx = { signal: new AbortController().signal, now: NOW, logger, projects: [] as ProjectInfo[] };
+    const list = await metadata.collect(ctx);
+    const issues = metrics.find((c) => c.name === 'issues') as Collector;
+    for (let run = 0; run < runs; run++) {
+      try {
+        const rows = await issues.collect({ ...ctx, projects: list });
+        results.push(
+          parseExposition(renderFamilies(issues.render(rows, { legacy: true, now: new Date(NOW) }))),
+        );
+      } catch (err) {
+        results.push(err as Error);
+      }
+      marks.push(server.hits.length);
+    }
+  } finally {
+    await client.close();
+  }
+  return { server, results, marks };
+}
+
+test('without global-views, a refused multi-project query makes the collector ask per project and environment, from then on', async () => {
+  const { server, results, marks } = await collectRuns(
+    'You do not have the multi project stream feature enabled',
+    2,
+  );
+  const issueQueries = (from: number, to: number) =>
+    server.hits
+      .slice(from, to)
+      .filter((h) => h.path === '/api/0/organizations/acme/issues/')
+      .map((h) => [h.query.getAll('project').join(','), h.query.get('environment')])
+      .sort((a, b) => String(a).localeCompare(String(b)));
+  const perProject = [
+    ['1', 'production'],
+    ['1', 'staging'],
+    ['2', null],
+    ['3', 'production'],
+  ];
+  // First run: the organization-wide queries, one per environment (production, staging) over every
+  // project, refused, then one per project and environment: web (production, staging), cron (no
+  // environment), quiet (production). Cron's own query of the first attempt may or may not have gone out
+  // before the refusal cancelled it.
+  const first = issueQueries(0, marks[0]!);
+  assert.ok(first.some(([p]) => p === '-1'));
+  for (const [p, e] of perProject)
+    assert.ok(
+      first.some(([fp, fe]) => fp === p && fe === e),
+      `${p} ${e}`,
+    );
+  // The second run asks per project and environment only.
+  assert.deepEqual(issueQueries(marks[0]!, marks[1]!), perProject);
+  for (const rows of results) {
+    assert.ok(!(rows instanceof Error), String(rows));
+    const bucket = (project: string, environment: string, le: string) =>
+      rows.find(
+        (r) =>
+          r.name === 'sentry_issues_bucket' &&
+          r.labels.project_slug === project &&
+          r.labels.environment === environment &&
+          r.labels.le === le,
+      )?.value;
+    // As in the organization-wide case: production 18 / 38 / 74, cron 3, the rest 0 (counted once,
+    // although cron's own query may have been answered before the refusal).
+    assert.deepEqual(
+      [
+        bucket('web', 'production', '1h'),
+        bucket('web', 'production', '24h'),
+        bucket('web', 'production', '+Inf'),
+      ],
+      [18, 38, 74],
+    );
+    assert.deepEqual([bucket('cron', 'None', '1h'), bucket('cron', 'None', '+Inf')], [3, 3]);
+    assert.equal(bucket('web', 'staging', '+Inf'), 0);
+    assert.equal(bucket('quiet', 'production', '+Inf'), 0);
+    // Issue 103 vanished before its release was asked: release None.
+    assert.deepEqual(
+      rows
+        .filter((r) => r.name === 'sentry_open_issue_events')
+        .map((r) => [r.labels.issue_id, r.labels.release, r.value]),
+      [
+        ['108', 'rel-108', 2],
+        ['201', 'rel-201', 3],
+        ['103', 'None', 11],
+        ['101', 'rel-101', 5],
+      ],
+    );
+  }
+});
+
+test('any other 400 on the issue query fails the run, naming the endpoint', async () => {
+  const { results } = await collectRuns('Invalid search query', 1);
+  const [err] = results;
+  assert.ok(err instanceof Error);
+  assert.match(err.message, /\/organizations\/acme\/issues\/ answered HTTP 400: Invalid search query/);
+});
+
+test('the widest enabled window sets the query; disabled windows are not exported', async () => {
+  const cases: Array<[NodeJS.ProcessEnv, string, Array<[string, number]>]> = [
+    [
+      { SENTRY_ISSUES_14D: 'false' },
+      'is:unresolved firstSeen:-24h',
+      [
+        ['1h', 18],
+        ['24h', 38],
+      ],
+    ],
+    [{ SENTRY_ISSUES_14D: 'false', SENTRY_ISSUES_24H: 'false' }, 'is:unresolved firstSeen:-1h', [['1h', 18]]],
+    [
+      { SENTRY_ISSUES_14D: 'false', SENTRY_ISSUES_24H: 'false', SENTRY_ISSUES_1H: 'false' },
+      'is:unresolved firstSeen:-1h',
+      [],
+    ],
+  ];
+  for (const [env, query, buckets] of cases) {
+    const rows = await collectOnce(projectsJson, env);
+    const asked = servers.at(-1)!.hits.filter((h) => h.path === '/api/0/organizations/acme/issues/');
+    assert.deepEqual(
+      [...new Set(asked.map((h) => `${h.query.get('query')} ${h.query.get('statsPeriod')}`))],
+      [`${query} 24h`],
+    );
+    assert.deepEqual(
+      rows
+        .filter(
+          (r) =>
+            r.name === 'sentry_issues_bucket' &&
+            r.labels.project_slug === 'web' &&
+            r.labels.environment === 'production',
+        )
+        .map((r) => [r.labels.le, r.value]),
+      buckets,
+    );
+  }
+});
+
+test('SENTRY_EXPORTER_PROJECTS: each issue query names the selected projects of its environment', async () => {
+  await collectOnce(projectsJson, { SENTRY_EXPORTER_PROJECTS: 'web,cron' });
+  const asked = servers
+    .at(-1)!
+    .hits.filter((h) => h.path === '/api/0/organizations/acme/issues/')
+    .map((h) => [h.query.getAll('project').join(','), h.query.get('environment')])
+    .sort((a, b) => String(a).localeCompare(String(b)));
+  assert.deepEqual(asked, [
+    ['1', 'production'],
+    ['1', 'staging'],
+    ['2', null],
+  ]);
+});

@@ -401,3 +401,46 @@ test('a project deleted since the project list is left out; a token without acce
     await sim.close();
   }
 });
+
+test('rows come in the order of project slug, category, outcome and reason, whatever order Sentry answers in', async () => {
+  // Sentry's groups in the reverse of that order; quantities by hand.
+  const groups = [
+    ['101', 'transaction', 'rate_limited', 'spike_protection', 1],
+    ['101', 'error', 'filtered', 'browser-extensions', 2],
+    ['101', 'error', 'filtered', 'adblock', 3],
+    ['101', 'error', 'accepted', 'none', 6],
+    ['102', 'error', 'accepted', 'none', 4],
+  ].map(([project, category, outcome, reason, quantity]) => ({
+    by: { project: Number(project), category, outcome, reason },
+    totals: { 'sum(quantity)': quantity },
+  }));
+  const server = await startServer((_req, res) =>
+    sendJson(res, 200, { start: '2021-03-01T00:00:00Z', end: '2021-03-15T00:00:00Z', groups }),
+  );
+  const { client } = makeClient(server.baseUrl);
+  try {
+    const data = await collectorFor(client).collect({
+      signal: new AbortController().signal,
+      now: FROZEN,
+      // The project list in id order; slugs in the other order.
+      projects: [
+        { id: '101', slug: 'beta', environments: [] },
+        { id: '102', slug: 'alpha', environments: [] },
+      ],
+      logger: silent,
+    });
+    assert.deepEqual(
+      data.outcomes.map((r) => [r.project, r.category, r.outcome, r.reason, r.quantity]),
+      [
+        ['alpha', 'error', 'accepted', 'none', 4],
+        ['beta', 'error', 'accepted', 'none', 6],
+        ['beta', 'error', 'filtered', 'adblock', 3],
+        ['beta', 'error', 'filtered', 'browser-extensions', 2],
+        ['beta', 'transaction', 'rate_limited', 'spike_protection', 1],
+      ],
+    );
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});

@@ -914,3 +914,78 @@ test('the per-release families exist only with SENTRY_RELEASE_HEALTH_RELEASES ab
     await sim.close();
   }
 });
+
+test('session counts and crash-free rows come in the order of project slug, environment and status, whatever order Sentry answers in', async () => {
+  // Today's groups and the rates of the last 24 hours in the reverse of that order; counts by hand.
+  const server = await startServer((_req, res, hit) => {
+    const q = hit.query;
+    switch (kindOf(hit)) {
+      case 'today':
+        return answer(res, q, [
+          {
+            by: { project: 1, environment: 'production', 'session.status': 'healthy' },
+            totals: { 'sum(session)': 5 },
+          },
+          {
+            by: { project: 1, environment: 'production', 'session.status': 'crashed' },
+            totals: { 'sum(session)': 1 },
+          },
+          {
+            by: { project: 1, environment: 'development', 'session.status': 'healthy' },
+            totals: { 'sum(session)': 2 },
+          },
+          {
+            by: { project: 2, environment: 'production', 'session.status': 'healthy' },
+            totals: { 'sum(session)': 7 },
+          },
+        ]);
+      case 'past':
+        return answer(res, q, []);
+      case 'rates':
+        return answer(res, q, [
+          {
+            by: { project: 1, environment: 'production' },
+            totals: { 'crash_free_rate(session)': 0.5, 'crash_free_rate(user)': null },
+          },
+          {
+            by: { project: 1, environment: 'development' },
+            totals: { 'crash_free_rate(session)': 1, 'crash_free_rate(user)': 1 },
+          },
+          {
+            by: { project: 2, environment: 'production' },
+            totals: { 'crash_free_rate(session)': 1, 'crash_free_rate(user)': null },
+          },
+        ]);
+      default:
+        return sendJson(res, 400, { detail: 'unexpected query' });
+    }
+  });
+  const { client } = makeClient(server.baseUrl);
+  try {
+    const projects: ProjectInfo[] = [
+      { id: '1', slug: 'web', environments: ['development', 'production'] },
+      { id: '2', slug: 'api', environments: ['production'] },
+    ];
+    const data = await collectAt(collectorFor(client), MOCK_DATETIME, projects);
+    assert.deepEqual(
+      data.sessions.map((r) => [r.project, r.environment, r.status, r.sessions]),
+      [
+        ['api', 'production', 'healthy', 7],
+        ['web', 'development', 'healthy', 2],
+        ['web', 'production', 'crashed', 1],
+        ['web', 'production', 'healthy', 5],
+      ],
+    );
+    assert.deepEqual(
+      data.crashFree.map((r) => [r.project, r.environment, r.sessions, r.users]),
+      [
+        ['api', 'production', 1, null],
+        ['web', 'development', 1, 1],
+        ['web', 'production', 0.5, null],
+      ],
+    );
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});

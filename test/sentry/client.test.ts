@@ -407,3 +407,73 @@ test('the first call explains a wrong organization slug or base URL, with the re
     await client.close();
   }
 });
+
+test('optional query parameters are sent only when given: groupStatsPeriod, stats_v2 categories and projects', async () => {
+  const server = await validServer();
+  const { client } = makeClient(server.baseUrl);
+  try {
+    await client.listIssues({ query: 'is:unresolved', groupStatsPeriod: '' });
+    await client.listIssues({ query: 'is:unresolved' });
+    const window = { start: new Date('2024-05-01T00:00:00Z'), end: new Date('2024-05-02T00:00:00Z') };
+    await client.getEventStats({ ...window, groupBy: ['project'] });
+    await client.getEventStats({ ...window, groupBy: ['project'], projectIds: ['11', '12'] });
+  } finally {
+    await client.close();
+  }
+  const issues = server.hitsOn('/organizations/acme/issues/');
+  assert.deepEqual(
+    issues.map((h) => h.query.getAll('groupStatsPeriod')),
+    [[''], []],
+  );
+  const stats = server.hitsOn('/organizations/acme/stats_v2/');
+  assert.deepEqual(
+    stats.map((h) => [h.query.getAll('category'), h.query.getAll('project')]),
+    [
+      [[], []],
+      [[], ['11', '12']],
+    ],
+  );
+});
+
+test('the first call explains a wrong base URL only for 404 and non-JSON answers, and checks its /api/0/ ending', async () => {
+  const server = await startServer((_req, res, hit) => {
+    if (hit.path.startsWith('/api/0/organizations/forbidden/'))
+      sendJson(res, 403, { detail: 'You do not have permission to perform this action.' });
+    else if (hit.path.startsWith('/api/0/organizations/shape/')) sendJson(res, 200, { detail: 'x' });
+    else sendJson(res, 404, { detail: 'The requested resource does not exist' });
+  });
+  servers.push(server);
+  const cases: Array<[string, string, string]> = [
+    [
+      server.baseUrl,
+      'forbidden',
+      '/api/0/organizations/forbidden/projects/ answered HTTP 403: You do not have permission to perform this action. (the token likely lacks the org:read scope, or access to this organization/project)',
+    ],
+    [
+      server.baseUrl,
+      'shape',
+      '/api/0/organizations/shape/projects/: the body should be an array, got an object',
+    ],
+    [
+      `${server.baseUrl}x/`,
+      'acme',
+      `/api/0/x/organizations/acme/projects/ answered HTTP 404: The requested resource does not exist; Sentry does not know the organization "acme" or the token cannot see it: check SENTRY_EXPORTER_ORG; SENTRY_BASE_URL usually ends in /api/0/, e.g. ${server.baseUrl}x/api/0/`,
+    ],
+  ];
+  for (const [baseUrl, org, tail] of cases) {
+    const { client } = makeClient(baseUrl, { org });
+    try {
+      const err = await rejection(client.listProjects());
+      assert.ok(err instanceof SentryApiError);
+      assert.ok(err.message.endsWith(tail), err.message);
+    } finally {
+      await client.close();
+    }
+  }
+});
+
+test('an empty organization slug is refused when the client is made', () => {
+  assert.throws(() => makeClient('http://127.0.0.1:9/api/0/', { org: '' }), {
+    message: 'Sentry organization slug is empty',
+  });
+});

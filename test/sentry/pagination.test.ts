@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { SentryApiError } from '../../src/sentry/errors.js';
-import { nextPage, parseLinkHeader } from '../../src/sentry/pagination.js';
+import { countHeader, nextPage, parseLinkHeader, splitByUrlLength } from '../../src/sentry/pagination.js';
 import {
   issueJson,
   linkHeader,
@@ -142,4 +142,74 @@ test('a list without Link header is one page (self-hosted environments endpoint)
   } finally {
     await client.close();
   }
+});
+
+test('parseLinkHeader: spacing, tabs, unquoted and unterminated values, stray text', () => {
+  const shape = (h: string) => parseLinkHeader(h).map((e) => [e.url, e.rel, e.results, e.cursor]);
+  // Whitespace before ';' (spaces or tabs) and around '=', unquoted values.
+  assert.deepEqual(shape('<u> ;\trel = next ; results = TRUE ; cursor = 0:100:0 , <v>\t; rel=previous'), [
+    ['u', 'next', true, '0:100:0'],
+    ['v', 'previous', undefined, undefined],
+  ]);
+  assert.deepEqual(shape(' <u>; rel="next"'), [['u', 'next', undefined, undefined]]);
+  // A quoted value that never ends runs to the end of the header.
+  assert.deepEqual(shape('<a>; rel="previous", <b>; rel="next'), [
+    ['a', 'previous', undefined, undefined],
+    ['b', 'next', undefined, undefined],
+  ]);
+  // Text that is not a link: an unclosed '<', a parameter without '=', a '>' before the '<'.
+  assert.deepEqual(shape('<unclosed; rel="next"'), []);
+  assert.deepEqual(shape('<u>; rel="next", junk'), [['u', 'next', undefined, undefined]]);
+  assert.deepEqual(shape('<u>; rel'), [['u', undefined, undefined, undefined]]);
+  assert.deepEqual(shape('><u>; rel="next"'), [['u', 'next', undefined, undefined]]);
+});
+
+test('nextPage: no header, no next link, results="false", and where the cursor comes from', () => {
+  assert.deepEqual(nextPage(undefined), { kind: 'none' });
+  assert.deepEqual(nextPage('  '), { kind: 'none' });
+  assert.deepEqual(nextPage('<https://s/?cursor=p>; rel="previous"; results="true"; cursor="p"'), {
+    kind: 'none',
+  });
+  assert.deepEqual(nextPage('<https://s/?cursor=n>; rel="next"; results="false"; cursor="n"'), {
+    kind: 'none',
+  });
+  // The cursor parameter wins over the link's query string; the query string serves when the parameter is
+  // missing or empty (a proxy that strips parameters).
+  assert.deepEqual(
+    nextPage('<https://s/?cursor=from-url>; rel="next"; results="true"; cursor="from-param"'),
+    {
+      kind: 'next',
+      cursor: 'from-param',
+    },
+  );
+  assert.deepEqual(nextPage('<https://s/?cursor=from-url>; rel="next"; results="true"'), {
+    kind: 'next',
+    cursor: 'from-url',
+  });
+  assert.deepEqual(nextPage('<https://s/?cursor=from-url>; rel="next"; results="true"; cursor=""'), {
+    kind: 'next',
+    cursor: 'from-url',
+  });
+  for (const h of [
+    '<https://s/?limit=100>; rel="next"; results="true"; cursor=""',
+    '<http://[>; rel="next"; results="true"',
+    '<https://s/?cursor=>; rel="next"; results="true"',
+  ]) {
+    assert.deepEqual(nextPage(h), {
+      kind: 'invalid',
+      reason: 'Link rel="next" says results="true" but carries no cursor',
+    });
+  }
+});
+
+test('countHeader and splitByUrlLength at their edges', () => {
+  assert.equal(countHeader('  42 '), 42);
+  assert.equal(countHeader('abc'), undefined);
+  assert.equal(countHeader('-1'), undefined);
+  assert.equal(countHeader(undefined), undefined);
+
+  // Each value adds its name, its encoded length and 2 ('&' and '='): 1 + 2 + 2 = 5 bytes here.
+  assert.deepEqual(splitByUrlLength(10, 'p', ['ab', 'cd'], 20), [['ab', 'cd']]);
+  assert.deepEqual(splitByUrlLength(10, 'p', ['ab', 'cd'], 19), [['ab'], ['cd']]);
+  assert.deepEqual(splitByUrlLength(10, 'p', [], 100), []);
 });

@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import { SentryApiError } from '../../src/sentry/errors.js';
 import {
   errorDetail,
+  parseJsonBody,
   parseCurrentRelease,
   parseEnvironments,
   parseIssues,
@@ -518,4 +519,191 @@ test('monitors: environments as an array, timestamps with their zone to the micr
     assert.equal(err.endpoint, '/organizations/{org}/monitors/');
     assert.match(err.message, re);
   }
+});
+
+/** The message of the parse error `fn` throws, after the URL: "<where> should be <expected>, got <value>". */
+function problem(fn: () => unknown): string {
+  const message = parseError(fn).message;
+  const at = message.indexOf(': ');
+  assert.ok(at > 0, message);
+  return message.slice(at + 2);
+}
+
+test('issues: the edges of each field: absent optional fields, numeric counts, dates, long values in messages', () => {
+  const { logger: _, ...withoutLogger } = issueJson(1);
+  const [issue] = parseIssues(ctx, [{ ...withoutLogger, count: 0, firstSeen: null }]);
+  assert.equal(issue?.logger, null);
+  assert.equal(issue?.count, 0);
+  assert.equal(issue?.firstSeen, null);
+  assert.equal(parseIssues(ctx, [{ ...issueJson(1), logger: 'javascript' }])[0]?.logger, 'javascript');
+  assert.equal(parseIssues(ctx, [{ ...issueJson(1), count: 7 }])[0]?.count, 7);
+
+  // A value longer than 40 characters is described by its length, a shorter one is quoted.
+  assert.equal(
+    problem(() => parseIssues(ctx, [{ ...issueJson(1), count: 'x'.repeat(41) }])),
+    '[0].count should be a non-negative integer string, got a string of 41 chars',
+  );
+  assert.equal(
+    problem(() => parseIssues(ctx, [{ ...issueJson(1), count: 'y'.repeat(40) }])),
+    `[0].count should be a non-negative integer string, got "${'y'.repeat(40)}"`,
+  );
+  assert.equal(
+    problem(() => parseIssues(ctx, [{ ...issueJson(1), count: 1.5 }])),
+    '[0].count should be a non-negative integer string, got number 1.5',
+  );
+  assert.equal(
+    problem(() => parseIssues(ctx, [{ ...issueJson(1), count: -1 }])),
+    '[0].count should be a non-negative integer string, got number -1',
+  );
+  assert.equal(
+    problem(() => parseIssues(ctx, [{ ...issueJson(1), count: ['5'] }])),
+    '[0].count should be a non-negative integer string, got an array',
+  );
+  assert.equal(
+    problem(() => parseIssues(ctx, [{ ...issueJson(1), firstSeen: 'yesterday' }])),
+    '[0].firstSeen should be a date or null, got "yesterday"',
+  );
+});
+
+test('projects and keys: null or absent optional parts, and the paths of wrong ones', () => {
+  const p = { endpoint: '/organizations/{org}/projects/' };
+  assert.deepEqual(parseProjects(p, [{ id: '1', slug: 'web', environments: null }]), [
+    { id: '1', slug: 'web', environments: undefined },
+  ]);
+  assert.equal(
+    problem(() => parseProjects(p, [{ id: '1', slug: 'web', environments: 'prod' }])),
+    '[0].environments should be an array, got "prod"',
+  );
+
+  const k = { endpoint: '/projects/{org}/{project}/keys/' };
+  assert.deepEqual(parseProjectKeys(k, [{ isActive: true }]), [{ isActive: true, rateLimit: null }]);
+  assert.equal(
+    problem(() => parseProjectKeys(k, [{ rateLimit: null }])),
+    '[0].isActive should be a boolean, got undefined undefined',
+  );
+  assert.equal(
+    problem(() => parseProjectKeys(k, [{ isActive: true, rateLimit: 5 }])),
+    '[0].rateLimit should be an object, got number 5',
+  );
+  assert.equal(
+    problem(() => parseProjectKeys(k, [{ isActive: true, rateLimit: { window: 1.5, count: 1 } }])),
+    '[0].rateLimit.window should be an integer, got number 1.5',
+  );
+  assert.equal(
+    problem(() => parseProjectKeys(k, [{ isActive: true, rateLimit: { window: 60, count: '1' } }])),
+    '[0].rateLimit.count should be an integer, got "1"',
+  );
+  const o = { endpoint: '/organizations/{org}/project-keys/' };
+  assert.equal(
+    problem(() => parseOrganizationProjectKeys(o, [{ projectId: 1.5, isActive: true }])),
+    '[0].projectId should be an id (non-empty string), got number 1.5',
+  );
+});
+
+test('stats_v2, current release and sessions: the paths of wrong envelopes and values', () => {
+  const s = { endpoint: '/organizations/{org}/stats_v2/' };
+  assert.equal(
+    problem(() => parseStatsV2(s, [])),
+    'the body should be an object, got an array',
+  );
+  assert.equal(
+    problem(() => parseStatsV2(s, { groups: [{ by: 5, totals: {} }] })),
+    'groups[0].by should be an object, got number 5',
+  );
+  assert.equal(
+    problem(() => parseStatsV2(s, { groups: [{ by: { project: true }, totals: {} }] })),
+    'groups[0].by.project should be a string or number, got boolean true',
+  );
+  assert.equal(
+    problem(() => parseStatsV2(s, { groups: [{ by: { project: Infinity }, totals: {} }] })),
+    'groups[0].by.project should be a string or number, got number Infinity',
+  );
+  assert.equal(
+    problem(() => parseStatsV2(s, { groups: [{ by: {}, totals: null }] })),
+    'groups[0].totals should be an object, got null',
+  );
+  assert.equal(
+    problem(() => parseStatsV2(s, { groups: [{ by: {}, totals: { 'sum(quantity)': Infinity } }] })),
+    'groups[0].totals.sum(quantity) should be a number, got number Infinity',
+  );
+
+  const r = { endpoint: '/organizations/{org}/issues/{issue_id}/current-release/' };
+  assert.equal(
+    problem(() => parseCurrentRelease(r, 'v1')),
+    'the body should be an object, got "v1"',
+  );
+  assert.equal(
+    problem(() => parseCurrentRelease(r, { currentRelease: 5 })),
+    'currentRelease should be an object, got number 5',
+  );
+  assert.equal(
+    problem(() => parseCurrentRelease(r, { currentRelease: { release: null } })),
+    'currentRelease.release should be an object, got null',
+  );
+
+  const c = { endpoint: '/organizations/{org}/sessions/' };
+  assert.equal(
+    problem(() => parseSessionGroups(['sum(session)'])(c, null)),
+    'the body should be an object, got null',
+  );
+});
+
+test('monitors: a timestamp must be a string', () => {
+  const m = { endpoint: '/organizations/{org}/monitors/' };
+  const monitor = {
+    id: 'm1',
+    slug: 'nightly',
+    status: 'active',
+    project: { id: '1', slug: 'web' },
+    environments: [{ name: 'production', status: 'ok', lastCheckIn: ['2024-05-01T10:00:00Z'] }],
+  };
+  assert.equal(
+    problem(() => parseMonitors(m, [monitor])),
+    '[0].environments[0].lastCheckIn should be an ISO 8601 timestamp with a time zone, or null, got an array',
+  );
+});
+
+test('bodies that are not JSON and the detail of error bodies', () => {
+  const b = { endpoint: '/organizations/{org}/issues/', url: 'https://sentry.example/api/0/x/' };
+  assert.equal(
+    problem(() => parseJsonBody(b, ' \n', 'application/json')),
+    'expected JSON, got an empty body',
+  );
+  assert.equal(
+    problem(() => parseJsonBody(b, '<html', undefined)),
+    'expected JSON, got 5 bytes of unknown type',
+  );
+  assert.equal(
+    problem(() => parseJsonBody(b, '<html>', 'text/html')),
+    'expected JSON, got 6 bytes of text/html',
+  );
+
+  // Sentry's error bodies: {"detail": "..."}, or {"detail": {"message": "...", "code": "..."}} (an
+  // APIException with a dict detail).
+  assert.equal(errorDetail('{"detail":{"message":"Invalid query","code":"parse_error"}}'), 'Invalid query');
+  assert.equal(errorDetail('{"detail":{"message":5}}'), undefined);
+  assert.equal(errorDetail('{"detail":5}'), undefined);
+});
+
+test('SentryApiError: its name, its cause, and the object logged for it', () => {
+  const cause = new Error('socket hang up');
+  const err = new SentryApiError('GET /x failed', {
+    kind: 'network',
+    endpoint: '/organizations/{org}/issues/',
+    project: 'web',
+    attempts: 3,
+    cause,
+  });
+  assert.equal(err.name, 'SentryApiError');
+  assert.equal(err.cause, cause);
+  assert.deepEqual(err.toLog(), {
+    kind: 'network',
+    endpoint: '/organizations/{org}/issues/',
+    status: undefined,
+    detail: undefined,
+    project: 'web',
+    attempts: 3,
+    message: 'GET /x failed',
+  });
+  assert.equal('cause' in new SentryApiError('m', { kind: 'parse', endpoint: '/e/' }), false);
 });

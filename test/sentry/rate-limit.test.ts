@@ -296,3 +296,42 @@ describe('staying under a fixed-window limit', { concurrency: true }, () => {
     }
   });
 });
+
+test('readRateLimitHeaders at the edges: blank, negative and infinite counts; Retry-After as seconds or an HTTP date; an unreadable Date', () => {
+  const remaining = (v: string) => readRateLimitHeaders({ 'x-sentry-rate-limit-remaining': v }).remaining;
+  assert.deepEqual(['', '  ', '-1', 'Infinity', '0', ' 7 '].map(remaining), [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    0,
+    7,
+  ]);
+  const now = Date.parse('Tue, 01 Dec 2026 20:00:00 GMT');
+  const retryAfter = (v: string) => readRateLimitHeaders({ 'retry-after': v }, now).retryAfterMs;
+  assert.deepEqual(
+    [
+      '',
+      '  ',
+      '-5',
+      '0',
+      '1.5',
+      'Tue, 01 Dec 2026 20:00:10 GMT',
+      'Tue, 01 Dec 2026 19:59:00 GMT',
+      'soon',
+    ].map(retryAfter),
+    [undefined, undefined, undefined, 0, 1500, 10_000, 0, undefined],
+  );
+  assert.equal(readRateLimitHeaders({ date: 'not a date' }).serverDateMs, undefined);
+});
+
+test('resetToLocalMs: the Date header counts as in agreement from 250 ms before to 1,250 ms after it', () => {
+  // Reset at 110 s, Date at 100 s, no hold limit in the way: in agreement, the local clock is used, and the
+  // window ends at 110 s local time; skewed, the server's time is taken as Date + 500 ms.
+  const at = (receivedAtMs: number) => resetToLocalMs(110, 100_000, receivedAtMs, 60_000);
+  assert.equal(at(99_750), 110_000);
+  assert.equal(at(101_250), 110_000);
+  assert.equal(at(99_749), 99_749 + 9_500);
+  assert.equal(at(101_251), 101_251 + 9_500);
+  assert.equal(at(90_000), 90_000 + 9_500);
+});

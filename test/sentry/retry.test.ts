@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { RequestObservation } from '../../src/sentry/request.js';
 import { SentryApiError } from '../../src/sentry/errors.js';
-import { RetryPolicy } from '../../src/sentry/retry.js';
+import { isRetryable, RetryPolicy } from '../../src/sentry/retry.js';
 import {
   issueJson,
   makeClient,
@@ -421,4 +421,54 @@ test('close() abandons pending calls with kind aborted', async () => {
   const err = await p;
   assert.ok(err instanceof SentryApiError);
   assert.equal(err.kind, 'aborted');
+});
+
+test('RetryPolicy.decide: a 429 waits for its Reset, counted from when the answer arrived; anything else backs off', () => {
+  const now = 100_000;
+  const p = new RetryPolicy(
+    { tries: 3, delay: 1, maxDelay: 5, backoff: 2, jitter: 0 },
+    { safetyMarginMs: 75, maxHoldMs: 60_000, now: () => now },
+  );
+  const headers = (reset: number) => ({
+    limit: 40,
+    remaining: 0,
+    reset,
+    concurrentLimit: undefined,
+    concurrentRemaining: undefined,
+    serverDateMs: undefined,
+    retryAfterMs: undefined,
+  });
+  // Reset at 102 s, now 100 s: 2 s, plus the 75 ms margin.
+  assert.deepEqual(p.decide({ kind: 'http', status: 429, headers: headers(102) }, 1), {
+    retry: true,
+    waitMs: 2075,
+    basis: 'reset',
+  });
+  // A Reset that is now (or past) is no basis: the backoff (1 s) applies.
+  assert.deepEqual(p.decide({ kind: 'http', status: 429, headers: headers(100) }, 1), {
+    retry: true,
+    waitMs: 1000,
+    basis: 'backoff',
+  });
+  // Rate-limit headers on a 500 do not make it wait for the window: backoff.
+  assert.deepEqual(p.decide({ kind: 'http', status: 500, headers: headers(102) }, 1), {
+    retry: true,
+    waitMs: 1000,
+    basis: 'backoff',
+  });
+  // The longest hold (1 s here) counts from when the 429 arrived (99 s), not from when it is decided.
+  const short = new RetryPolicy(
+    { tries: 3, delay: 1, maxDelay: 5, backoff: 2, jitter: 0 },
+    { safetyMarginMs: 75, maxHoldMs: 1000, now: () => now },
+  );
+  assert.deepEqual(
+    short.decide({ kind: 'http', status: 429, headers: headers(102), receivedAtMs: 99_000 }, 1),
+    { retry: true, waitMs: 1000, basis: 'backoff' },
+  );
+
+  assert.equal(isRetryable({ kind: 'parse' }), false);
+  assert.throws(() => new RetryPolicy({ tries: 0, delay: 1, maxDelay: 5, backoff: 2, jitter: 0 }), {
+    name: 'RangeError',
+    message: 'retry tries must be >= 1',
+  });
 });
