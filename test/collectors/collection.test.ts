@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { startSimulator } from '../../sim/index.js';
 import type { SimOptions } from '../../sim/index.js';
-import { parseExposition, startExporterAgainst } from '../helpers/exporter.js';
+import { healthWhen, parseExposition, startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
 import { PROMTOOL, testNeeding } from '../helpers/tools.js';
 
@@ -406,21 +406,9 @@ test('one collector refused (403 on stats_v2): /healthz is still 200, names it a
   });
   try {
     const url = exporter.url;
-    let body: { status: string; collectors: Record<string, { lastSuccess?: number; error?: string }> } = {
-      status: '',
-      collectors: {},
-    };
-    for (let i = 0; i < 300; i++) {
-      const res = await fetch(`${url}/healthz`);
-      body = (await res.json()) as typeof body;
-      if (
-        res.status === 200 &&
-        body.collectors.issues?.lastSuccess !== undefined &&
-        body.collectors.outcomes?.error
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const body = await healthWhen(url, 'issues done and the outcomes error', (b) =>
+      Boolean(b.collectors.issues?.lastSuccess !== undefined && b.collectors.outcomes?.error),
+    );
     assert.equal(body.status, 'ok');
     assert.match(body.collectors.outcomes?.error ?? '', /stats_v2\/ answered HTTP 403: .*org:read/);
     assert.equal(body.collectors.outcomes?.lastSuccess, undefined);

@@ -89,6 +89,22 @@ function sentry(projects: unknown[]): (req: IncomingMessage, res: ServerResponse
 const servers: TestServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
+/** The value of `sentry_issues_bucket` for a project, environment and window, if exported. */
+function bucketOf(
+  rows: Array<{ name: string; labels: Record<string, string>; value: number }>,
+  project: string,
+  environment: string,
+  le: string,
+): number | undefined {
+  return rows.find(
+    (r) =>
+      r.name === 'sentry_issues_bucket' &&
+      r.labels.project_slug === project &&
+      r.labels.environment === environment &&
+      r.labels.le === le,
+  )?.value;
+}
+
 async function collectOnce(
   projects: unknown[],
   env: NodeJS.ProcessEnv = {},
@@ -122,13 +138,7 @@ async function collectOnce(
 test('windows at their edges: exactly 1 h, 24 h and 14 d ago are inside, 1 ms more is outside', async () => {
   const rows = await collectOnce(projectsJson);
   const bucket = (project: string, environment: string, le: string) =>
-    rows.find(
-      (r) =>
-        r.name === 'sentry_issues_bucket' &&
-        r.labels.project_slug === project &&
-        r.labels.environment === environment &&
-        r.labels.le === le,
-    )?.value;
+    bucketOf(rows, project, environment, le);
   // production, by hand: 1 h = 5 + 11 + 2 = 18; 24 h = 18 + 7 + 13 = 38; 14 d = 38 + 17 + 19 = 74 (not 23)
   assert.equal(bucket('web', 'production', '1h'), 18);
   assert.equal(bucket('web', 'production', '24h'), 38);
@@ -278,13 +288,7 @@ test('without global-views, a refused multi-project query makes the collector as
   for (const rows of results) {
     assert.ok(!(rows instanceof Error), String(rows));
     const bucket = (project: string, environment: string, le: string) =>
-      rows.find(
-        (r) =>
-          r.name === 'sentry_issues_bucket' &&
-          r.labels.project_slug === project &&
-          r.labels.environment === environment &&
-          r.labels.le === le,
-      )?.value;
+      bucketOf(rows, project, environment, le);
     // As in the organization-wide case: production 18 / 38 / 74, cron 3, the rest 0 (counted once,
     // although cron's own query may have been answered before the refusal).
     assert.deepEqual(

@@ -12,7 +12,8 @@ import { renderFamilies } from '../../src/metrics/exposition.js';
 import { SentryApiError } from '../../src/sentry/errors.js';
 import { startSimulator } from '../../sim/index.js';
 import type { SimOptions } from '../../sim/index.js';
-import { parseExposition, startExporterAgainst } from '../helpers/exporter.js';
+import { healthWhen, parseExposition, startExporterAgainst } from '../helpers/exporter.js';
+import { waitUntil } from '../helpers/wait.js';
 import { MONITOR_STATUS_SET, expectedNumbers, exportedNumbers } from '../helpers/truth.js';
 import { makeClient, rejection, sendJson, startServer, type TestServer } from '../sentry/helpers.js';
 
@@ -467,22 +468,13 @@ test('a token refused on monitors: /healthz stays 200 and names the scope; the o
   sim.setFaults({ forbiddenRate: 1, endpoints: ['/organizations/{org}/monitors/'] });
   const { exporter } = await startExporterAgainst(sim, { SENTRY_API_RATE: '40' });
   try {
-    let body: { status: string; collectors: Record<string, { lastSuccess?: number; error?: string }> } = {
-      status: '',
-      collectors: {},
-    };
-    for (let i = 0; i < 300; i++) {
-      const res = await fetch(`${exporter.url}/healthz`);
-      body = (await res.json()) as typeof body;
-      if (
-        res.status === 200 &&
-        body.collectors.outcomes?.lastSuccess &&
-        body.collectors.issues?.lastSuccess &&
-        body.collectors.monitors?.error
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const body = await healthWhen(exporter.url, 'outcomes and issues done and the monitors error', (b) =>
+      Boolean(
+        b.collectors.outcomes?.lastSuccess &&
+        b.collectors.issues?.lastSuccess &&
+        b.collectors.monitors?.error,
+      ),
+    );
     assert.equal(body.status, 'ok');
     assert.match(
       body.collectors.monitors?.error ?? '',
@@ -499,14 +491,9 @@ test('a token refused on monitors: /healthz stays 200 and names the scope; the o
       parseExposition(body).find(
         (r) => r.name === 'sentry_exporter_collection_errors_total' && r.labels.collector === 'monitors',
       )?.value ?? 0;
-    let errors = monitorErrors(text);
-    for (let i = 0; i < 100 && errors < 1; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      errors = monitorErrors(await (await fetch(`${exporter.url}/metrics`)).text());
-    }
-    assert.ok(
-      errors >= 1,
-      'sentry_exporter_collection_errors_total{collector="monitors"} counts the failure',
+    await waitUntil(
+      'sentry_exporter_collection_errors_total{collector="monitors"} to count the failure',
+      async () => monitorErrors(await (await fetch(`${exporter.url}/metrics`)).text()) >= 1,
     );
   } finally {
     await exporter.stop();

@@ -17,7 +17,7 @@ import type { SentryApi } from '../../src/sentry/api.js';
 import { createSentryClient } from '../../src/sentry/client.js';
 import { startSimulator } from '../../sim/index.js';
 import type { SimMode } from '../../sim/index.js';
-import { memoryLogger, parseExposition, startExporterAgainst } from '../helpers/exporter.js';
+import { healthWhen, memoryLogger, parseExposition, startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, expectedReleasesDropped, exportedNumbers } from '../helpers/truth.js';
 import { makeClient, sendJson, startServer } from '../sentry/helpers.js';
 import type { Hit } from '../sentry/helpers.js';
@@ -851,21 +851,9 @@ test('a token without org:read (403 on sessions) disables only release health; /
   sim.setFaults({ forbiddenRate: 1, endpoints: [SESSIONS] });
   const { exporter } = await startExporterAgainst(sim, { SENTRY_API_RATE: '40' });
   try {
-    let body: { status: string; collectors: Record<string, { lastSuccess?: number; error?: string }> } = {
-      status: '',
-      collectors: {},
-    };
-    for (let i = 0; i < 300; i++) {
-      const res = await fetch(`${exporter.url}/healthz`);
-      body = (await res.json()) as typeof body;
-      if (
-        res.status === 200 &&
-        body.collectors.issues?.lastSuccess !== undefined &&
-        body.collectors.release_health?.error
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const body = await healthWhen(exporter.url, 'issues done and the release health error', (b) =>
+      Boolean(b.collectors.issues?.lastSuccess !== undefined && b.collectors.release_health?.error),
+    );
     assert.equal(body.status, 'ok');
     assert.match(body.collectors.release_health?.error ?? '', /sessions\/ answered HTTP 403: .*org:read/);
     const text = await (await fetch(`${exporter.url}/metrics`)).text();

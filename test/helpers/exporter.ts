@@ -6,6 +6,7 @@ import type { Exporter } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { REDACT_CENSOR, REDACT_PATHS } from '../../src/log.js';
 import type { SentrySimulator } from '../../sim/index.js';
+import { waitUntil } from './wait.js';
 
 /** A pino logger that writes JSON lines into memory, with the production redaction. */
 export function memoryLogger(level = 'info'): { logger: Logger; lines: () => string } {
@@ -50,6 +51,27 @@ export async function startExporterAgainst(
     now === undefined ? {} : { clockOffsetMs: now - Date.now() },
   );
   return { exporter, logs: lines };
+}
+
+/** The body of `/healthz`: the overall status and each collector's last success and error. */
+export interface HealthBody {
+  status: string;
+  collectors: Record<string, { lastSuccess?: number; error?: string }>;
+}
+
+/** Polls `/healthz` until it answers 200 and `ready` holds for its body; returns that body. */
+export async function healthWhen(
+  url: string,
+  what: string,
+  ready: (body: HealthBody) => boolean,
+): Promise<HealthBody> {
+  let body: HealthBody | undefined;
+  await waitUntil(`/healthz 200 with ${what}`, async () => {
+    const res = await fetch(`${url}/healthz`);
+    body = (await res.json()) as HealthBody;
+    return res.status === 200 && ready(body);
+  });
+  return body!;
 }
 
 /** Parses an exposition into `name{labels} -> value` rows. */
