@@ -42,42 +42,10 @@ export function registerFormats(): void {
       }
     },
   });
-  convict.addFormat({
-    name: 'positive-number',
-    coerce: coerceNumber,
-    validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-        throw new Error(`must be a number greater than 0, got ${JSON.stringify(value)}`);
-      }
-    },
-  });
-  convict.addFormat({
-    name: 'non-negative-number',
-    coerce: coerceNumber,
-    validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new Error(`must be a number of 0 or more, got ${JSON.stringify(value)}`);
-      }
-    },
-  });
-  convict.addFormat({
-    name: 'positive-int',
-    coerce: coerceNumber,
-    validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-        throw new Error(`must be a whole number of 1 or more, got ${JSON.stringify(value)}`);
-      }
-    },
-  });
-  convict.addFormat({
-    name: 'non-negative-int',
-    coerce: coerceNumber,
-    validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-        throw new Error(`must be a whole number of 0 or more, got ${JSON.stringify(value)}`);
-      }
-    },
-  });
+  addNumberFormat('positive-number', (n) => Number.isFinite(n) && n > 0, 'a number greater than 0');
+  addNumberFormat('non-negative-number', (n) => Number.isFinite(n) && n >= 0, 'a number of 0 or more');
+  addNumberFormat('positive-int', (n) => Number.isInteger(n) && n >= 1, 'a whole number of 1 or more');
+  addNumberFormat('non-negative-int', (n) => Number.isInteger(n) && n >= 0, 'a whole number of 0 or more');
   convict.addFormat({
     name: 'tcp-port',
     coerce: coerceNumber,
@@ -134,4 +102,17 @@ export function normalizeLogLevel(raw: string): (typeof LOG_LEVELS)[number] | un
   const word = raw.trim().toLowerCase();
   if ((LOG_LEVELS as readonly string[]).includes(word)) return word as (typeof LOG_LEVELS)[number];
   return PYTHON_LOG_LEVELS[word];
+}
+
+/** A numeric format: the environment's string coerced to a number, then `ok`, or `must be <words>, got ...`. */
+function addNumberFormat(name: string, ok: (n: number) => boolean, words: string): void {
+  convict.addFormat({
+    name,
+    coerce: coerceNumber,
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !ok(value)) {
+        throw new Error(`must be ${words}, got ${JSON.stringify(value)}`);
+      }
+    },
+  });
 }
