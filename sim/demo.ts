@@ -3,13 +3,13 @@
  * without a Sentry account. Everything listens on 127.0.0.1; Ctrl-C stops both.
  */
 import { startExporter } from '../src/app.js';
-import { loadConfig } from '../src/config/load.js';
+import { loadExporterConfig } from '../src/collectors/index.js';
 import { createLogger } from '../src/log.js';
 import { startSimulator } from './index.js';
 
 const port = Number(process.env.SENTRY_EXPORTER_PORT ?? 9790);
 const sim = await startSimulator({ projects: 12, environmentsPerProject: 2, issuesPerProject: 40 });
-const config = loadConfig({
+const config = loadExporterConfig({
   env: {
     SENTRY_BASE_URL: sim.url,
     SENTRY_AUTH_TOKEN: sim.token,

@@ -1,17 +1,18 @@
 import type { Logger } from 'pino';
-import type { ExporterConfig } from './config/types.js';
+import type { ExporterConfig } from './collectors/index.js';
 import { createHttpServer } from './http/server.js';
-import { ReceivedRendering } from './metrics/rendering.js';
 import { ServingMetrics } from './metrics/serving-metrics.js';
 import { Snapshot } from './metrics/snapshot.js';
-import { CollectionThread } from './pipeline/thread.js';
-import type { Pipeline } from './pipeline/thread.js';
+import { createCollection } from './pipeline/collection.js';
+import type { Collection } from './pipeline/collection.js';
+import type { SectionSink } from './metrics/section-renderer.js';
+import { startCollectionThread } from './pipeline/thread.js';
 import { VERSION } from './version.js';
 
 export interface Exporter {
   /** Where the HTTP server listens, e.g. `http://127.0.0.1:9790`. */
   readonly url: string;
-  readonly scheduler: Pipeline;
+  readonly collection: Collection;
   readonly snapshot: Snapshot;
   /** Settles when the collection thread failed: the exporter cannot go on and should be stopped. */
   readonly failed: Promise<Error>;
@@ -19,36 +20,46 @@ export interface Exporter {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /**
+   * Collect in a worker thread of its own (the default: SENTRY_EXPORTER_COLLECTION_THREAD), or in this
+   * thread, where a test can give it a clock.
+   */
+  thread?: boolean;
+  /** The collection's clock (ms since the epoch); only in this thread: a function cannot cross threads. */
+  clock?: () => number;
+}
+
 /**
- * Wires the parts in the one direction data flows: config -> Sentry client -> collectors -> metrics ->
- * pipeline -> HTTP. The collection (Sentry client, collectors, scheduler, rendering) runs in a thread of its
- * own; this thread serves HTTP from what it hands over, and never reaches Sentry.
+ * Wires the parts in the one direction data flows: config -> collection (Sentry client, collectors,
+ * scheduler, rendering) -> snapshot -> HTTP. The HTTP side serves what the collection published and never
+ * reaches Sentry.
  */
 export async function startExporter(
   config: ExporterConfig,
   logger: Logger,
-  /**
-   * `clockOffsetMs`: the collected data's clock runs this far ahead of the wall clock (tests pin the
-   * calendar with it; a function cannot cross into the collection thread).
-   */
-  opts: { clockOffsetMs?: number } = {},
+  opts: StartOptions = {},
 ): Promise<Exporter> {
+  const thread = opts.thread ?? config.collection.thread;
+  if (thread && opts.clock !== undefined) throw new Error('a clock cannot be given to the collection thread');
   const serving = new ServingMetrics();
-  const collected = new ReceivedRendering();
-  const snapshot = new Snapshot([collected, serving]);
   let reportFailure: (err: Error) => void = () => undefined;
   const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
-  const collection = new CollectionThread({
-    config,
-    clockOffsetMs: opts.clockOffsetMs ?? 0,
-    logger,
-    snapshot,
-    self: collected,
-    onFailure: (err) => {
-      logger.fatal({ err: { message: err.message, name: err.name } }, 'the collection thread failed');
-      reportFailure(err);
-    },
-  });
+  // Sections come once the schedule runs (start, below), by when the snapshot exists.
+  const sink: SectionSink = (name, parts, now) => snapshot.setSection(name, parts, now);
+  const collection = thread
+    ? await startCollectionThread(config, sink, {
+        logger,
+        onFailure: (err) => {
+          logger.fatal({ err: { message: err.message, name: err.name } }, 'the collection thread failed');
+          reportFailure(err);
+        },
+      })
+    : createCollection(config, sink, { logger, ...(opts.clock === undefined ? {} : { clock: opts.clock }) });
+  // The collection's self-metrics, then the serving thread's.
+  const snapshot = new Snapshot([collection.self, serving]);
+  snapshot.setOrder(collection.sections);
+
   let http;
   try {
     http = await createHttpServer({
@@ -68,8 +79,6 @@ export async function startExporter(
   }
   let url: string;
   try {
-    // Listening once the collection thread is up: the first scrape already has its self-metrics.
-    await collection.ready();
     url = await http.listen();
   } catch (err) {
     await collection.stop();
@@ -85,6 +94,7 @@ export async function startExporter(
       projects: config.sentry.projects.length === 0 ? 'all' : config.sentry.projects,
       pollInterval: config.schedule.pollInterval,
       rate: config.sentry.rate,
+      collectionThread: thread,
       version: VERSION,
     },
     'sentry-prometheus-exporter listening',
@@ -95,7 +105,7 @@ export async function startExporter(
   const server = http;
   return {
     url,
-    scheduler: collection,
+    collection,
     snapshot,
     failed,
     stop() {

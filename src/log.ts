@@ -52,3 +52,13 @@ export function createLogger(settings: LoggerSettings): Logger {
   }
   return pino(options);
 }
+
+/**
+ * Where a logger writes: lines written by a logger of the same options in another thread (the collection
+ * thread's) go to the same place, formatted alike, without being parsed again.
+ */
+export function destinationOf(logger: Logger): DestinationStream {
+  const stream = (logger as unknown as Record<symbol, DestinationStream | undefined>)[pino.symbols.streamSym];
+  if (stream === undefined) throw new Error('a pino logger without a destination stream');
+  return stream;
+}

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { startExporter } from './app.js';
 import { ConfigError } from './config/errors.js';
-import { loadConfig } from './config/load.js';
-import { listSettings } from './config/schema.js';
+import { SETTINGS, loadExporterConfig } from './collectors/index.js';
+import { listSettings } from './config/settings.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -24,12 +24,12 @@ const V8_FLAGS = ['--heap-growing-percent=20', '--optimize-for-size', '--liftoff
 
 function usage(): string {
   const row = (env: string, doc: string) => `  ${env.padEnd(34)} ${doc}`;
-  const rows = listSettings().map((s) => {
+  const rows = listSettings(SETTINGS).map((s) => {
     const def = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
     const note =
       s.required !== undefined
         ? ` [required${s.required === 'always' ? '' : `: ${s.required}`}]`
-        : s.sensitive || def === ''
+        : s.sensitive === true || def === ''
           ? ''
           : ` [default: ${def}]`;
     return row(s.env, `${s.doc}${note}`);
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
 
   let config;
   try {
-    config = loadConfig({
+    config = loadExporterConfig({
       env: process.env,
       configFile: args.config,
       webConfigFile: args['web.config.file'],

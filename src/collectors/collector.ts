@@ -6,6 +6,10 @@
  * The families are plain data produced here; src/metrics writes them as Prometheus text.
  */
 import type { Logger } from 'pino';
+import type { CoreConfig } from '../config/schema.js';
+import type { SettingTree, ValueOf } from '../config/settings.js';
+import type { SentryApi } from '../sentry/api.js';
+import type { SkippedItems } from '../sentry/skipped.js';
 
 export type MetricType = 'gauge' | 'counter' | 'histogram' | 'untyped';
 
@@ -38,7 +42,11 @@ export interface CollectContext<Rows = unknown> {
   now: number;
   /** The project list from the metadata collector (empty for the metadata collector itself). */
   projects: readonly ProjectInfo[];
-  logger: Logger;
+  /**
+   * Where the run's list calls record malformed items they leave out (`CallOptions.skipped`); the pipeline
+   * logs them once per run.
+   */
+  skipped: SkippedItems;
   /**
    * Publishes what the run already knows, before it ends, in the shape `collect` returns: the pipeline
    * renders and publishes it like a finished run's rows (at most about once a second, the latest rows
@@ -66,6 +74,39 @@ export interface Collector<Rows = unknown> {
   collect(ctx: CollectContext<Rows>): Promise<Rows>;
   /** The families to publish; [] when the collector exports nothing itself. */
   render(rows: Rows, ctx: RenderContext): Family[];
+}
+
+/** What every collector is built with. */
+export interface CollectorDeps {
+  api: SentryApi;
+  /** Its lines carry `collector: <name>`. */
+  logger: Logger;
+}
+
+/**
+ * A collector as the exporter knows it before it runs: its name, the settings it declares (under
+ * `collectors.<name>` in a settings file, each with its environment variable) and how it is built from
+ * them. A new metric family is a file that exports one of these, and one entry in `index.ts`.
+ */
+export interface CollectorDefinition<N extends string = string, S extends SettingTree = SettingTree> {
+  readonly name: N;
+  readonly settings: S;
+  /** The collector, or undefined when its settings turn it off. */
+  create(deps: CollectorDeps, settings: ValueOf<S>, core: CoreConfig): Collector | undefined;
+}
+
+export function defineCollector<N extends string, S extends SettingTree>(
+  definition: CollectorDefinition<N, S>,
+): CollectorDefinition<N, S> {
+  return definition;
+}
+
+/**
+ * Plain string order, for ids, slugs and label values. `localeCompare` would do too, but it loads ICU's
+ * collation data, a few megabytes of resident memory for nothing.
+ */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** HELP text ending shared by every family: when its values are refreshed. */

@@ -1,65 +1,61 @@
 /**
- * The collectors this configuration runs, in the order their families appear in the exposition. A new
- * metric family is a new collector file and one line here.
+ * The collectors, in the order their families appear in the exposition, and the settings they declare. A
+ * new metric family is a new collector file and one entry in COLLECTORS.
  */
 import type { Logger } from 'pino';
-import type { ExporterConfig } from '../config/types.js';
+import { loadConfig, settingsOf } from '../config/load.js';
+import type { Config, LoadOptions, SettingsOf } from '../config/load.js';
 import type { SentryApi } from '../sentry/api.js';
-import type { Collector, ProjectInfo } from './collector.js';
-import { IssueCollector } from './issues.js';
+import type { Collector, CollectorDefinition, ProjectInfo } from './collector.js';
+import { issues } from './issues.js';
 import { MetadataCollector } from './metadata.js';
-import { MonitorCollector } from './monitors.js';
-import { OutcomesCollector } from './outcomes.js';
-import { RateLimitCollector } from './rate-limits.js';
-import { ReleaseHealthCollector } from './sessions.js';
+import { monitors } from './monitors.js';
+import { outcomes } from './outcomes.js';
+import { rateLimits } from './rate-limits.js';
+import { releaseHealth } from './sessions.js';
+
+export const COLLECTORS = [issues, outcomes, rateLimits, monitors, releaseHealth] as const;
+
+type Definitions = (typeof COLLECTORS)[number];
+/** Each collector's settings under its name: `collectors.<name>.*` in a settings file. */
+export type CollectorSettings = { [D in Definitions as D['name']]: D['settings'] };
+
+export const COLLECTOR_SETTINGS = Object.fromEntries(
+  COLLECTORS.map((d) => [d.name, d.settings]),
+) as CollectorSettings;
+
+/** Every setting of the exporter: the core ones and each collector's. */
+export const SETTINGS: SettingsOf<CollectorSettings> = settingsOf(COLLECTOR_SETTINGS);
+
+/** The exporter's configuration, as loaded: see `loadExporterConfig`. */
+export type ExporterConfig = Config<CollectorSettings>;
+
+/** Loads the exporter's configuration (config/load.ts) with every collector's settings. */
+export function loadExporterConfig(opts: LoadOptions): ExporterConfig {
+  return loadConfig(COLLECTOR_SETTINGS, opts);
+}
 
 export interface CollectorSet {
   /** The project list every other collector splits its series by; runs first, exports nothing itself. */
   metadata: Collector<ProjectInfo[]>;
-  /** The collectors that export families, each enabled by its SENTRY_SCRAPE_* setting. */
+  /** The collectors that export families, each enabled by its settings. */
   metrics: Collector[];
 }
 
 export function createCollectors(config: ExporterConfig, api: SentryApi, logger: Logger): CollectorSet {
-  const { scrape, schedule, sentry } = config;
-  const metrics: Array<Collector | false> = [
-    scrape.issueMetrics &&
-      new IssueCollector({
-        api,
-        logger,
-        interval: schedule.pollInterval,
-        windows: { h1: scrape.issues1h, h24: scrape.issues24h, d14: scrape.issues14d },
-        openIssues: true,
-        openIssuesMax: scrape.openIssuesMax,
-        releaseTtlMs: schedule.metadataInterval * 1000,
-        releaseLookups: Math.max(4, 2 * sentry.concurrency),
-        restrictedSelection: sentry.projects.length > 0,
-      }),
-    (scrape.outcomeMetrics || scrape.eventMetrics) &&
-      new OutcomesCollector({
-        api,
-        interval: schedule.outcomesInterval,
-        outcomes: scrape.outcomeMetrics,
-        events: scrape.eventMetrics,
-      }),
-    scrape.rateLimitMetrics && new RateLimitCollector({ api, logger }, schedule.metadataInterval),
-    scrape.monitorMetrics && new MonitorCollector({ api, logger }, schedule.pollInterval),
-    scrape.releaseHealthMetrics &&
-      new ReleaseHealthCollector({
-        api,
-        logger,
-        interval: schedule.releaseHealthInterval,
-        releasesPerProject: scrape.releaseHealthReleases,
-        restrictedSelection: sentry.projects.length > 0,
-      }),
-  ];
+  const deps = (name: string) => ({ api, logger: logger.child({ collector: name }) });
+  const metrics: Collector[] = [];
+  for (const definition of COLLECTORS as readonly CollectorDefinition[]) {
+    // Each definition's own settings, as loaded from its declaration (the list's types are one union).
+    const settings = (config.collectors as Record<string, unknown>)[definition.name];
+    const collector = definition.create(deps(definition.name), settings as never, config);
+    if (collector !== undefined) metrics.push(collector);
+  }
   return {
-    metadata: new MetadataCollector({
-      api,
-      logger,
-      selectedSlugs: sentry.projects,
-      interval: schedule.metadataInterval,
+    metadata: new MetadataCollector(deps('metadata'), {
+      projects: config.sentry.projects,
+      interval: config.schedule.metadataInterval,
     }),
-    metrics: metrics.filter((c): c is Collector => c !== false),
+    metrics,
   };
 }

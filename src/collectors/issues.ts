@@ -1,68 +1,46 @@
-import type { Logger } from 'pino';
-import type { IssueQuery, SentryApi } from '../sentry/api.js';
+import { boolean, number } from '../config/formats.js';
+import { setting } from '../config/settings.js';
+import type { IssueQuery } from '../sentry/api.js';
 import { SentryApiError } from '../sentry/errors.js';
 import { ItemBudget } from '../sentry/pagination.js';
-import { SkippedItems, type CallOptions } from '../sentry/request.js';
+import type { CallOptions } from '../sentry/api.js';
+import type { SkippedItems } from '../sentry/skipped.js';
 import type { SentryIssue } from '../sentry/types.js';
 import { allOrNothing } from './all-or-nothing.js';
-import { refreshedEvery } from './collector.js';
-import type { CollectContext, Collector, Family, ProjectInfo, RenderContext, Sample } from './collector.js';
-import { NO_ENVIRONMENT, pyBool, pyDate, pyStr } from './compat.js';
+import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
+import type {
+  CollectContext,
+  Collector,
+  CollectorDeps,
+  Family,
+  ProjectInfo,
+  RenderContext,
+} from './collector.js';
+import { issueWindowFamilies, openIssueFamily } from './issue-families.js';
+import type {
+  IssueData,
+  IssueWindowRow,
+  IssueWindows,
+  OpenIssueRow,
+  OpenIssueSamples,
+} from './issue-families.js';
 import { ReleaseCache } from './issue-releases.js';
-import { logSkipped } from './skipped.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Sum of event counts of unresolved issues first seen within each window, per project and environment. */
-export interface IssueWindowRow {
-  project: string;
-  /** `null` for a project without environments. */
-  environment: string | null;
-  h1: number;
-  h24: number;
-  d14: number;
-}
-
-/** An unresolved issue first seen within the last hour, in one environment. */
-export interface OpenIssueRow {
-  issueId: string;
-  project: string;
-  environment: string | null;
-  count: number;
-  logger: string | null;
-  level: string;
-  status: string;
-  platform: string | null;
-  release: string | null;
-  isUnhandled: boolean;
-  /** ISO timestamps; `null` when Sentry sent none. */
-  firstSeen: string | null;
-  lastSeen: string | null;
-}
-
-export interface IssueData {
-  windows: IssueWindowRow[];
-  /** Newest first, already capped at SENTRY_OPEN_ISSUES_MAX. */
-  openIssues: OpenIssueRow[];
-  /** How many open-issue series the cap dropped this run. */
-  openIssuesDropped: number;
-}
-
 export interface IssueCollectorOptions {
-  api: SentryApi;
-  logger: Logger;
   /** SENTRY_POLL_INTERVAL, seconds. */
   interval: number;
   /** Which windows are exported; the query asks only as far back as the widest one needs. */
-  windows: { h1: boolean; h24: boolean; d14: boolean };
+  windows: IssueWindows;
   /** Whether open issues (sentry_open_issue_events) are exported. */
   openIssues: boolean;
   openIssuesMax: number;
   /** How long an issue's current release is cached (SENTRY_METADATA_INTERVAL), ms. */
   releaseTtlMs: number;
-  /** Release lookups under way at a time (default 4): more only wait in the client's queue. */
-  releaseLookups?: number;
+  /** Release lookups under way at a time: more only wait in the client's queue. */
+  releaseLookups: number;
   /**
    * True when SENTRY_EXPORTER_PROJECTS restricts the export: queries then name the projects. Otherwise
    * they ask for every project the token can see (`project=-1`) and the answers are matched against the
@@ -106,19 +84,22 @@ export class IssueCollector implements Collector<IssueData> {
     { legacy: boolean; families: Family[] }
   >();
 
-  constructor(private readonly opts: IssueCollectorOptions) {
+  constructor(
+    private readonly deps: CollectorDeps,
+    private readonly opts: IssueCollectorOptions,
+  ) {
     this.interval = opts.interval;
     this.releases = new ReleaseCache({
-      api: opts.api,
+      api: deps.api,
       ttlMs: opts.releaseTtlMs,
       intervalMs: opts.interval * 1000,
-      concurrency: opts.releaseLookups ?? 4,
+      concurrency: opts.releaseLookups,
     });
   }
 
-  async collect({ projects, now, signal, publish }: CollectContext<IssueData>): Promise<IssueData> {
+  async collect({ projects, now, signal, publish, skipped }: CollectContext<IssueData>): Promise<IssueData> {
     const tally = new IssueTally(projects, now);
-    await this.fetchIssues(projects, signal, tally);
+    await this.fetchIssues(projects, { signal, skipped, budget: new ItemBudget() }, tally);
     return this.summarize(tally, now, signal, publish);
   }
 
@@ -165,34 +146,29 @@ export class IssueCollector implements Collector<IssueData> {
 
   /**
    * Hands every page of issues to the tally, with its environment (`null`: projects without environments).
-   * The run's queries share one item budget (SENTRY_API_MAX_ITEMS), and a malformed issue is left out,
-   * counted, and logged once per run.
+   * The run's queries share one item budget (SENTRY_API_MAX_ITEMS); a malformed issue is left out and
+   * counted.
    */
   private async fetchIssues(
     projects: readonly ProjectInfo[],
-    signal: AbortSignal,
+    call: FetchOptions,
     tally: IssueTally,
   ): Promise<void> {
-    const call: FetchOptions = { signal, skipped: new SkippedItems(), budget: new ItemBudget() };
-    try {
-      if (!this.perProject) {
-        try {
-          return await this.fetchOrganizationWide(projects, call, tally);
-        } catch (err) {
-          if (!isMultiProjectRefusal(err)) throw err;
-          // Queries of a single project may have been answered before the refusal: counted again below.
-          tally.reset();
-          this.perProject = true;
-          this.opts.logger.warn(
-            { detail: (err as SentryApiError).detail },
-            'Sentry refused a multi-project issue query (no global-views feature); querying per project and environment from now on',
-          );
-        }
+    if (!this.perProject) {
+      try {
+        return await this.fetchOrganizationWide(projects, call, tally);
+      } catch (err) {
+        if (!isMultiProjectRefusal(err)) throw err;
+        // Queries of a single project may have been answered before the refusal: counted again below.
+        tally.reset();
+        this.perProject = true;
+        this.deps.logger.warn(
+          { detail: (err as SentryApiError).detail },
+          'Sentry refused a multi-project issue query (no global-views feature); querying per project and environment from now on',
+        );
       }
-      return await this.fetchPerProject(projects, call, tally);
-    } finally {
-      logSkipped(this.opts.logger, this.name, call.skipped);
     }
+    return this.fetchPerProject(projects, call, tally);
   }
 
   private async fetchOrganizationWide(
@@ -243,7 +219,7 @@ export class IssueCollector implements Collector<IssueData> {
   ): Promise<void> {
     await allOrNothing(jobs, call.signal, async ([environment, query], linked) => {
       // Each page is counted as it arrives and let go: a cycle never holds all of the organization's issues.
-      await this.opts.api.forEachIssuePage(query, (issues) => tally.add(environment, issues), {
+      await this.deps.api.forEachIssuePage(query, (issues) => tally.add(environment, issues), {
         ...call,
         signal: linked,
       });
@@ -292,7 +268,7 @@ export class IssueCollector implements Collector<IssueData> {
     publishing = true;
     const { vanished } = await resolving;
     if (vanished.length > 0) {
-      this.opts.logger.info(
+      this.deps.logger.info(
         { issues: vanished.slice(0, 10), count: vanished.length },
         'issues gone between listing and release lookup (deleted or merged in Sentry); their release is None this cycle',
       );
@@ -371,14 +347,6 @@ export class IssueTally {
   }
 }
 
-/**
- * Plain string order. `localeCompare` would do for ids and slugs too, but it loads ICU's collation data, a
- * few megabytes of resident memory for nothing.
- */
-export function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function openIssueRow(issue: SentryIssue, environment: string | null, release: string | null): OpenIssueRow {
   return {
     issueId: issue.id,
@@ -396,122 +364,48 @@ function openIssueRow(issue: SentryIssue, environment: string | null, release: s
   };
 }
 
-function envLabel(environment: string | null): string {
-  return environment ?? NO_ENVIRONMENT;
-}
+const windowSetting = (env: string, bucket: string, formerly: string) =>
+  setting({
+    env,
+    doc: `Export the ${bucket} bucket of sentry_issues.`,
+    default: true,
+    format: boolean,
+    formerly,
+  });
 
-/**
- * Legacy mode (the default) writes the Python exporter's `sentry_issues`: a gauge histogram with the
- * non-numeric `le` values "1h", "24h" and "+Inf" (14 days), which prom-client cannot express. Strict mode
- * writes the same numbers as `sentry_unresolved_issue_events{window}`, which passes `promtool check metrics`.
- */
-function issueWindowFamilies(
-  windows: readonly IssueWindowRow[],
-  enabledWindows: IssueCollectorOptions['windows'],
-  legacy: boolean,
-  interval: number,
-): Family[] {
-  const enabled: Array<[le: string, window: string, pick: (r: IssueWindowRow) => number]> = [];
-  if (enabledWindows.h1) enabled.push(['1h', '1h', (r) => r.h1]);
-  if (enabledWindows.h24) enabled.push(['24h', '24h', (r) => r.h24]);
-  if (enabledWindows.d14) enabled.push(['+Inf', '14d', (r) => r.d14]);
-  if (enabled.length === 0) return [];
-
-  const samples: Sample[] = [];
-  if (legacy) {
-    // A gauge histogram as Python's prometheus_client writes one in the 0.0.4 text format: buckets, then
-    // _gcount (the last bucket) and _gsum (the sum of the enabled buckets).
-    for (const row of windows) {
-      const base = [
-        ['project_slug', row.project],
-        ['environment', envLabel(row.environment)],
-      ] as const;
-      let sum = 0;
-      let last = 0;
-      for (const [le, , pick] of enabled) {
-        const value = pick(row);
-        sum += value;
-        last = value;
-        samples.push({ name: 'sentry_issues_bucket', labels: [...base, ['le', le]], value });
-      }
-      samples.push({ name: 'sentry_issues_gcount', labels: base, value: last });
-      samples.push({ name: 'sentry_issues_gsum', labels: base, value: sum });
-    }
-    return [
-      {
-        name: 'sentry_issues',
-        type: 'histogram',
-        help: `Number of events of open issues (aka is:unresolved) per project and environment, first seen within 1h, 24h and 14d (le="+Inf"). ${refreshedEvery(interval)}`,
-        samples,
-      },
-    ];
-  }
-  for (const row of windows) {
-    for (const [, window, pick] of enabled) {
-      samples.push({
-        name: 'sentry_unresolved_issue_events',
-        labels: [
-          ['project_slug', row.project],
-          ['environment', envLabel(row.environment)],
-          ['window', window],
-        ],
-        value: pick(row),
-      });
-    }
-  }
-  return [
-    {
-      name: 'sentry_unresolved_issue_events',
-      type: 'gauge',
-      help: `Events of unresolved issues per project and environment, first seen within the window (1h, 24h, 14d). ${refreshedEvery(interval)}`,
-      samples,
+export const issues = defineCollector({
+  name: 'issues',
+  settings: {
+    enabled: setting({
+      env: 'SENTRY_SCRAPE_ISSUE_METRICS',
+      doc: 'Export sentry_issues and sentry_open_issue_events, refreshed every SENTRY_POLL_INTERVAL.',
+      default: true,
+      format: boolean,
+      formerly: 'scrape.issueMetrics',
+    }),
+    windows: {
+      h1: windowSetting('SENTRY_ISSUES_1H', 'le="1h"', 'scrape.issues1h'),
+      h24: windowSetting('SENTRY_ISSUES_24H', 'le="24h"', 'scrape.issues24h'),
+      d14: windowSetting('SENTRY_ISSUES_14D', 'le="+Inf" (14 days)', 'scrape.issues14d'),
     },
-  ];
-}
-
-/** The samples of open issues already rendered, by row: a run publishing its progress renders each once. */
-type OpenIssueSamples = WeakMap<OpenIssueRow, { legacy: boolean; sample: Sample }>;
-
-function openIssueFamily(
-  rows: readonly OpenIssueRow[],
-  ctx: RenderContext,
-  interval: number,
-  rendered: OpenIssueSamples = new WeakMap(),
-): Family {
-  const sampleOf = (r: OpenIssueRow): Sample => {
-    const cached = rendered.get(r);
-    if (cached?.legacy === ctx.legacy) return cached.sample;
-    const sample = openIssueSample(r, ctx);
-    rendered.set(r, { legacy: ctx.legacy, sample });
-    return sample;
-  };
-  return {
-    name: 'sentry_open_issue_events',
-    type: 'gauge',
-    help: `Events of each open issue (aka is:unresolved) first seen within the last hour. ${refreshedEvery(interval)}`,
-    samples: rows.map(sampleOf),
-  };
-}
-
-function openIssueSample(r: OpenIssueRow, ctx: RenderContext): Sample {
-  const [unhandled, first, last] = ctx.legacy
-    ? ['isUnhandled', 'firstSeen', 'lastSeen']
-    : ['is_unhandled', 'first_seen', 'last_seen'];
-  return {
-    name: 'sentry_open_issue_events',
-    labels: [
-      ['issue_id', r.issueId],
-      ['logger', pyStr(r.logger)],
-      ['level', r.level],
-      ['status', r.status],
-      ['platform', pyStr(r.platform)],
-      ['project_slug', r.project],
-      ['environment', envLabel(r.environment)],
-      ['release', pyStr(r.release)],
-      [unhandled, pyBool(r.isUnhandled)],
-      [first, pyDate(r.firstSeen, ctx.now)],
-      [last, pyDate(r.lastSeen, ctx.now)],
-    ],
-    value: r.count,
-  };
-}
+    openIssuesMax: setting({
+      env: 'SENTRY_OPEN_ISSUES_MAX',
+      doc: 'Most sentry_open_issue_events series (newest first); the rest are dropped and counted.',
+      default: 1000,
+      format: number({ min: 1, integer: true }),
+      formerly: 'scrape.openIssuesMax',
+    }),
+  },
+  create: (deps, settings, { schedule, sentry }) =>
+    settings.enabled
+      ? new IssueCollector(deps, {
+          interval: schedule.pollInterval,
+          windows: settings.windows,
+          openIssues: true,
+          openIssuesMax: settings.openIssuesMax,
+          releaseTtlMs: schedule.metadataInterval * 1000,
+          releaseLookups: Math.max(4, 2 * sentry.concurrency),
+          restrictedSelection: sentry.projects.length > 0,
+        })
+      : undefined,
+});

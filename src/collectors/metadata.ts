@@ -1,15 +1,10 @@
-import type { Logger } from 'pino';
-import type { SentryApi } from '../sentry/api.js';
-import { SkippedItems } from '../sentry/request.js';
 import { allOrNothing } from './all-or-nothing.js';
-import type { CollectContext, Collector, Family, ProjectInfo } from './collector.js';
-import { logSkipped } from './skipped.js';
+import { byCodeUnit } from './collector.js';
+import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo } from './collector.js';
 
 export interface MetadataCollectorOptions {
-  api: SentryApi;
-  logger: Logger;
   /** SENTRY_EXPORTER_PROJECTS; empty: every project the token can see. */
-  selectedSlugs: readonly string[];
+  projects: readonly string[];
   /** SENTRY_METADATA_INTERVAL, seconds. */
   interval: number;
 }
@@ -28,21 +23,16 @@ export class MetadataCollector implements Collector<ProjectInfo[]> {
   /** Slugs from SENTRY_EXPORTER_PROJECTS already reported as missing (logged once each). */
   private readonly reportedMissing = new Set<string>();
 
-  constructor(private readonly opts: MetadataCollectorOptions) {
+  constructor(
+    private readonly deps: CollectorDeps,
+    private readonly opts: MetadataCollectorOptions,
+  ) {
     this.interval = opts.interval;
   }
 
-  async collect({ signal }: CollectContext): Promise<ProjectInfo[]> {
-    const skipped = new SkippedItems();
-    try {
-      return await this.projects(signal, skipped);
-    } finally {
-      logSkipped(this.opts.logger, this.name, skipped);
-    }
-  }
-
-  private async projects(signal: AbortSignal, skipped: SkippedItems): Promise<ProjectInfo[]> {
-    const { api, selectedSlugs, logger } = this.opts;
+  async collect({ signal, skipped }: CollectContext): Promise<ProjectInfo[]> {
+    const { api, logger } = this.deps;
+    const selectedSlugs = this.opts.projects;
     const all = await api.listProjects({ signal, skipped });
     const wanted = new Set(selectedSlugs);
     const chosen = wanted.size === 0 ? all : all.filter((p) => wanted.has(p.slug));
@@ -68,8 +58,7 @@ export class MetadataCollector implements Collector<ProjectInfo[]> {
         );
       return { id: p.id, slug: p.slug, environments: [...new Set(environments)].sort() };
     });
-    // Plain string order: localeCompare would load ICU's collation data (megabytes) for ASCII slugs.
-    return projects.sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+    return projects.sort((a, b) => byCodeUnit(a.slug, b.slug));
   }
 
   render(): Family[] {

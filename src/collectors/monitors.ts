@@ -1,11 +1,9 @@
-import type { Logger } from 'pino';
-import type { SentryApi } from '../sentry/api.js';
-import { SkippedItems } from '../sentry/request.js';
+import { boolean } from '../config/formats.js';
+import { setting } from '../config/settings.js';
 import type { SentryMonitor } from '../sentry/types.js';
-import { refreshedEvery } from './collector.js';
-import type { CollectContext, Collector, Family, ProjectInfo, Sample } from './collector.js';
+import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
+import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo, Sample } from './collector.js';
 import { NO_ENVIRONMENT } from './compat.js';
-import { logSkipped } from './skipped.js';
 
 /**
  * Every status a monitor environment shows in Sentry's monitor list, the state set's members: `active` (no
@@ -44,19 +42,17 @@ export interface MonitorRow {
  */
 export class MonitorCollector implements Collector<MonitorRow[]> {
   readonly name = 'monitors';
+  readonly interval: number;
 
   constructor(
-    private readonly deps: { api: SentryApi; logger: Logger },
-    readonly interval: number,
-  ) {}
+    private readonly deps: CollectorDeps,
+    opts: { /** SENTRY_POLL_INTERVAL, seconds. */ interval: number },
+  ) {
+    this.interval = opts.interval;
+  }
 
-  async collect({ projects, signal }: CollectContext): Promise<MonitorRow[]> {
-    const skipped = new SkippedItems();
-    try {
-      return monitorRows(await this.deps.api.listMonitors({ signal, skipped }), projects);
-    } finally {
-      logSkipped(this.deps.logger, this.name, skipped);
-    }
+  async collect({ projects, signal, skipped }: CollectContext): Promise<MonitorRow[]> {
+    return monitorRows(await this.deps.api.listMonitors({ signal, skipped }), projects);
   }
 
   render(rows: MonitorRow[]): Family[] {
@@ -169,10 +165,23 @@ export function monitorRows(
   }
   return [...rows.values()].sort(
     (a, b) =>
-      compare(a.project, b.project) || compare(a.monitor, b.monitor) || compare(a.environment, b.environment),
+      byCodeUnit(a.project, b.project) ||
+      byCodeUnit(a.monitor, b.monitor) ||
+      byCodeUnit(a.environment, b.environment),
   );
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export const monitors = defineCollector({
+  name: 'monitors',
+  settings: {
+    enabled: setting({
+      env: 'SENTRY_SCRAPE_MONITOR_METRICS',
+      doc: 'Export the sentry_monitor_* families of cron monitors (token scope org:read or alerts:read).',
+      default: true,
+      format: boolean,
+      formerly: 'scrape.monitorMetrics',
+    }),
+  },
+  create: (deps, settings, core) =>
+    settings.enabled ? new MonitorCollector(deps, { interval: core.schedule.pollInterval }) : undefined,
+});

@@ -16,12 +16,17 @@
  * the cap), and an answer that may have reached the cap is never used: its batch is split and asked again,
  * down to one project, then one category of one project. docs/sentry-api.md, Part 2.
  */
-import type { SentryApi } from '../sentry/api.js';
+import { boolean, duration } from '../config/formats.js';
+import { setting } from '../config/settings.js';
+import type { EventStatsQuery } from '../sentry/api.js';
 import { ENDPOINTS } from '../sentry/endpoints.js';
 import { SentryApiError } from '../sentry/errors.js';
-import type { StatsV2Group } from '../sentry/types.js';
-import { refreshedEvery } from './collector.js';
-import type { CollectContext, Collector, Family, ProjectInfo, Sample } from './collector.js';
+import type { SkippedItems } from '../sentry/skipped.js';
+import type { StatsGroupBy, StatsV2Group } from '../sentry/types.js';
+import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
+import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo, Sample } from './collector.js';
+import { CutSafePlanner } from './planner.js';
+import type { CutSafeQuery, PlannerRun } from './planner.js';
 
 /** The quantity of one (project, category, outcome, reason) this month, as Sentry stores it. */
 export interface OutcomeRow {
@@ -97,9 +102,7 @@ export const STATS_ROW_CAP = 10_000;
 const DEFAULT_ROW_TARGET = 5_000;
 /** Rows per project assumed before the first answer. */
 const FIRST_RUN_ROWS_PER_PROJECT = 50;
-/** Characters of `&project=<id>` parameters per request: URLs stay near 3.5 KB, well under 8 KB. */
-const PROJECT_PARAMS_MAX_CHARS = 3_000;
-const GROUP_BY = ['project', 'category', 'outcome', 'reason'] as const;
+const GROUP_BY: readonly StatsGroupBy[] = ['project', 'category', 'outcome', 'reason'];
 
 /**
  * Rows snuba may have returned for these groups: an `error` group may merge error, default and security
@@ -109,7 +112,7 @@ const GROUP_BY = ['project', 'category', 'outcome', 'reason'] as const;
 export function rowsBefore(groups: readonly StatsV2Group[]): number {
   let rows = 0;
   for (const g of groups)
-    rows += (g.by.category === 'error' ? 3 : 1) * (g.by.reason === 'spike_protection' ? 2 : 1);
+    rows += (g.category === 'error' ? 3 : 1) * (g.reason === 'spike_protection' ? 2 : 1);
   return rows;
 }
 
@@ -119,7 +122,6 @@ export function monthStartUtc(now: number): Date {
 }
 
 export interface OutcomesCollectorOptions {
-  api: SentryApi;
   /** Seconds between runs (SENTRY_OUTCOMES_INTERVAL, by default SENTRY_POLL_INTERVAL). */
   interval: number;
   /** SENTRY_SCRAPE_OUTCOME_METRICS: the outcome families. */
@@ -130,61 +132,40 @@ export interface OutcomesCollectorOptions {
   rowTarget?: number;
 }
 
-interface Range {
-  start: Date;
-  end: Date;
-  signal: AbortSignal;
-}
-
-/** What one run learns while it asks: answers split for the cap, projects Sentry no longer shows. */
-interface RunState {
-  cutAnswers: number;
-  /** Project ids answered 403 alone while the organization's stats were readable: deleted or moved. */
-  gone: string[];
-  /** Whether the token may read the organization's stats at all (asked once, at the first 403). */
-  access?: Promise<boolean>;
-}
-
 export class OutcomesCollector implements Collector<OutcomeData> {
   readonly name = 'outcomes';
   readonly interval: number;
   private readonly rowTarget: number;
-  /** Rows per project id in the last run's answers: the next run's batches are sized from them. */
-  private rowsByProject = new Map<string, number>();
+  private readonly planner = new CutSafePlanner();
   /** Categories of unknown unit already logged. */
   private readonly unknownCategories = new Set<string>();
 
-  constructor(private readonly o: OutcomesCollectorOptions) {
+  constructor(
+    private readonly deps: CollectorDeps,
+    private readonly o: OutcomesCollectorOptions,
+  ) {
     this.interval = o.interval;
     this.rowTarget = o.rowTarget ?? DEFAULT_ROW_TARGET;
   }
 
-  async collect({ projects, now, signal, logger }: CollectContext): Promise<OutcomeData> {
+  async collect({ projects, now, signal, skipped }: CollectContext): Promise<OutcomeData> {
     const start = monthStartUtc(now);
     // Sentry refuses start >= end: at the month's very first instant, ask for its first second.
     const end = new Date(Math.max(now, start.getTime() + 1000));
-    const range: Range = { start, end, signal };
-    const run: RunState = { cutAnswers: 0, gone: [] };
-    const answers = await Promise.all(
-      this.batches(projects).map((b) => this.fetch(b, undefined, range, run)),
-    );
+    const run = this.planner.run(signal);
+    const groups = await run.fetch(this.query({ start, end }, skipped), projects);
+    run.finish(this.deps.logger, ENDPOINTS.statsV2);
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
     const rows = new Map<string, OutcomeRow>();
-    const rowsByProject = new Map<string, number>(projects.map((p) => [p.id, 0]));
-    for (const group of answers.flat()) {
-      const id = String(group.by.project);
-      const project = byId.get(id);
+    for (const group of groups) {
+      const project = byId.get(group.project ?? '');
       if (project === undefined) continue; // not asked for: never expected
-      const category = label(group, 'category');
-      const outcome = label(group, 'outcome');
-      const reason = group.by.reason === undefined ? 'none' : label(group, 'reason');
-      const quantity = group.totals['sum(quantity)'] ?? 0;
-      rowsByProject.set(id, (rowsByProject.get(id) ?? 0) + rowsBefore([group]));
+      const { category = '', outcome = '', reason = 'none', quantity } = group;
       if (unitOf(category) === undefined && !this.unknownCategories.has(category)) {
         this.unknownCategories.add(category);
-        logger.warn(
-          { collector: this.name, category },
+        this.deps.logger.warn(
+          { category },
           'Sentry reports a data category this exporter does not know the unit of; it is exported as a count in sentry_outcomes_total',
         );
       }
@@ -193,154 +174,88 @@ export class OutcomesCollector implements Collector<OutcomeData> {
       if (row) row.quantity += quantity;
       else rows.set(key, { project, category, outcome, reason, quantity });
     }
-    this.rowsByProject = rowsByProject;
-    if (run.cutAnswers > 0) {
-      logger.info(
-        { collector: this.name, cutAnswers: run.cutAnswers },
-        "stats_v2 answers that may have reached Sentry's 10,000-row cap were split and asked again",
-      );
-    }
-    if (run.gone.length > 0) {
-      logger.info(
-        { collector: this.name, projectIds: run.gone.slice(0, 10), count: run.gone.length },
-        'projects refused (403) since the project list was read (deleted, or no longer visible to the token); left out until the next project list',
-      );
-    }
     const outcomes = [...rows.values()].sort(
       (a, b) =>
-        compare(a.project, b.project) ||
-        compare(a.category, b.category) ||
-        compare(a.outcome, b.outcome) ||
-        compare(a.reason, b.reason),
+        byCodeUnit(a.project, b.project) ||
+        byCodeUnit(a.category, b.category) ||
+        byCodeUnit(a.outcome, b.outcome) ||
+        byCodeUnit(a.reason, b.reason),
     );
     return { projects: projects.map((p) => p.slug), outcomes };
   }
 
-  /** Consecutive projects, each batch within the row target (by the last run) and the URL budget. */
-  private batches(projects: readonly ProjectInfo[]): string[][] {
-    const known = [...this.rowsByProject.values()];
-    const fallback =
-      known.length > 0
-        ? Math.max(1, Math.ceil(known.reduce((a, b) => a + b, 0) / known.length))
-        : FIRST_RUN_ROWS_PER_PROJECT;
-    const batches: string[][] = [];
-    let batch: string[] = [];
-    let rows = 0;
-    let chars = 0;
-    for (const p of projects) {
-      const estimate = Math.max(1, this.rowsByProject.get(p.id) ?? fallback);
-      const paramChars = '&project='.length + encodeURIComponent(p.id).length;
-      if (
-        batch.length > 0 &&
-        (rows + estimate > this.rowTarget || chars + paramChars > PROJECT_PARAMS_MAX_CHARS)
-      ) {
-        batches.push(batch);
-        batch = [];
-        rows = 0;
-        chars = 0;
-      }
-      batch.push(p.id);
-      rows += estimate;
-      chars += paramChars;
-    }
-    if (batch.length > 0) batches.push(batch);
-    return batches;
+  /**
+   * The month's outcomes of a batch of projects (of one category, when given). An answer that may be cut is
+   * split by the planner; one project cut alone is asked per category, and one category of one project at
+   * the cap is an error, never a silently short total.
+   */
+  private query(
+    range: Pick<EventStatsQuery, 'start' | 'end'>,
+    skipped: SkippedItems,
+    category?: string,
+  ): CutSafeQuery<StatsV2Group[], StatsV2Group> {
+    const { api } = this.deps;
+    const ask = (projectIds: string[], signal: AbortSignal, q: Partial<EventStatsQuery> = {}) =>
+      api
+        .getEventStats(
+          {
+            ...range,
+            projectIds,
+            groupBy: GROUP_BY,
+            interval: '1d',
+            ...(category === undefined ? {} : { categories: [category] }),
+            ...q,
+          },
+          { signal, skipped },
+        )
+        .then((stats) => stats.groups);
+    return {
+      ...(category === undefined ? { key: 'outcomes' } : {}),
+      target: this.rowTarget,
+      allowAll: false,
+      estimate: (_p, lastRun) => lastRun ?? FIRST_RUN_ROWS_PER_PROJECT,
+      ask: (batch, signal) =>
+        ask(
+          batch.projects.map((p) => p.id),
+          signal,
+        ),
+      measure: (groups) => {
+        const rows = new Map<string, number>();
+        for (const g of groups) {
+          const id = g.project ?? '';
+          rows.set(id, (rows.get(id) ?? 0) + rowsBefore([g]));
+        }
+        return { rows, cut: rowsBefore(groups) >= STATS_ROW_CAP };
+      },
+      items: (groups) => groups,
+      alone: (project, _answer, run) => this.perCategory(project, range, skipped, category, run),
+      // Whether the token may read the organization's stats at all (project=-1).
+      probe: (signal) => ask(['-1'], signal, { categories: ['error'], groupBy: ['outcome'] }),
+    };
   }
 
-  /**
-   * The groups of these projects (of one category, when given). An answer that may be cut is split: into
-   * two halves of the projects, or for one project into its categories; one category of one project at the
-   * cap is an error, never a silently short total.
-   */
-  private async fetch(
-    projectIds: string[],
+  private async perCategory(
+    project: ProjectInfo,
+    range: Pick<EventStatsQuery, 'start' | 'end'>,
+    skipped: SkippedItems,
     category: string | undefined,
-    range: Range,
-    run: RunState,
+    run: PlannerRun,
   ): Promise<StatsV2Group[]> {
-    let stats;
-    try {
-      stats = await this.o.api.getEventStats(
-        {
-          start: range.start,
-          end: range.end,
-          projectIds,
-          ...(category === undefined ? {} : { categories: [category] }),
-          groupBy: [...GROUP_BY],
-          interval: '1d',
-        },
-        { signal: range.signal },
+    if (category !== undefined) {
+      throw new SentryApiError(
+        `Sentry's stats_v2 answer for project ${project.slug} and category ${category} this month reached its ${STATS_ROW_CAP}-row cap (more outcome and reason pairs than it returns); its outcomes are not published rather than published short`,
+        { kind: 'cut', endpoint: ENDPOINTS.statsV2, project: project.slug },
       );
-    } catch (err) {
-      return this.refused(err, projectIds, category, range, run);
     }
-    if (rowsBefore(stats.groups) < STATS_ROW_CAP) return stats.groups;
-    run.cutAnswers++;
-    if (projectIds.length > 1) return this.halves(projectIds, category, range, run);
-    if (category === undefined) {
-      const listing = await this.o.api.getEventStats(
-        { start: range.start, end: range.end, projectIds, groupBy: ['category'], interval: '1d' },
-        { signal: range.signal },
-      );
-      const categories = listing.groups.map((g) => label(g, 'category'));
-      const parts = await Promise.all(categories.map((c) => this.fetch(projectIds, c, range, run)));
-      return parts.flat();
-    }
-    throw new SentryApiError(
-      `Sentry's stats_v2 answer for project id ${projectIds[0] ?? ''} and category ${category} this month reached its ${STATS_ROW_CAP}-row cap (more outcome and reason pairs than it returns); its outcomes are not published rather than published short`,
-      { kind: 'parse', endpoint: ENDPOINTS.statsV2 },
+    const listing = await this.deps.api.getEventStats(
+      { ...range, projectIds: [project.id], groupBy: ['category'], interval: '1d' },
+      { signal: run.signal, project: project.slug, skipped },
     );
-  }
-
-  private async halves(
-    projectIds: string[],
-    category: string | undefined,
-    range: Range,
-    run: RunState,
-  ): Promise<StatsV2Group[]> {
-    const half = Math.ceil(projectIds.length / 2);
-    const parts = await Promise.all([
-      this.fetch(projectIds.slice(0, half), category, range, run),
-      this.fetch(projectIds.slice(half), category, range, run),
-    ]);
+    const categories = listing.groups.map((g) => g.category ?? '');
+    const parts = await Promise.all(
+      categories.map((c) => run.fetch(this.query(range, skipped, c), [project])),
+    );
     return parts.flat();
-  }
-
-  /**
-   * A 403 names no project: Sentry refuses the whole request when one listed project is no longer
-   * accessible (src/sentry/api/bases/organization.py, get_projects), as when it was deleted after the project
-   * list was read. When the token can read the organization's stats at all (asked once per run, with
-   * project=-1), the batch is halved until the refused projects are found and left out; otherwise (a token
-   * without org:read) the refusal is the collector's error.
-   */
-  private async refused(
-    err: unknown,
-    projectIds: string[],
-    category: string | undefined,
-    range: Range,
-    run: RunState,
-  ): Promise<StatsV2Group[]> {
-    if (!(err instanceof SentryApiError && err.status === 403)) throw err;
-    run.access ??= this.o.api
-      .getEventStats(
-        {
-          start: range.start,
-          end: range.end,
-          projectIds: ['-1'],
-          categories: ['error'],
-          groupBy: ['outcome'],
-          interval: '1d',
-        },
-        { signal: range.signal },
-      )
-      .then(
-        () => true,
-        () => false,
-      );
-    if (!(await run.access)) throw err;
-    if (projectIds.length > 1) return this.halves(projectIds, category, range, run);
-    run.gone.push(...projectIds);
-    return [];
   }
 
   render(data: OutcomeData): Family[] {
@@ -428,16 +343,37 @@ export class OutcomesCollector implements Collector<OutcomeData> {
   }
 }
 
-/** A `by` value the collector uses: a string, or the answer is refused with the endpoint named. */
-function label(group: StatsV2Group, key: string): string {
-  const value = group.by[key];
-  if (typeof value === 'string') return value;
-  throw new SentryApiError(
-    `Unexpected response from Sentry ${ENDPOINTS.statsV2}: groups[].by.${key} should be a string, got ${JSON.stringify(value) ?? 'nothing'}`,
-    { kind: 'parse', endpoint: ENDPOINTS.statsV2 },
-  );
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export const outcomes = defineCollector({
+  name: 'outcomes',
+  settings: {
+    enabled: setting({
+      env: 'SENTRY_SCRAPE_OUTCOME_METRICS',
+      doc: 'Export sentry_outcomes_total, sentry_outcome_bytes_total and sentry_outcome_seconds_total.',
+      default: true,
+      format: boolean,
+      formerly: 'scrape.outcomeMetrics',
+    }),
+    events: setting({
+      env: 'SENTRY_SCRAPE_EVENT_METRICS',
+      doc: 'Export sentry_events_total.',
+      default: true,
+      format: boolean,
+      formerly: 'scrape.eventMetrics',
+    }),
+    interval: setting({
+      env: 'SENTRY_OUTCOMES_INTERVAL',
+      doc: 'Seconds between refreshes of the outcome families and sentry_events_total; 0 means SENTRY_POLL_INTERVAL.',
+      default: 0,
+      format: duration({ zero: true }),
+      formerly: 'schedule.outcomesInterval',
+    }),
+  },
+  create: (deps, settings, { schedule }) =>
+    settings.enabled || settings.events
+      ? new OutcomesCollector(deps, {
+          interval: settings.interval > 0 ? settings.interval : schedule.pollInterval,
+          outcomes: settings.enabled,
+          events: settings.events,
+        })
+      : undefined,
+});

@@ -1,12 +1,10 @@
-import type { Logger } from 'pino';
-import type { SentryApi } from '../sentry/api.js';
+import { boolean } from '../config/formats.js';
+import { setting } from '../config/settings.js';
 import { SentryApiError } from '../sentry/errors.js';
-import { SkippedItems } from '../sentry/request.js';
 import type { SentryProjectKey } from '../sentry/types.js';
 import { allOrNothing } from './all-or-nothing.js';
-import { refreshedEvery } from './collector.js';
-import type { CollectContext, Collector, Family, RenderContext } from './collector.js';
-import { logSkipped } from './skipped.js';
+import { defineCollector, refreshedEvery } from './collector.js';
+import type { CollectContext, Collector, CollectorDeps, Family, RenderContext } from './collector.js';
 
 /** The first active client key's rate limit, in events per second (0 when it has none). */
 export interface RateLimitRow {
@@ -22,23 +20,17 @@ export interface RateLimitRow {
  */
 export class RateLimitCollector implements Collector<RateLimitRow[]> {
   readonly name = 'rate_limits';
+  readonly interval: number;
   private perProject = false;
 
   constructor(
-    private readonly deps: { api: SentryApi; logger: Logger },
-    readonly interval: number,
-  ) {}
-
-  async collect(ctx: CollectContext): Promise<RateLimitRow[]> {
-    const skipped = new SkippedItems();
-    try {
-      return await this.rows(ctx, skipped);
-    } finally {
-      logSkipped(this.deps.logger, this.name, skipped);
-    }
+    private readonly deps: CollectorDeps,
+    opts: { /** SENTRY_METADATA_INTERVAL, seconds: keys change rarely. */ interval: number },
+  ) {
+    this.interval = opts.interval;
   }
 
-  private async rows({ projects, signal }: CollectContext, skipped: SkippedItems): Promise<RateLimitRow[]> {
+  async collect({ projects, signal, skipped }: CollectContext): Promise<RateLimitRow[]> {
     const keysByProject = new Map<string, SentryProjectKey[]>();
     if (!this.perProject) {
       try {
@@ -88,3 +80,18 @@ export function eventsPerSecond(keys: readonly SentryProjectKey[]): number {
   if (!limit || limit.window <= 0) return 0;
   return Math.round((limit.count / limit.window) * 1e6) / 1e6;
 }
+
+export const rateLimits = defineCollector({
+  name: 'rate_limits',
+  settings: {
+    enabled: setting({
+      env: 'SENTRY_SCRAPE_RATE_LIMIT_METRICS',
+      doc: 'Export sentry_rate_limit_events_sec, refreshed every SENTRY_METADATA_INTERVAL.',
+      default: false,
+      format: boolean,
+      formerly: 'scrape.rateLimitMetrics',
+    }),
+  },
+  create: (deps, settings, core) =>
+    settings.enabled ? new RateLimitCollector(deps, { interval: core.schedule.metadataInterval }) : undefined,
+});

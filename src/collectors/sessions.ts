@@ -1,11 +1,25 @@
-import type { Logger } from 'pino';
-import type { SentryApi, SessionsQuery } from '../sentry/api.js';
+import { setMaxListeners } from 'node:events';
+import { boolean, duration, number } from '../config/formats.js';
+import { setting } from '../config/settings.js';
+import type { SessionsQuery } from '../sentry/api.js';
+import { ENDPOINTS } from '../sentry/endpoints.js';
 import { SentryApiError } from '../sentry/errors.js';
+import type { SkippedItems } from '../sentry/skipped.js';
 import type { SessionGroup, SessionsPage } from '../sentry/types.js';
-import { allOrNothing } from './all-or-nothing.js';
-import { refreshedEvery } from './collector.js';
-import type { CollectContext, Collector, Family, ProjectInfo, Sample } from './collector.js';
-import { NO_ENVIRONMENT } from './compat.js';
+import { byCodeUnit, defineCollector } from './collector.js';
+import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo } from './collector.js';
+import { CutSafePlanner } from './planner.js';
+import {
+  CRASH_FREE_SESSIONS,
+  CRASH_FREE_USERS,
+  SUM,
+  crashFreeRows,
+  rankReleases,
+  releaseHealthFamilies,
+  sessionCounts,
+} from './release-health.js';
+import type { ReleaseHealthData } from './release-health.js';
+import type { CutSafeQuery, PlannerRun } from './planner.js';
 
 const SECOND = 1000;
 const HOUR = 3_600_000;
@@ -16,9 +30,7 @@ const MAX_POINTS = 10_000;
 const PAGE_LIMIT = 5000;
 /** How much of an answer's group limit a planned batch may fill: room for environments that appear. */
 const FILL = 0.9;
-/** Characters of `&project=<id>` parameters in one URL, which keeps every URL well under 8 KB. */
-const PROJECT_PARAM_BUDGET = 4000;
-/** The same for the `release:[...]` condition of the per-release fallback. */
+/** Characters of the `release:[...]` condition of the per-release fallback: its URL stays well under 8 KB. */
 const RELEASE_QUERY_BUDGET = 3000;
 /**
  * Completed days of the month are asked again after this long, not every run: only late sessions (an SDK
@@ -26,43 +38,7 @@ const RELEASE_QUERY_BUDGET = 3000;
  */
 const PAST_DAYS_TTL_MS = HOUR;
 
-const SUM = 'sum(session)';
-const CRASH_FREE_SESSIONS = 'crash_free_rate(session)';
-const CRASH_FREE_USERS = 'crash_free_rate(user)';
-
-/** Sessions of one status this calendar month (UTC). */
-export interface SessionCountRow {
-  project: string;
-  /** As Sentry sends it: '' for sessions without an environment. */
-  environment: string;
-  status: string;
-  sessions: number;
-}
-
-/** Crash-free rates over the last 24 hours; null where Sentry sent null (no sessions, or no users). */
-export interface CrashFreeRow {
-  project: string;
-  environment: string;
-  sessions: number | null;
-  users: number | null;
-}
-
-export interface ReleaseCrashFreeRow extends CrashFreeRow {
-  release: string;
-}
-
-export interface ReleaseHealthData {
-  sessions: SessionCountRow[];
-  crashFree: CrashFreeRow[];
-  /** Only the top SENTRY_RELEASE_HEALTH_RELEASES releases of each project. */
-  releases: ReleaseCrashFreeRow[];
-  /** Releases (project and version) with sessions in the last 24 hours that the cap left out. */
-  releasesDropped: number;
-}
-
 export interface ReleaseHealthOptions {
-  api: SentryApi;
-  logger: Logger;
   /** SENTRY_RELEASE_HEALTH_INTERVAL, seconds. */
   interval: number;
   /** SENTRY_RELEASE_HEALTH_RELEASES: releases per project with their own ratios; 0 turns them off. */
@@ -85,30 +61,16 @@ interface Spec {
   intervalMs: number;
   /** A `release:[...]` condition (per-release fallback). */
   query?: string;
+  /** Part of a cut answer's time range: asked of one project, its groups not remembered for the plan. */
+  part?: boolean;
 }
 
-interface Batch {
-  projects: ProjectInfo[];
-  /** Every project of an unrestricted selection: sent as `project=-1`, which keeps the URL short. */
-  all: boolean;
-}
-
-/** What a run learns: groups per project in complete answers, which plans the next run's batches. */
-type Observed = Map<Kind, Map<string, number>>;
-
-/** Per run: requests sent, answers found cut and split again, groups seen per project in cut answers. */
+/** Per run, besides the planner's state. */
 interface RunState {
-  signal: AbortSignal;
-  requests: number;
-  splits: number;
-  seen: Map<string, number>;
-  observed: Observed;
+  planner: PlannerRun;
+  skipped: SkippedItems;
   /** Releases left out by the cap in the per-release fallback (counted there, not by the ranking). */
   droppedInFallback: number;
-  /** Project ids refused (403) alone while the organization's sessions were readable: deleted or moved. */
-  gone: Set<string>;
-  /** Whether the token may read the organization's sessions at all (asked once, at the first 403). */
-  access?: Promise<boolean>;
 }
 
 interface PastDays {
@@ -137,6 +99,18 @@ function groupLimit(intervals: number, byStatus: boolean): number {
 
 function groupKey(g: SessionGroup): string {
   return `${g.project ?? ''}\u0000${g.environment ?? ''}\u0000${g.release ?? ''}`;
+}
+
+/** Metric groups (project, environment, release) per project id. */
+function groupsPerProject(page: SessionsPage): Map<string, number> {
+  const keys = new Map<string, Set<string>>();
+  for (const g of page.groups) {
+    if (g.project === undefined) continue;
+    const set = keys.get(g.project) ?? new Set<string>();
+    set.add(groupKey(g));
+    keys.set(g.project, set);
+  }
+  return new Map([...keys].map(([id, set]) => [id, set.size]));
 }
 
 /**
@@ -180,41 +154,33 @@ function releaseCondition(releases: readonly string[]): string {
 export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
   readonly name = 'release_health';
   readonly interval: number;
-  private observed: Observed = new Map();
+  private readonly planner = new CutSafePlanner();
   private past: PastDays | undefined;
 
-  constructor(private readonly opts: ReleaseHealthOptions) {
+  constructor(
+    private readonly deps: CollectorDeps,
+    private readonly opts: ReleaseHealthOptions,
+  ) {
     this.interval = opts.interval;
   }
 
-  async collect({ projects, now, signal }: CollectContext): Promise<ReleaseHealthData> {
-    const run: RunState = {
-      signal,
-      requests: 0,
-      splits: 0,
-      seen: new Map(),
-      observed: new Map(),
-      droppedInFallback: 0,
-      gone: new Set(),
-    };
+  async collect({ projects, now, signal, skipped }: CollectContext): Promise<ReleaseHealthData> {
+    // Every request of the run goes with the same signal, which also fires as soon as one query fails.
+    const failFast = new AbortController();
+    const linked = AbortSignal.any([signal, failFast.signal]);
+    setMaxListeners(0, failFast.signal, linked);
+    const run: RunState = { planner: this.planner.run(linked), skipped, droppedInFallback: 0 };
     const d = new Date(now);
     const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
     const dayStart = Math.floor(now / DAY) * DAY;
     const windowStart = Math.floor(now / HOUR) * HOUR - 24 * HOUR;
     const counts = { fields: [SUM], groupBy: ['project', 'environment', 'session.status'] as const };
+    const fetch = (spec: Spec): Promise<SessionGroup[]> =>
+      run.planner.fetch(this.query(run, spec), projects).catch((err: unknown) => {
+        failFast.abort(err);
+        throw err;
+      });
 
-    const jobs: Array<() => Promise<void>> = [];
-    let today: SessionGroup[] = [];
-    let past: SessionGroup[] = [];
-    let rates: SessionGroup[] = [];
-    let releases: SessionGroup[] = [];
-    jobs.push(async () => {
-      today = await this.fetch(
-        run,
-        { kind: 'today', ...counts, start: dayStart, end: now, intervalMs: DAY },
-        projects,
-      );
-    });
     const cached = this.past;
     const pastFresh =
       cached !== undefined &&
@@ -222,57 +188,38 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
       cached.dayStart === dayStart &&
       now - cached.fetchedAt < PAST_DAYS_TTL_MS &&
       projects.every((p) => cached.projectIds.has(p.id));
-    if (dayStart > monthStart && !pastFresh) {
-      jobs.push(async () => {
-        // Up to the last second of yesterday: ceiled to the day, with or without the second some Sentry
-        // releases add to an explicit end, the range stops at today 00:00.
-        past = await this.fetch(
-          run,
-          { kind: 'past', ...counts, start: monthStart, end: dayStart - SECOND, intervalMs: DAY },
-          projects,
-        );
-      });
-    } else if (dayStart > monthStart && cached !== undefined) {
-      past = cached.groups;
-    }
-    jobs.push(async () => {
-      rates = await this.fetch(
-        run,
-        {
-          kind: 'rates',
-          fields: [CRASH_FREE_SESSIONS, CRASH_FREE_USERS],
-          groupBy: ['project', 'environment'],
-          start: windowStart,
-          end: now,
-          intervalMs: HOUR,
-        },
-        projects,
-      );
-    });
-    if (this.opts.releasesPerProject > 0) {
-      jobs.push(async () => {
-        releases = await this.fetch(
-          run,
-          {
+    const none = Promise.resolve<SessionGroup[]>([]);
+    const [today, past, rates, releases] = await Promise.all([
+      fetch({ kind: 'today', ...counts, start: dayStart, end: now, intervalMs: DAY }),
+      dayStart === monthStart
+        ? none
+        : pastFresh
+          ? Promise.resolve(cached.groups)
+          : // Up to the last second of yesterday: ceiled to the day, with or without the second some
+            // Sentry releases add to an explicit end, the range stops at today 00:00.
+            fetch({ kind: 'past', ...counts, start: monthStart, end: dayStart - SECOND, intervalMs: DAY }),
+      fetch({
+        kind: 'rates',
+        fields: [CRASH_FREE_SESSIONS, CRASH_FREE_USERS],
+        groupBy: ['project', 'environment'],
+        start: windowStart,
+        end: now,
+        intervalMs: HOUR,
+      }),
+      this.opts.releasesPerProject === 0
+        ? none
+        : fetch({
             kind: 'releases',
             fields: [SUM, CRASH_FREE_SESSIONS, CRASH_FREE_USERS],
             groupBy: ['project', 'environment', 'release'],
             start: windowStart,
             end: now,
             intervalMs: HOUR,
-          },
-          projects,
-        );
-      });
-    }
-    // Every request of the run goes with the same signal, which also fires as soon as one job fails.
-    await allOrNothing(jobs, signal, (job, linked) => {
-      run.signal = linked;
-      return job();
-    });
+          }),
+    ]);
 
-    // Published only once the whole run succeeded.
-    for (const [kind, map] of run.observed) this.observed.set(kind, map);
+    // Kept only once the whole run succeeded.
+    run.planner.finish(this.deps.logger, ENDPOINTS.sessions);
     if (dayStart > monthStart && !pastFresh) {
       this.past = {
         monthStart,
@@ -282,19 +229,13 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
         groups: past,
       };
     }
-    this.opts.logger.debug(
-      { collector: this.name, requests: run.requests, splits: run.splits, pastDaysReused: pastFresh },
+    this.deps.logger.debug(
+      { splits: run.planner.splits, pastDaysReused: pastFresh },
       'release health collected',
     );
-    if (run.gone.size > 0) {
-      this.opts.logger.info(
-        { collector: this.name, projectIds: [...run.gone].slice(0, 10), count: run.gone.size },
-        'projects refused (403) since the project list was read (deleted, or no longer visible to the token); left out until the next project list',
-      );
-    }
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
-    const ranked = this.rankReleases(releases, byId);
+    const ranked = rankReleases(releases, byId, this.opts.releasesPerProject);
     return {
       sessions: sessionCounts([...past, ...today], byId),
       crashFree: crashFreeRows(rates, byId),
@@ -304,276 +245,33 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
   }
 
   render(data: ReleaseHealthData): Family[] {
-    const every = refreshedEvery(this.interval);
-    const env = (e: string): string => (e === '' ? NO_ENVIRONMENT : e);
-    const families: Family[] = [
-      {
-        name: 'sentry_sessions_total',
-        type: 'counter',
-        help: `Release health sessions started this calendar month (UTC) per project, environment and session status (healthy, errored, crashed, abnormal, unhandled). Resets at the start of a month. ${every}`,
-        samples: data.sessions.map((r) => ({
-          name: 'sentry_sessions_total',
-          labels: [
-            ['project_slug', r.project],
-            ['environment', env(r.environment)],
-            ['status', r.status],
-          ],
-          value: r.sessions,
-        })),
-      },
-    ];
-    const ratio = (
-      name: string,
-      help: string,
-      rows: readonly CrashFreeRow[],
-      pick: (r: CrashFreeRow) => number | null,
-      release: (r: CrashFreeRow) => string | undefined,
-    ): Family => {
-      const samples: Sample[] = [];
-      for (const r of rows) {
-        const value = pick(r);
-        if (value === null) continue;
-        const labels: Array<readonly [string, string]> = [
-          ['project_slug', r.project],
-          ['environment', env(r.environment)],
-        ];
-        const rel = release(r);
-        if (rel !== undefined) labels.push(['release', rel]);
-        samples.push({ name, labels, value });
-      }
-      return { name, type: 'gauge', help: `${help} ${every}`, samples };
+    return releaseHealthFamilies(data, this.interval, this.opts.releasesPerProject);
+  }
+
+  /** The question `spec` asks, for the planner: batches of projects, none of whose answers is cut. */
+  private query(run: RunState, spec: Spec): CutSafeQuery<SessionsPage, SessionGroup> {
+    const byStatus = spec.groupBy.includes('session.status');
+    const intervals = intervalsOf(spec.start, spec.end, spec.intervalMs);
+    return {
+      ...(spec.part === true ? {} : { key: spec.kind }),
+      target: Math.max(1, Math.floor(FILL * (groupLimit(intervals, byStatus) - 1))),
+      allowAll: spec.part !== true && !this.opts.restrictedSelection,
+      // Before a run has seen a project: a group per environment (two per environment for releases).
+      estimate: (p, lastRun) =>
+        lastRun ?? (spec.kind === 'releases' ? 2 : 1) * Math.max(1, p.environments.length),
+      ask: (batch, signal) =>
+        this.request(
+          run,
+          spec,
+          batch.all ? undefined : batch.projects.map((p) => p.id),
+          batch.projects,
+          signal,
+        ),
+      measure: (page) => ({ rows: groupsPerProject(page), cut: isCut(page, byStatus) }),
+      items: (page) => page.groups,
+      alone: (project, page) => this.alone(run, spec, project, page),
+      probe: (signal) => this.request(run, { ...spec, groupBy: [] }, undefined, [], signal),
     };
-    const noRelease = (): undefined => undefined;
-    const releaseOf = (r: CrashFreeRow): string => (r as ReleaseCrashFreeRow).release;
-    families.push(
-      ratio(
-        'sentry_crash_free_sessions_ratio',
-        'Share of sessions that did not crash over the last 24 hours (0..1), per project and environment, as Sentry computes crash_free_rate(session).',
-        data.crashFree,
-        (r) => r.sessions,
-        noRelease,
-      ),
-      ratio(
-        'sentry_crash_free_users_ratio',
-        'Share of users without a crashed session over the last 24 hours (0..1), per project and environment, as Sentry computes crash_free_rate(user).',
-        data.crashFree,
-        (r) => r.users,
-        noRelease,
-      ),
-    );
-    if (this.opts.releasesPerProject > 0) {
-      const n = this.opts.releasesPerProject;
-      families.push(
-        ratio(
-          'sentry_release_crash_free_sessions_ratio',
-          `crash_free_rate(session) over the last 24 hours of the ${n} releases of each project with the most sessions (SENTRY_RELEASE_HEALTH_RELEASES).`,
-          data.releases,
-          (r) => r.sessions,
-          releaseOf,
-        ),
-        ratio(
-          'sentry_release_crash_free_users_ratio',
-          `crash_free_rate(user) over the last 24 hours of the ${n} releases of each project with the most sessions (SENTRY_RELEASE_HEALTH_RELEASES).`,
-          data.releases,
-          (r) => r.users,
-          releaseOf,
-        ),
-        {
-          name: 'sentry_exporter_release_health_releases_dropped',
-          type: 'gauge',
-          help: `Releases with sessions in the last 24 hours left out by SENTRY_RELEASE_HEALTH_RELEASES in the last run. ${every}`,
-          samples: [
-            {
-              name: 'sentry_exporter_release_health_releases_dropped',
-              labels: [],
-              value: data.releasesDropped,
-            },
-          ],
-        },
-      );
-    }
-    return families;
-  }
-
-  /** Each project's releases by sessions over all environments; the top N keep their rows. */
-  private rankReleases(
-    groups: readonly SessionGroup[],
-    byId: ReadonlyMap<string, string>,
-  ): { rows: ReleaseCrashFreeRow[]; dropped: number } {
-    const n = this.opts.releasesPerProject;
-    const totals = new Map<string, Map<string, number>>();
-    for (const g of groups) {
-      if (g.project === undefined || !byId.has(g.project)) continue;
-      const perRelease = totals.get(g.project) ?? new Map<string, number>();
-      const release = g.release ?? '';
-      perRelease.set(release, (perRelease.get(release) ?? 0) + (g.totals[SUM] ?? 0));
-      totals.set(g.project, perRelease);
-    }
-    const kept = new Set<string>();
-    let dropped = 0;
-    for (const [project, perRelease] of totals) {
-      const order = [...perRelease].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
-      order.slice(0, n).forEach(([release]) => kept.add(`${project}\u0000${release}`));
-      dropped += Math.max(0, order.length - n);
-    }
-    const rows: ReleaseCrashFreeRow[] = [];
-    for (const g of groups) {
-      const slug = g.project === undefined ? undefined : byId.get(g.project);
-      if (slug === undefined || !kept.has(`${g.project}\u0000${g.release ?? ''}`)) continue;
-      rows.push({
-        project: slug,
-        environment: g.environment ?? '',
-        release: g.release ?? '',
-        sessions: g.totals[CRASH_FREE_SESSIONS] ?? null,
-        users: g.totals[CRASH_FREE_USERS] ?? null,
-      });
-    }
-    rows.sort(
-      (a, b) =>
-        compare(a.project, b.project) ||
-        compare(a.environment, b.environment) ||
-        compare(a.release, b.release),
-    );
-    return { rows, dropped };
-  }
-
-  /** Every group of `spec` for `projects`, in as many requests as it takes for no answer to be cut. */
-  private async fetch(run: RunState, spec: Spec, projects: readonly ProjectInfo[]): Promise<SessionGroup[]> {
-    if (projects.length === 0) return [];
-    const observed = new Map<string, number>();
-    run.observed.set(spec.kind, observed);
-    const batches = this.plan(run, spec, projects, !this.opts.restrictedSelection);
-    const parts = await Promise.all(batches.map((b) => this.fetchBatch(run, spec, b, observed)));
-    return parts.flat();
-  }
-
-  /** Groups a project is expected to have in `spec`'s answer: last run's count, else its environments. */
-  private estimate(run: RunState, kind: Kind, p: ProjectInfo): number {
-    const envs = Math.max(1, p.environments.length);
-    const last = this.observed.get(kind)?.get(p.id);
-    const seen = run.seen.get(`${kind}\u0000${p.id}`) ?? 0;
-    return Math.max(last ?? (kind === 'releases' ? 2 * envs : envs), seen);
-  }
-
-  /**
-   * Batches whose expected groups fill at most 90 % of the answer's limit and whose project ids fit the URL
-   * budget. An unrestricted selection that fits in one answer is asked with `project=-1`.
-   */
-  private plan(run: RunState, spec: Spec, projects: readonly ProjectInfo[], allowAll: boolean): Batch[] {
-    const byStatus = spec.groupBy.includes('session.status');
-    const target = Math.max(
-      1,
-      Math.floor(FILL * (groupLimit(intervalsOf(spec.start, spec.end, spec.intervalMs), byStatus) - 1)),
-    );
-    const estimates = projects.map((p) => this.estimate(run, spec.kind, p));
-    const total = estimates.reduce((a, b) => a + b, 0);
-    if (allowAll && total <= target) return [{ projects: [...projects], all: true }];
-    const batches: Batch[] = [];
-    let current: ProjectInfo[] = [];
-    let groups = 0;
-    let chars = 0;
-    projects.forEach((p, i) => {
-      const est = estimates[i] ?? 1;
-      const len = `&project=${p.id}`.length;
-      if (current.length > 0 && (groups + est > target || chars + len > PROJECT_PARAM_BUDGET)) {
-        batches.push({ projects: current, all: false });
-        current = [];
-        groups = 0;
-        chars = 0;
-      }
-      current.push(p);
-      groups += est;
-      chars += len;
-    });
-    if (current.length > 0) batches.push({ projects: current, all: false });
-    return batches;
-  }
-
-  private async fetchBatch(
-    run: RunState,
-    spec: Spec,
-    batch: Batch,
-    observed: Map<string, number>,
-  ): Promise<SessionGroup[]> {
-    const byStatus = spec.groupBy.includes('session.status');
-    let page: SessionsPage;
-    try {
-      page = await this.request(
-        run,
-        spec,
-        batch.all ? undefined : batch.projects.map((p) => p.id),
-        batch.projects,
-      );
-    } catch (err) {
-      return this.refused(err, run, spec, batch, observed);
-    }
-    if (!isCut(page, byStatus)) {
-      const perProject = new Map<string, Set<string>>();
-      for (const g of page.groups) {
-        if (g.project === undefined) continue;
-        const keys = perProject.get(g.project) ?? new Set<string>();
-        keys.add(groupKey(g));
-        perProject.set(g.project, keys);
-      }
-      for (const p of batch.projects) observed.set(p.id, perProject.get(p.id)?.size ?? 0);
-      return page.groups;
-    }
-    run.splits++;
-    // What the cut answer showed is a lower bound for the next plan.
-    const perProject = new Map<string, Set<string>>();
-    for (const g of page.groups) {
-      if (g.project === undefined) continue;
-      const keys = perProject.get(g.project) ?? new Set<string>();
-      keys.add(groupKey(g));
-      perProject.set(g.project, keys);
-    }
-    for (const [id, keys] of perProject) {
-      const k = `${spec.kind}\u0000${id}`;
-      run.seen.set(k, Math.max(run.seen.get(k) ?? 0, keys.size));
-    }
-    if (batch.projects.length > 1) {
-      let parts = this.plan(run, spec, batch.projects, false);
-      if (parts.length === 1) parts = halves(batch.projects);
-      const groups = await Promise.all(parts.map((b) => this.fetchBatch(run, spec, b, observed)));
-      return groups.flat();
-    }
-    const project = batch.projects[0];
-    if (project === undefined) return [];
-    observed.set(project.id, perProject.get(project.id)?.size ?? 0);
-    return this.alone(run, spec, project, page);
-  }
-
-  /**
-   * A 403 names no project: Sentry refuses the whole request when one listed project is no longer
-   * accessible (src/sentry/api/bases/organization.py, get_projects), as when it was deleted after the project
-   * list was read. When the token can read the organization's sessions at all (asked once per run, with
-   * project=-1), the batch is halved until the refused projects are found and left out; otherwise (a token
-   * without org:read) the refusal is the collector's error.
-   */
-  private async refused(
-    err: unknown,
-    run: RunState,
-    spec: Spec,
-    batch: Batch,
-    observed: Map<string, number>,
-  ): Promise<SessionGroup[]> {
-    if (!(err instanceof SentryApiError && err.status === 403) || batch.all) throw err;
-    run.access ??= this.request(run, { ...spec, groupBy: [] }, undefined, []).then(
-      () => true,
-      () => false,
-    );
-    if (!(await run.access)) throw err;
-    if (batch.projects.length > 1) {
-      const parts = await Promise.all(
-        halves(batch.projects).map((b) => this.fetchBatch(run, spec, b, observed)),
-      );
-      return parts.flat();
-    }
-    for (const p of batch.projects) {
-      run.gone.add(p.id);
-      observed.set(p.id, 0);
-    }
-    return [];
   }
 
   /** One project's answer is cut even alone. */
@@ -586,17 +284,16 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     if (spec.kind === 'releases') return this.releasesOfOneProject(run, spec, project);
     const n = intervalsOf(spec.start, spec.end, spec.intervalMs);
     if (spec.kind === 'rates' || n <= 1) {
-      throw new Error(
+      throw new SentryApiError(
         `release health: Sentry's /organizations/{org}/sessions/ answer for project ${project.slug} reaches its limit of ${groupLimit(cut.intervals, spec.groupBy.includes('session.status'))} groups even for this project alone (${spec.fields.join(', ')} by ${spec.groupBy.join(', ')}); its numbers would be cut, so none are published`,
+        { kind: 'cut', endpoint: ENDPOINTS.sessions, project: project.slug },
       );
     }
     // Session counts add up over time: split the range at an interval boundary.
     const mid = spec.start + Math.floor(n / 2) * spec.intervalMs;
-    const only: Batch = { projects: [project], all: false };
-    const observed = new Map<string, number>();
     const [a, b] = await Promise.all([
-      this.fetchBatch(run, { ...spec, end: mid - SECOND }, only, observed),
-      this.fetchBatch(run, { ...spec, start: mid }, only, observed),
+      run.planner.fetch(this.query(run, { ...spec, end: mid - SECOND, part: true }), [project]),
+      run.planner.fetch(this.query(run, { ...spec, start: mid, part: true }), [project]),
     ]);
     return [...a, ...b];
   }
@@ -612,8 +309,7 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     project: ProjectInfo,
   ): Promise<SessionGroup[]> {
     const intervals = intervalsOf(spec.start, spec.end, spec.intervalMs);
-    run.requests++;
-    const list = await this.opts.api.listSessionGroups(
+    const list = await this.deps.api.listSessionGroups(
       {
         fields: [SUM],
         groupBy: ['release'],
@@ -624,11 +320,11 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
         orderBy: `-${SUM}`,
         perPage: Math.min(PAGE_LIMIT, Math.floor(MAX_POINTS / intervals) - 1),
       },
-      { signal: run.signal, project: project.slug },
+      { signal: run.planner.signal, project: project.slug, skipped: run.skipped },
     );
     const sums = new Map<string, number>();
     for (const g of list) sums.set(g.release ?? '', (sums.get(g.release ?? '') ?? 0) + (g.totals[SUM] ?? 0));
-    const order = [...sums].sort(([a, x], [b, y]) => y - x || compare(a, b)).map(([r]) => r);
+    const order = [...sums].sort(([a, x], [b, y]) => y - x || byCodeUnit(a, b)).map(([r]) => r);
     const top = order.slice(0, this.opts.releasesPerProject);
     run.droppedInFallback += order.length - top.length;
     const chunks: string[][] = [];
@@ -656,12 +352,13 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
       groupBy: ['environment', 'release'],
       query: releaseCondition(releases),
     };
-    const page = await this.request(run, narrowed, [project.id], [project]);
+    const page = await this.request(run, narrowed, [project.id], [project], run.planner.signal);
     if (!isCut(page, false)) return page.groups.map((g) => ({ ...g, project: project.id }));
-    run.splits++;
+    run.planner.splits++;
     if (releases.length === 1) {
-      throw new Error(
+      throw new SentryApiError(
         `release health: Sentry's /organizations/{org}/sessions/ answer for release ${releases[0] ?? ''} of project ${project.slug} reaches its limit of ${groupLimit(page.intervals, false)} environments; its numbers would be cut, so none are published`,
+        { kind: 'cut', endpoint: ENDPOINTS.sessions, project: project.slug },
       );
     }
     const half = Math.ceil(releases.length / 2);
@@ -677,8 +374,8 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     spec: Spec,
     projectIds: string[] | undefined,
     projects: readonly ProjectInfo[],
+    signal: AbortSignal,
   ): Promise<SessionsPage> {
-    run.requests++;
     const query: SessionsQuery = {
       fields: spec.fields,
       groupBy: spec.groupBy,
@@ -688,59 +385,45 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
       ...(projectIds === undefined ? {} : { projectIds }),
       ...(spec.query === undefined ? {} : { query: spec.query }),
     };
-    return this.opts.api.getSessions(query, {
-      signal: run.signal,
+    return this.deps.api.getSessions(query, {
+      signal,
+      skipped: run.skipped,
       ...(projects.length === 1 ? { project: projects[0]?.slug } : {}),
     });
   }
 }
 
-/** Two batches of about half the projects each. */
-function halves(projects: readonly ProjectInfo[]): Batch[] {
-  const half = Math.ceil(projects.length / 2);
-  return [
-    { projects: projects.slice(0, half), all: false },
-    { projects: projects.slice(half), all: false },
-  ];
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Sessions per project, environment and status, summed over the answers (days, time splits). */
-function sessionCounts(
-  groups: readonly SessionGroup[],
-  byId: ReadonlyMap<string, string>,
-): SessionCountRow[] {
-  const rows = new Map<string, SessionCountRow>();
-  for (const g of groups) {
-    const slug = g.project === undefined ? undefined : byId.get(g.project);
-    if (slug === undefined || g.status === undefined) continue; // a project outside the selection
-    const environment = g.environment ?? '';
-    const key = `${slug}\u0000${environment}\u0000${g.status}`;
-    const row = rows.get(key);
-    const sessions = g.totals[SUM] ?? 0;
-    if (row) row.sessions += sessions;
-    else rows.set(key, { project: slug, environment, status: g.status, sessions });
-  }
-  return [...rows.values()].sort(
-    (a, b) =>
-      compare(a.project, b.project) || compare(a.environment, b.environment) || compare(a.status, b.status),
-  );
-}
-
-function crashFreeRows(groups: readonly SessionGroup[], byId: ReadonlyMap<string, string>): CrashFreeRow[] {
-  const rows: CrashFreeRow[] = [];
-  for (const g of groups) {
-    const slug = g.project === undefined ? undefined : byId.get(g.project);
-    if (slug === undefined) continue;
-    rows.push({
-      project: slug,
-      environment: g.environment ?? '',
-      sessions: g.totals[CRASH_FREE_SESSIONS] ?? null,
-      users: g.totals[CRASH_FREE_USERS] ?? null,
-    });
-  }
-  return rows.sort((a, b) => compare(a.project, b.project) || compare(a.environment, b.environment));
-}
+export const releaseHealth = defineCollector({
+  name: 'release_health',
+  settings: {
+    enabled: setting({
+      env: 'SENTRY_SCRAPE_RELEASE_HEALTH_METRICS',
+      doc: 'Export release health: sentry_sessions_total and the crash-free session and user ratios.',
+      default: true,
+      format: boolean,
+      formerly: 'scrape.releaseHealthMetrics',
+    }),
+    interval: setting({
+      env: 'SENTRY_RELEASE_HEALTH_INTERVAL',
+      doc: 'Seconds between refreshes of the release health metrics (Sentry aggregates sessions, they are not real-time).',
+      default: 300,
+      format: duration({ zero: false }),
+      formerly: 'schedule.releaseHealthInterval',
+    }),
+    releases: setting({
+      env: 'SENTRY_RELEASE_HEALTH_RELEASES',
+      doc: 'Crash-free ratios per release for the N releases of each project with the most sessions in the last 24 hours; 0 turns them off.',
+      default: 0,
+      format: number({ min: 0, integer: true }),
+      formerly: 'scrape.releaseHealthReleases',
+    }),
+  },
+  create: (deps, settings, { sentry }) =>
+    settings.enabled
+      ? new ReleaseHealthCollector(deps, {
+          interval: settings.interval,
+          releasesPerProject: settings.releases,
+          restrictedSelection: sentry.projects.length > 0,
+        })
+      : undefined,
+});

@@ -1,16 +1,25 @@
-import convict from 'convict';
+import { parseGoDuration } from './duration.js';
 
 /**
- * Value formats for the convict schema. Coercion from environment strings keeps the raw string when it
- * cannot be parsed, so validation can say what was wrong with the value as given.
+ * How a setting's value is read and checked. A value comes from the environment as a string, or from a
+ * settings file as whatever YAML or JSON gave (a number, a list, a string): `read` takes either and answers
+ * the typed value, or a problem that says what was expected and what was given (never a secret's value:
+ * secrets use formats whose problems do not quote the value).
  */
+export interface Format<T> {
+  read(value: unknown): { value: T } | { problem: string };
+}
+
+const ok = <T>(value: T): { value: T } => ({ value });
+const bad = (problem: string): { problem: string } => ({ problem });
+const given = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 
 /**
- * The Python exporter compared against the exact string "True"; we accept that spelling and the usual
- * ones, case-insensitively, so existing `.env` files keep working.
+ * The Python exporter compared against the exact string "True"; that spelling and the usual ones are
+ * accepted, case-insensitively, so existing `.env` files keep working.
  */
 export function parseBoolean(raw: string): boolean | undefined {
   const word = raw.trim().toLowerCase();
@@ -19,100 +28,136 @@ export function parseBoolean(raw: string): boolean | undefined {
   return undefined;
 }
 
-function coerceNumber(raw: string): number | string {
-  const n = Number(raw.trim());
-  return raw.trim() !== '' && Number.isFinite(n) ? n : raw;
-}
-
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-/** Python's logging level names, as the Python exporter's users set LOG_LEVEL. */
-const PYTHON_LOG_LEVELS: Record<string, (typeof LOG_LEVELS)[number]> = {
-  warning: 'warn',
-  critical: 'fatal',
-  notset: 'info',
+export const boolean: Format<boolean> = {
+  read(value) {
+    const b = typeof value === 'string' ? parseBoolean(value) : value;
+    return typeof b === 'boolean'
+      ? ok(b)
+      : bad(`must be True or False (also true/false, 1/0, yes/no), got ${given(value)}`);
+  },
 };
 
-export function registerFormats(): void {
-  convict.addFormat({
-    name: 'boolean-word',
-    coerce: (raw: string) => parseBoolean(raw) ?? raw,
-    validate(value: unknown) {
-      if (typeof value !== 'boolean') {
-        throw new Error(`must be True or False (also true/false, 1/0, yes/no), got ${JSON.stringify(value)}`);
-      }
+/** A string, trimmed unless told not to. Its problem never quotes the value (secrets use it). */
+export function text(opts: { trim?: boolean } = {}): Format<string> {
+  return {
+    read(value) {
+      if (typeof value !== 'string')
+        return bad(`must be a string, got ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`);
+      return ok(opts.trim === false ? value : value.trim());
     },
-  });
-  addNumberFormat('positive-number', (n) => Number.isFinite(n) && n > 0, 'a number greater than 0');
-  addNumberFormat('non-negative-number', (n) => Number.isFinite(n) && n >= 0, 'a number of 0 or more');
-  addNumberFormat('positive-int', (n) => Number.isInteger(n) && n >= 1, 'a whole number of 1 or more');
-  addNumberFormat('non-negative-int', (n) => Number.isInteger(n) && n >= 0, 'a whole number of 0 or more');
-  convict.addFormat({
-    name: 'tcp-port',
-    coerce: coerceNumber,
-    validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
-        throw new Error(`must be a port number from 0 to 65535, got ${JSON.stringify(value)}`);
-      }
-    },
-  });
-  convict.addFormat({
-    name: 'http-url',
-    coerce: (raw: string) => raw.trim(),
-    validate(value: unknown) {
-      let url: URL;
-      try {
-        url = new URL(String(value));
-      } catch {
-        throw new Error(
-          `must be an http(s) URL such as https://sentry.io/api/0/, got ${JSON.stringify(value)}`,
-        );
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new Error(`must be an http(s) URL, got the scheme ${JSON.stringify(url.protocol)}`);
-      }
-    },
-  });
-  convict.addFormat({
-    name: 'slug-list',
-    coerce: (raw: string) =>
-      raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
-    validate(value: unknown) {
-      if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && s.trim() !== '')) {
-        throw new Error('must be a comma-separated list of project slugs');
-      }
-    },
-  });
-  convict.addFormat({
-    name: 'log-level',
-    coerce: (raw: string) => normalizeLogLevel(raw) ?? raw,
-    validate(value: unknown) {
-      if (typeof value !== 'string' || normalizeLogLevel(value) === undefined) {
-        throw new Error(
-          `must be one of ${LOG_LEVELS.join(', ')} (or a Python level name), got ${JSON.stringify(value)}`,
-        );
-      }
-    },
-  });
+  };
 }
 
-export function normalizeLogLevel(raw: string): (typeof LOG_LEVELS)[number] | undefined {
+function asNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const n = Number(value.trim());
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** A number within bounds, e.g. `number({ min: 0, integer: true })`. */
+export function number(opts: {
+  min: number;
+  above?: boolean;
+  integer?: boolean;
+  max?: number;
+}): Format<number> {
+  const kind = opts.integer === true ? 'a whole number' : 'a number';
+  const range =
+    opts.max !== undefined
+      ? `from ${opts.min} to ${opts.max}`
+      : opts.above === true
+        ? `greater than ${opts.min}`
+        : `of ${opts.min} or more`;
+  return {
+    read(value) {
+      const n = asNumber(value);
+      const fits =
+        n !== undefined &&
+        Number.isFinite(n) &&
+        (opts.above === true ? n > opts.min : n >= opts.min) &&
+        (opts.max === undefined || n <= opts.max) &&
+        (opts.integer !== true || Number.isInteger(n));
+      return fits ? ok(n) : bad(`must be ${kind} ${range}, got ${given(value)}`);
+    },
+  };
+}
+
+/**
+ * A duration in seconds: a number of seconds (`90`, `0.5`), or as Prometheus users write durations, with a
+ * unit (`90s`, `1m`, `1m30s`, `2h`, `500ms`). The value is seconds. `zero` allows 0 (a setting where 0 means
+ * "derived from another one").
+ */
+export function duration(opts: { zero: boolean }): Format<number> {
+  const least = opts.zero ? 'of 0 or more' : 'greater than 0';
+  return {
+    read(value) {
+      let seconds = asNumber(value);
+      if (seconds === undefined && typeof value === 'string') {
+        const ms = parseGoDuration(value);
+        seconds = ms === undefined ? undefined : ms / 1000;
+      }
+      if (seconds !== undefined && Number.isFinite(seconds) && (opts.zero ? seconds >= 0 : seconds > 0))
+        return ok(seconds);
+      return bad(
+        `must be a duration ${least}: seconds (e.g. 60) or a number with a unit (90s, 1m, 2h), got ${given(value)}`,
+      );
+    },
+  };
+}
+
+export const port: Format<number> = {
+  read(value) {
+    const n = asNumber(value);
+    return n !== undefined && Number.isInteger(n) && n >= 0 && n <= 65535
+      ? ok(n)
+      : bad(`must be a port number from 0 to 65535, got ${given(value)}`);
+  },
+};
+
+/** An http(s) URL, always ending with a slash (a base that paths are resolved against). */
+export const baseUrl: Format<string> = {
+  read(value) {
+    const raw = typeof value === 'string' ? value.trim() : '';
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return bad(`must be an http(s) URL such as https://sentry.io/api/0/, got ${given(value)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return bad(`must be an http(s) URL, got the scheme ${given(url.protocol)}`);
+    return ok(raw.endsWith('/') ? raw : `${raw}/`);
+  },
+};
+
+/** A comma-separated list (or a list in a settings file) of project slugs, without blanks and repeats. */
+export const slugList: Format<string[]> = {
+  read(value) {
+    const items =
+      typeof value === 'string' ? value.split(',') : Array.isArray(value) ? (value as unknown[]) : undefined;
+    if (items === undefined || !items.every((s) => typeof s === 'string'))
+      return bad('must be a comma-separated list of project slugs');
+    return ok([...new Set(items.map((s) => s.trim()).filter((s) => s !== ''))]);
+  },
+};
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Python's logging level names, as the Python exporter's users set LOG_LEVEL. */
+const PYTHON_LOG_LEVELS: Record<string, LogLevel> = { warning: 'warn', critical: 'fatal', notset: 'info' };
+
+export function normalizeLogLevel(raw: string): LogLevel | undefined {
   const word = raw.trim().toLowerCase();
-  if ((LOG_LEVELS as readonly string[]).includes(word)) return word as (typeof LOG_LEVELS)[number];
+  if ((LOG_LEVELS as readonly string[]).includes(word)) return word as LogLevel;
   return PYTHON_LOG_LEVELS[word];
 }
 
-/** A numeric format: the environment's string coerced to a number, then `ok`, or `must be <words>, got ...`. */
-function addNumberFormat(name: string, ok: (n: number) => boolean, words: string): void {
-  convict.addFormat({
-    name,
-    coerce: coerceNumber,
-    validate(value: unknown) {
-      if (typeof value !== 'number' || !ok(value)) {
-        throw new Error(`must be ${words}, got ${JSON.stringify(value)}`);
-      }
-    },
-  });
-}
+export const logLevel: Format<LogLevel> = {
+  read(value) {
+    const level = typeof value === 'string' ? normalizeLogLevel(value) : undefined;
+    return level !== undefined
+      ? ok(level)
+      : bad(`must be one of ${LOG_LEVELS.join(', ')} (or a Python level name), got ${given(value)}`);
+  },
+};

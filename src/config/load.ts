@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { ConfigError } from './errors.js';
-import { normalizeLogLevel } from './formats.js';
-import { createConvict, listSettings } from './schema.js';
-import type { ExporterConfig } from './types.js';
+import { CORE_SETTINGS } from './schema.js';
+import type { CoreConfig } from './schema.js';
+import { listSettings, readSettings } from './settings.js';
+import type { SettingInfo, SettingTree, ValueOf } from './settings.js';
 
 export interface LoadOptions {
   /** Usually `process.env`. */
@@ -15,88 +16,59 @@ export interface LoadOptions {
   webConfigFile?: string | undefined;
 }
 
-/**
- * Loads defaults, then the optional config file (JSON or YAML, keys as nested schema paths), then the
- * environment, and checks the result. Every problem is reported at once as a ConfigError whose lines
- * name the variable; no secret value ever appears in a message.
- */
-export function loadConfig(opts: LoadOptions): ExporterConfig {
-  const settings = listSettings();
-  const envOfPath = new Map(settings.map((s) => [s.path, s.env]));
-  const conf = createConvict(opts.env);
-  const problems: string[] = [];
+/** The whole tree: the core settings and, under `collectors`, what each collector declares. */
+export type SettingsOf<C extends SettingTree> = typeof CORE_SETTINGS & { collectors: C };
 
+/** The loaded configuration: the core settings' values and the collectors' under `collectors`. */
+export type Config<C extends SettingTree> = CoreConfig & { readonly collectors: ValueOf<C> };
+
+export function settingsOf<C extends SettingTree>(collectors: C): SettingsOf<C> {
+  return { ...CORE_SETTINGS, collectors };
+}
+
+/**
+ * Loads defaults, then the optional settings file (JSON or YAML, keys as nested paths), then the
+ * environment, and checks the result. Every problem is reported at once as a ConfigError whose lines name
+ * the variable (and the file key when the value came from the file); no secret value ever appears in a
+ * message.
+ */
+export function loadConfig<C extends SettingTree>(collectors: C, opts: LoadOptions): Config<C> {
+  const tree = settingsOf(collectors);
+  const problems: string[] = [];
   const configFile = opts.configFile ?? nonEmpty(opts.env.SENTRY_EXPORTER_CONFIG);
   // Problems with the file name what pointed at it: the flag or the variable.
   const source = opts.configFile !== undefined ? '--config' : 'SENTRY_EXPORTER_CONFIG';
+  let file: Record<string, unknown> = {};
   if (configFile !== undefined) {
     const data = readConfigFile(configFile, source, problems);
-    if (data !== undefined) conf.load(data);
+    // A file that cannot be read yields no settings: what it would have set is not reported missing too.
+    if (data === undefined) throw new ConfigError(problems);
+    problems.push(...unknownKeys(data, listSettings(tree), `${source}: ${configFile}`));
+    file = data;
   }
 
-  try {
-    conf.validate({ allowed: 'strict' });
-  } catch (err) {
-    for (const line of String((err as Error).message).split('\n')) {
-      problems.push(describeConvictProblem(line, envOfPath, source, configFile));
-    }
-  }
-
-  const raw = conf.getProperties() as unknown as RawConfig;
-  // A settings file can give a list or a number where a string belongs: convict has reported that above.
-  const token =
-    typeof raw.sentry.token === 'string' && typeof raw.sentry.tokenFile === 'string'
-      ? resolveToken(raw.sentry.token, raw.sentry.tokenFile, problems)
-      : '';
-  if (typeof raw.sentry.org === 'string' && raw.sentry.org.trim() === '') {
+  const config = readSettings(tree, { env: opts.env, file, fileName: configFile }, problems);
+  const token = resolveToken(config.sentry.token, config.sentry.tokenFile, problems);
+  if (config.sentry.org === '' && !problems.some((p) => p.startsWith('SENTRY_EXPORTER_ORG'))) {
     problems.push('SENTRY_EXPORTER_ORG: missing; set it to the slug of your Sentry organization');
   }
-  if (raw.sentry.retry.maxDelay < raw.sentry.retry.delay) {
+  const { retry } = config.sentry;
+  if (retry.maxDelay < retry.delay) {
     problems.push(
-      `SENTRY_RETRY_MAX_DELAY: must not be smaller than SENTRY_RETRY_DELAY (${raw.sentry.retry.maxDelay} < ${raw.sentry.retry.delay})`,
+      `SENTRY_RETRY_MAX_DELAY: must not be smaller than SENTRY_RETRY_DELAY (${retry.maxDelay} < ${retry.delay})`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
-
-  const pollInterval = raw.schedule.pollInterval;
   return {
-    sentry: {
-      baseUrl: raw.sentry.baseUrl.endsWith('/') ? raw.sentry.baseUrl : `${raw.sentry.baseUrl}/`,
-      token,
-      tokenFile: raw.sentry.tokenFile.trim(),
-      org: raw.sentry.org.trim(),
-      projects: [...new Set(raw.sentry.projects)],
-      rate: raw.sentry.rate,
-      concurrency: raw.sentry.concurrency,
-      timeout: raw.sentry.timeout,
-      maxItems: raw.sentry.maxItems,
-      retry: { ...raw.sentry.retry },
-    },
-    scrape: { ...raw.scrape },
-    schedule: {
-      pollInterval,
-      metadataInterval: raw.schedule.metadataInterval,
-      outcomesInterval: raw.schedule.outcomesInterval > 0 ? raw.schedule.outcomesInterval : pollInterval,
-      releaseHealthInterval: raw.schedule.releaseHealthInterval,
-      readyMaxAge: raw.schedule.readyMaxAge > 0 ? raw.schedule.readyMaxAge : 3 * pollInterval,
-      cycleDeadline:
-        raw.schedule.cycleDeadline > 0 ? raw.schedule.cycleDeadline : Math.max(10 * pollInterval, 300),
-    },
-    http: {
-      host: raw.http.host,
-      port: raw.http.port,
-      basicAuth: { ...raw.http.basicAuth },
-      webConfigFile: opts.webConfigFile ?? raw.http.webConfigFile,
-    },
-    logLevel: normalizeLogLevel(raw.logLevel) ?? 'info',
+    ...config,
+    sentry: { ...config.sentry, token },
+    http: { ...config.http, webConfigFile: opts.webConfigFile ?? config.http.webConfigFile },
   };
 }
 
-/** The shape convict hands back before the token is resolved. */
-type RawConfig = Omit<ExporterConfig, 'sentry' | 'logLevel'> & {
-  sentry: ExporterConfig['sentry'];
-  logLevel: string;
-};
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
 
 /**
  * V8's JSON.parse messages quote the text around the error (`Unexpected token 'o', ..."token": tokQ7"... is
@@ -106,10 +78,6 @@ function describeJsonError(message: string): string {
   return /^Unexpected token\b.* is not valid JSON$/s.test(message)
     ? 'unexpected token (not valid JSON)'
     : message;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 function readConfigFile(
@@ -124,67 +92,114 @@ function readConfigFile(
     problems.push(`${source}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     return undefined;
   }
+  let data: unknown;
   try {
-    const ext = extname(path).toLowerCase();
-    const data: unknown = ext === '.json' ? JSON.parse(text) : YAML.parse(text);
-    if (data === null || data === undefined) return {};
-    if (typeof data !== 'object' || Array.isArray(data)) {
-      problems.push(`${source}: ${path} must hold a mapping of settings`);
-      return undefined;
-    }
-    return data as Record<string, unknown>;
+    data = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0] ?? '';
-    problems.push(
-      `${source}: cannot parse ${path}: ${err instanceof SyntaxError ? describeJsonError(message) : message}`,
-    );
+    const message = (err as Error).message.trimEnd();
+    // YAML's message shows the line and a caret under the problem: printed whole, indented under its line.
+    const whole = err instanceof SyntaxError ? describeJsonError(message) : message.replace(/\n/g, '\n    ');
+    problems.push(`${source}: cannot parse ${path}: ${whole}`);
     return undefined;
   }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    problems.push(`${source}: ${path} must hold a mapping of settings (keys as in config/default.yaml)`);
+    return undefined;
+  }
+  return data as Record<string, unknown>;
+}
+
+/**
+ * Keys of the file that are no setting, each with what the user probably meant: the key an environment
+ * variable's name maps to, the key a setting had before, or the closest valid key.
+ */
+function unknownKeys(data: Record<string, unknown>, settings: SettingInfo[], where: string): string[] {
+  const paths = new Set(settings.map((s) => s.path));
+  const groups = new Set(
+    settings.flatMap((s) =>
+      s.path
+        .split('.')
+        .slice(0, -1)
+        .map((_, i, a) => a.slice(0, i + 1).join('.')),
+    ),
+  );
+  const problems: string[] = [];
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    for (const [key, value] of Object.entries(node)) {
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      if (paths.has(path)) continue;
+      if (groups.has(path) && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        walk(value as Record<string, unknown>, path);
+        continue;
+      }
+      problems.push(`${where} has an unknown key "${path}"; ${suggestion(path, key, settings)}`);
+    }
+  };
+  walk(data, '');
+  return problems;
+}
+
+function suggestion(path: string, key: string, settings: SettingInfo[]): string {
+  const byEnv = settings.find((s) => s.env === key);
+  if (byEnv !== undefined) {
+    return `${key} is an environment variable; in a settings file it is the key "${byEnv.path}"`;
+  }
+  const moved = settings.find((s) => s.formerly === path);
+  if (moved !== undefined) return `it is now "${moved.path}"`;
+  let best: SettingInfo | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const s of settings) {
+    const d = Math.min(
+      distance(path.toLowerCase(), s.path.toLowerCase()),
+      distance(key.toLowerCase(), s.path.split('.').pop()!.toLowerCase()) + 1,
+    );
+    if (d < bestDistance) {
+      best = s;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(path.length / 3))
+    ? `did you mean "${best.path}"?`
+    : 'config/default.yaml lists every key';
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 function resolveToken(token: string, tokenFile: string, problems: string[]): string {
-  const fromEnv = token.trim();
-  const file = tokenFile.trim();
-  if (fromEnv !== '' && file !== '') {
+  if (token !== '' && tokenFile !== '') {
     problems.push('SENTRY_AUTH_TOKEN_FILE: set only one of SENTRY_AUTH_TOKEN and SENTRY_AUTH_TOKEN_FILE');
     return '';
   }
-  if (file !== '') {
+  if (tokenFile !== '') {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8').trim();
+      text = readFileSync(tokenFile, 'utf8').trim();
     } catch (err) {
       problems.push(
-        `SENTRY_AUTH_TOKEN_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        `SENTRY_AUTH_TOKEN_FILE: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
       );
       return '';
     }
-    if (text === '') problems.push(`SENTRY_AUTH_TOKEN_FILE: ${file} is empty`);
+    if (text === '') problems.push(`SENTRY_AUTH_TOKEN_FILE: ${tokenFile} is empty`);
     return text;
   }
-  if (fromEnv === '') {
+  // A token given with a bad value was reported as such: not as missing too.
+  if (token === '' && !problems.some((p) => p.startsWith('SENTRY_AUTH_TOKEN'))) {
     problems.push(
       'SENTRY_AUTH_TOKEN: missing; set it (or SENTRY_AUTH_TOKEN_FILE) to a Sentry auth token with the scopes org:read, project:read and event:read',
     );
   }
-  return fromEnv;
-}
-
-/** Turns one of convict's messages into a line that names the environment variable. */
-function describeConvictProblem(
-  line: string,
-  envOfPath: Map<string, string>,
-  source: string,
-  configFile?: string,
-): string {
-  const unknown = /configuration param '([^']+)' not declared in the schema/.exec(line);
-  if (unknown) {
-    return `${source}: ${configFile ?? 'config file'} has an unknown key "${unknown[1]}"`;
-  }
-  const m = /^([\w.]+): (.*?)(?:: value was .*)?$/.exec(line.trim());
-  if (m && m[1] !== undefined) {
-    const env = envOfPath.get(m[1]);
-    return env === undefined ? `${m[1]}: ${m[2]}` : `${env}: ${m[2]}`;
-  }
-  return line;
+  return token;
 }

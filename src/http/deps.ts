@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import type { ExporterConfig } from '../config/types.js';
+import type { HttpConfig } from '../config/schema.js';
 import type { ScrapeBody } from '../metrics/snapshot.js';
-import type { Readiness } from '../pipeline/scheduler.js';
+import type { Readiness } from '../pipeline/readiness.js';
 
 /**
  * Everything the HTTP server needs, passed in as one object. The server never calls Sentry: it only reads
  * what the pipeline has already published.
  */
 export interface HttpDeps {
-  config: ExporterConfig['http'];
+  config: HttpConfig;
   logger: Logger;
   version: string;
   /** Pre-rendered exposition; cheap, never waits on Sentry. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestObservation } from '../sentry/request.js';
+import type { RequestObservation } from '../sentry/api.js';
 import { CachedRendering } from './rendering.js';
 import type { Rendered, RenderedSource } from './rendering.js';
 

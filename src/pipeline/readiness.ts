@@ -1,6 +1,6 @@
 /**
- * What /healthz answers, computed from the collectors' state alone: the collection thread keeps the state
- * and hands it over (see thread.ts); the thread that serves HTTP answers from the last state it received.
+ * What /healthz answers, computed from the collectors' state where it is kept (the scheduler), with the
+ * clock the collection runs on.
  */
 
 /** A collector as /healthz reports it. */
@@ -33,24 +33,23 @@ export interface CollectorStatus {
   lastError?: string;
 }
 
-/** The pipeline's state: the metadata collector, then the collectors that export families. */
+/** The collectors' state: the metadata collector, then the collectors that export families. */
 export interface PipelineState {
   metadata: CollectorStatus;
   metrics: CollectorStatus[];
-  /** SENTRY_READY_MAX_AGE, seconds. */
-  readyMaxAge: number;
 }
 
 /**
  * Ready once the project list has been read and at least one collector has fresh data: one collector
  * that keeps failing (a token without the scope its endpoint needs, say) does not hold the pod unready;
  * it shows in sentry_exporter_up, the error counters, and in the `collectors` part of the answer. Fresh:
- * it published values (at the end of a run, or a run's progress) within SENTRY_READY_MAX_AGE. A collector
- * slower than that (client keys, release health) counts only for a while after each run; the per-cycle ones
- * carry readiness, so an unreachable Sentry turns /healthz 503 within SENTRY_READY_MAX_AGE.
+ * it published values (at the end of a run, or a run's progress) within `maxAgeSeconds`
+ * (SENTRY_READY_MAX_AGE). A collector slower than that (client keys, release health) counts only for a
+ * while after each run; the per-cycle ones carry readiness, so an unreachable Sentry turns /healthz 503
+ * within SENTRY_READY_MAX_AGE.
  */
-export function readinessOf(state: PipelineState, now: number): Readiness {
-  const { metadata, metrics, readyMaxAge } = state;
+export function readinessOf(state: PipelineState, maxAgeSeconds: number, now: number): Readiness {
+  const { metadata, metrics } = state;
   const collectors: Record<string, CollectorHealth> = {};
   for (const s of [metadata, ...metrics]) {
     const health: CollectorHealth = {};
@@ -67,14 +66,14 @@ export function readinessOf(state: PipelineState, now: number): Readiness {
       collectors,
     };
   }
-  const maxAgeMs = readyMaxAge * 1000;
+  const maxAgeMs = maxAgeSeconds * 1000;
   const fresh = metrics.filter((s) => s.lastPublished !== undefined && now - s.lastPublished <= maxAgeMs);
   if (metrics.length > 0 && fresh.length === 0) {
     const ages = metrics
       .filter((s) => s.lastPublished !== undefined)
       .map(
         (s) =>
-          `${s.name} data is ${Math.round((now - (s.lastPublished ?? now)) / 1000)}s old (max ${readyMaxAge}s)`,
+          `${s.name} data is ${Math.round((now - (s.lastPublished ?? now)) / 1000)}s old (max ${maxAgeSeconds}s)`,
       );
     return {
       ready: false,

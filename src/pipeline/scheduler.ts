@@ -6,36 +6,27 @@
 import type { Logger } from 'pino';
 import type { CollectorSet } from '../collectors/index.js';
 import type { Collector, ProjectInfo } from '../collectors/collector.js';
+import type { ScheduleConfig } from '../config/schema.js';
 import type { SectionRenderer } from '../metrics/section-renderer.js';
 import type { SelfMetrics } from '../metrics/self-metrics.js';
 import { SentryApiError } from '../sentry/errors.js';
+import { SkippedItems } from '../sentry/skipped.js';
 import { ProgressPublisher } from './progress.js';
 import { readinessOf } from './readiness.js';
-import type { CollectorStatus, PipelineState, Readiness } from './readiness.js';
-
-export type { CollectorHealth, Readiness } from './readiness.js';
-
-export interface ScheduleOptions {
-  /** SENTRY_POLL_INTERVAL, seconds: the cadence that readiness is measured against. */
-  pollInterval: number;
-  /** SENTRY_READY_MAX_AGE, seconds. */
-  readyMaxAge: number;
-  /** SENTRY_CYCLE_DEADLINE, seconds: a collector run still going after this is abandoned. */
-  cycleDeadline: number;
-  /** SENTRY_EXPORTER_LEGACY_METRICS. */
-  legacy: boolean;
-}
+import type { CollectorStatus, Readiness } from './readiness.js';
 
 export interface SchedulerDeps {
   collectors: CollectorSet;
-  schedule: ScheduleOptions;
+  schedule: ScheduleConfig;
+  /** SENTRY_EXPORTER_LEGACY_METRICS: the Python exporter's names and label spellings. */
+  legacyMetrics: boolean;
   /** Cumulative Sentry request counts, read before and after a cycle for its log line. */
   requestStats: () => { requests: number; rateLimited: number };
   logger: Logger;
   self: SelfMetrics;
   /** Renders what a collector publishes into its section of the exposition. */
   sections: Pick<SectionRenderer, 'publishFamilies'>;
-  /** Called whenever what `state()` returns has changed. */
+  /** Called whenever what `readiness()` answers may have changed. */
   onChange?: () => void;
   /** Milliseconds since the epoch; tests may pass their own. */
   clock?: () => number;
@@ -62,9 +53,16 @@ const DUE_TOGETHER_MS = 50;
 /** Least time between two publishes of a running collector's progress. */
 const PROGRESS_GAP_MS = 1000;
 
-interface CollectorState {
-  collector: Collector;
-  running: Promise<boolean> | undefined;
+/** Why a run's signal fired at shutdown: a run abandoned for it is no failure. */
+class ShuttingDown extends Error {
+  constructor() {
+    super('exporter shutting down');
+  }
+}
+
+interface CollectorState<Rows> {
+  collector: Collector<Rows>;
+  running: Promise<Rows | undefined> | undefined;
   abort: AbortController | undefined;
   lastStart: number | undefined;
   lastEnd: number | undefined;
@@ -80,6 +78,32 @@ interface CollectorState {
   nextDue: number;
 }
 
+function initialState<Rows>(collector: Collector<Rows>): CollectorState<Rows> {
+  return {
+    collector,
+    running: undefined,
+    abort: undefined,
+    lastStart: undefined,
+    lastEnd: undefined,
+    lastSuccess: undefined,
+    lastPublished: undefined,
+    lastRunOk: undefined,
+    failures: 0,
+    lastError: undefined,
+    nextDue: 0,
+  };
+}
+
+/** SENTRY_READY_MAX_AGE, with 0 meaning 3 × SENTRY_POLL_INTERVAL. */
+export function readyMaxAgeOf(s: ScheduleConfig): number {
+  return s.readyMaxAge > 0 ? s.readyMaxAge : 3 * s.pollInterval;
+}
+
+/** SENTRY_CYCLE_DEADLINE, with 0 meaning max(10 × SENTRY_POLL_INTERVAL, 300). */
+export function cycleDeadlineOf(s: ScheduleConfig): number {
+  return s.cycleDeadline > 0 ? s.cycleDeadline : Math.max(10 * s.pollInterval, 300);
+}
+
 /**
  * Each collector runs on its own interval: the metadata collector (the project list) first, the others once
  * a project list is known. A collector publishes its section as soon as its run is done, so a slow one
@@ -89,8 +113,8 @@ interface CollectorState {
  */
 export class Scheduler {
   private readonly clock: () => number;
-  private readonly metadata: CollectorState;
-  private readonly metrics: CollectorState[];
+  private readonly metadata: CollectorState<ProjectInfo[]>;
+  private readonly metrics: Array<CollectorState<unknown>>;
   private projects: ProjectInfo[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
@@ -99,21 +123,8 @@ export class Scheduler {
 
   constructor(private readonly deps: SchedulerDeps) {
     this.clock = deps.clock ?? Date.now;
-    const state = (collector: Collector): CollectorState => ({
-      collector,
-      running: undefined,
-      abort: undefined,
-      lastStart: undefined,
-      lastEnd: undefined,
-      lastSuccess: undefined,
-      lastPublished: undefined,
-      lastRunOk: undefined,
-      failures: 0,
-      lastError: undefined,
-      nextDue: 0,
-    });
-    this.metadata = state(deps.collectors.metadata);
-    this.metrics = deps.collectors.metrics.map(state);
+    this.metadata = initialState(deps.collectors.metadata);
+    this.metrics = deps.collectors.metrics.map(initialState);
     for (const { collector } of this.all()) {
       deps.self.collectorInterval.set({ collector: collector.name }, collector.interval);
       deps.self.collectionErrors.inc({ collector: collector.name }, 0);
@@ -138,7 +149,7 @@ export class Scheduler {
     this.timer = undefined;
     const running = this.all()
       .map((s) => s.running)
-      .filter((r): r is Promise<boolean> => r !== undefined);
+      .filter((r) => r !== undefined);
     if (running.length === 0) return;
     let grace: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -148,10 +159,14 @@ export class Scheduler {
       }),
     ]);
     clearTimeout(grace);
-    if (timedOut) {
-      for (const s of this.all()) s.abort?.abort(new Error('exporter shutting down'));
-      await Promise.all(running);
-    }
+    if (!timedOut) return;
+    const abandoned = this.all().filter((s) => s.abort !== undefined);
+    this.deps.logger.info(
+      { collectors: abandoned.map((s) => s.collector.name) },
+      `stopping: abandoned the runs of ${abandoned.length} collector(s) still waiting for Sentry`,
+    );
+    for (const s of abandoned) s.abort?.abort(new ShuttingDown());
+    await Promise.all(running);
   }
 
   /**
@@ -164,7 +179,23 @@ export class Scheduler {
     return this.cycle(true);
   }
 
-  private all(): CollectorState[] {
+  /** What /healthz answers (see readiness.ts), now. */
+  readiness(): Readiness {
+    const status = (s: CollectorState<unknown>): CollectorStatus => ({
+      name: s.collector.name,
+      ...(s.lastSuccess === undefined ? {} : { lastSuccess: s.lastSuccess }),
+      ...(s.lastPublished === undefined ? {} : { lastPublished: s.lastPublished }),
+      ...(s.lastRunOk === undefined ? {} : { lastRunOk: s.lastRunOk }),
+      ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+    });
+    return readinessOf(
+      { metadata: status(this.metadata), metrics: this.metrics.map(status) },
+      readyMaxAgeOf(this.deps.schedule),
+      this.clock(),
+    );
+  }
+
+  private all(): Array<CollectorState<unknown>> {
     return [this.metadata, ...this.metrics];
   }
 
@@ -191,7 +222,7 @@ export class Scheduler {
   }
 
   /** When the collector should run next (ms), Infinity while it runs or waits for the project list. */
-  private dueAt(s: CollectorState): number {
+  private dueAt(s: CollectorState<unknown>): number {
     if (s.running !== undefined) return Number.POSITIVE_INFINITY;
     if (s !== this.metadata && this.projects === undefined) return Number.POSITIVE_INFINITY;
     if (s.lastStart === undefined) return 0;
@@ -206,17 +237,21 @@ export class Scheduler {
     const before = this.deps.requestStats();
     const ran: string[] = [];
     const failed: string[] = [];
-    const track = async (s: CollectorState, run: Promise<boolean>): Promise<void> => {
+    const track = async (s: CollectorState<unknown>, run: Promise<unknown>): Promise<void> => {
       ran.push(s.collector.name);
-      if (!(await run)) failed.push(s.collector.name);
+      if ((await run) === undefined) failed.push(s.collector.name);
     };
 
-    const forced = (s: CollectorState): boolean =>
+    const forced = (s: CollectorState<unknown>): boolean =>
       force && s.collector.interval <= this.deps.schedule.pollInterval;
     const metadataDue =
       this.projects === undefined || this.dueAt(this.metadata) <= started || forced(this.metadata);
     if (this.metadata.running !== undefined) await track(this.metadata, this.metadata.running);
-    else if (metadataDue) await track(this.metadata, this.run(this.metadata, cycle));
+    else if (metadataDue) {
+      const run = this.run(this.metadata, cycle);
+      await track(this.metadata, run);
+      this.projects = (await run) ?? this.projects;
+    }
 
     const now = this.clock();
     const jobs: Array<Promise<void>> = [];
@@ -265,8 +300,8 @@ export class Scheduler {
     return report;
   }
 
-  /** Starts a run of the collector; resolves to whether it succeeded (it never rejects). */
-  private run(s: CollectorState, cycle: number): Promise<boolean> {
+  /** Starts a run of the collector; resolves to its rows, or undefined when it failed (it never rejects). */
+  private run<Rows>(s: CollectorState<Rows>, cycle: number): Promise<Rows | undefined> {
     const run = this.execute(s, cycle).finally(() => {
       s.running = undefined;
       s.abort = undefined;
@@ -276,19 +311,20 @@ export class Scheduler {
     return run;
   }
 
-  private async execute(s: CollectorState, cycle: number): Promise<boolean> {
+  private async execute<Rows>(s: CollectorState<Rows>, cycle: number): Promise<Rows | undefined> {
     const { self, logger, sections, schedule, onChange } = this.deps;
     const { collector } = s;
     const abort = new AbortController();
     s.abort = abort;
+    const deadlineSeconds = cycleDeadlineOf(schedule);
     const deadline = setTimeout(
-      () => abort.abort(new Error(`cycle deadline of ${schedule.cycleDeadline}s passed`)),
-      schedule.cycleDeadline * 1000,
+      () => abort.abort(new Error(`cycle deadline of ${deadlineSeconds}s passed`)),
+      deadlineSeconds * 1000,
     );
     const start = this.clock();
     s.lastStart = start;
-    const render = { legacy: schedule.legacy, now: new Date(start) };
-    const publish = async (rows: unknown): Promise<void> => {
+    const render = { legacy: this.deps.legacyMetrics, now: new Date(start) };
+    const publish = async (rows: Rows): Promise<void> => {
       const families = collector.render(rows, render);
       if (families.length > 0) await sections.publishFamilies(collector.name, families, this.clock());
       // Counted for readiness only once the values are published: /healthz never runs ahead of /metrics.
@@ -301,18 +337,18 @@ export class Scheduler {
         "publishing a collector's progress failed",
       ),
     );
+    const skipped = new SkippedItems();
     let succeeded = false;
     try {
       const rows = await collector.collect({
         signal: abort.signal,
         now: start,
         projects: this.projects ?? [],
-        logger,
+        skipped,
         publish: (partial) => progress.offer(partial),
       });
       await progress.close(false);
       await publish(rows);
-      if (s === this.metadata) this.projects = rows as ProjectInfo[];
       const end = this.clock();
       s.lastSuccess = end;
       s.failures = 0;
@@ -320,8 +356,10 @@ export class Scheduler {
       s.lastRunOk = true;
       self.lastSuccess.set({ collector: collector.name }, Math.floor(end / 1000));
       succeeded = true;
-      return true;
+      return rows;
     } catch (err) {
+      // Logged once for all collectors by stop(); what it published so far stays.
+      if (abort.signal.reason instanceof ShuttingDown) return undefined;
       s.failures++;
       s.lastRunOk = false;
       s.lastError = errorText(err, abort.signal);
@@ -335,11 +373,17 @@ export class Scheduler {
             ? `collector failed; it has no data yet and is retried in ${Math.round(retryDelayMs(s) / 1000)}s`
             : `collector failed; keeping the values it published so far, and retried in ${Math.round(retryDelayMs(s) / 1000)}s`,
       );
-      return false;
+      return undefined;
     } finally {
       clearTimeout(deadline);
       // A failed run keeps what it had published of its progress, and what was still waiting to be.
       if (!succeeded) await progress.close(true);
+      if (skipped.count > 0) {
+        logger.warn(
+          { collector: collector.name, skipped: skipped.toLog() },
+          'malformed items left out of Sentry answers this run; the rest of each answer is used',
+        );
+      }
       const end = this.clock();
       s.lastEnd = end;
       self.collectionDuration.set({ collector: collector.name }, (end - start) / 1000);
@@ -351,7 +395,7 @@ export class Scheduler {
   }
 
   /** Start-aligned: the next tick after the run ended; ticks that passed while it ran are skipped and counted. */
-  private scheduleNext(s: CollectorState, start: number, end: number): void {
+  private scheduleNext(s: CollectorState<unknown>, start: number, end: number): void {
     const intervalMs = s.collector.interval * 1000;
     const ticks = Math.max(1, Math.ceil((end - start) / intervalMs));
     s.nextDue = start + ticks * intervalMs;
@@ -363,30 +407,10 @@ export class Scheduler {
       );
     }
   }
-
-  /** What readiness is computed from (see readiness.ts). */
-  state(): PipelineState {
-    const status = (s: CollectorState): CollectorStatus => ({
-      name: s.collector.name,
-      ...(s.lastSuccess === undefined ? {} : { lastSuccess: s.lastSuccess }),
-      ...(s.lastPublished === undefined ? {} : { lastPublished: s.lastPublished }),
-      ...(s.lastRunOk === undefined ? {} : { lastRunOk: s.lastRunOk }),
-      ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
-    });
-    return {
-      metadata: status(this.metadata),
-      metrics: this.metrics.map(status),
-      readyMaxAge: this.deps.schedule.readyMaxAge,
-    };
-  }
-
-  readiness(): Readiness {
-    return readinessOf(this.state(), this.clock());
-  }
 }
 
 /** A collector that has never succeeded is retried after 2 s, 4 s, 8 s, ... up to its interval. */
-function retryDelayMs(s: CollectorState): number {
+function retryDelayMs(s: CollectorState<unknown>): number {
   return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, s.failures - 1), s.collector.interval * 1000);
 }
 

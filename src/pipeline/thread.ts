@@ -1,198 +1,91 @@
 /**
- * The collection runs in a worker thread of its own (worker.ts); this side, in the thread that serves
- * HTTP, starts it and keeps what it hands over: each collector's rendered section (into the snapshot), its
- * self-metrics, its readiness state and its log lines. A scrape is served from what was handed over and
- * never waits for the collection thread.
+ * The serving thread's side of the collection thread (worker.ts): starts it, keeps what it posts (sections
+ * into the snapshot, self-metrics, readiness, log lines) and answers as a `Collection`. A scrape is served
+ * from what was posted and never waits for the collection thread.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { ExporterConfig } from '../config/types.js';
-import type { ReceivedRendering } from '../metrics/rendering.js';
-import type { Snapshot } from '../metrics/snapshot.js';
-import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
-import { readinessOf } from './readiness.js';
-import type { PipelineState, Readiness } from './readiness.js';
+import type { ExporterConfig } from '../collectors/index.js';
+import { destinationOf } from '../log.js';
+import { ReceivedRendering } from '../metrics/rendering.js';
+import type { SectionSink } from '../metrics/section-renderer.js';
+import type { Collection } from './collection.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+import type { Readiness } from './readiness.js';
 import type { CycleReport } from './scheduler.js';
 
-/** What the rest of the exporter (and the tests) see of the pipeline. */
-export interface Pipeline {
-  /** Runs one cycle now, as if a poll tick had come (see Scheduler.runCycle). */
-  runCycle(): Promise<CycleReport>;
-  readiness(): Readiness;
-  /** The collectors this configuration runs, the metadata collector first. */
-  collectorNames(): string[];
-}
+/** Starts the collection in a worker thread; resolves once it is set up. */
+export async function startCollectionThread(
+  config: ExporterConfig,
+  sink: SectionSink,
+  { logger, onFailure }: { logger: Logger; onFailure: (err: Error) => void },
+): Promise<Collection> {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { config } });
+  const self = new ReceivedRendering();
+  const log = destinationOf(logger);
+  const calls = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  let nextId = 0;
+  let readiness: Readiness = { ready: false, reason: 'the collection thread is starting', collectors: {} };
+  let failure: Error | undefined;
+  let stopping: Promise<void> | undefined;
 
-/** The worker's entry: the compiled module, or under the tests the TypeScript source. */
-const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
-/** A worker does not inherit the tsx loader the tests run with: the source entry registers it first. */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.entry.endsWith('.ts')) (await import('tsx/esm/api')).register();
-  await import(workerData.entry);
-})();
-`;
-
-export interface CollectionThreadOptions {
-  config: ExporterConfig;
-  /** How far the collected data's clock runs ahead of the wall clock (0 in production). */
-  clockOffsetMs: number;
-  /** The serving thread's logger: the collection thread's lines are written through it. */
-  logger: Logger;
-  snapshot: Snapshot;
-  /** Where the collection thread's self-metrics go. */
-  self: ReceivedRendering;
-  /** The collection thread failed (an error it did not handle): the exporter cannot go on. */
-  onFailure: (err: Error) => void;
-}
-
-export class CollectionThread implements Pipeline {
-  private readonly worker: Worker;
-  private readonly started: Promise<void>;
-  private state: PipelineState | undefined;
-  private names: string[] = [];
-  private nextId = 0;
-  private readonly calls = new Map<
-    number,
-    { resolve: (value: unknown) => void; reject: (e: Error) => void }
-  >();
-  private stopping: Promise<void> | undefined;
-  private failure: Error | undefined;
-
-  constructor(private readonly o: CollectionThreadOptions) {
-    const setup: WorkerSetup = { config: o.config, logLevel: o.logger.level, clockOffsetMs: o.clockOffsetMs };
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry: ENTRY, ...setup } });
-    let started: () => void = () => undefined;
-    let failed: (e: Error) => void = () => undefined;
-    this.started = new Promise<void>((resolve, reject) => {
-      started = resolve;
-      failed = reject;
-    });
-    // Nobody may wait for the start; a failure is reported through onFailure anyway.
-    this.started.catch(() => undefined);
-    this.worker.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') started();
-      this.receive(m);
-    });
-    this.worker.on('error', (err) => {
-      failed(err);
-      this.fail(err);
-    });
-    this.worker.on('exit', (code) => {
-      const err = new Error(`the collection thread exited (code ${code})`);
-      failed(err);
-      if (this.stopping === undefined) this.fail(err);
-    });
-  }
-
-  private receive(m: FromWorker): void {
-    switch (m.type) {
-      case 'ready':
-        this.names = m.collectors;
-        this.state = m.state;
-        this.o.snapshot.setOrder(m.sections);
-        return;
-      case 'section':
-        this.o.snapshot.setSection(
-          m.name,
-          m.parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)),
-          m.now,
-        );
-        return;
-      case 'self':
-        this.o.self.set(m.text, m.gzip);
-        return;
-      case 'state':
-        this.state = m.state;
-        return;
-      case 'log':
-        this.log(m.line);
-        return;
-      case 'cycle':
-        this.settle(m.id, m.report);
-        return;
-      case 'stopped':
-        this.settle(m.id, undefined);
-        return;
-    }
-  }
-
-  /** Writes one of the collection thread's lines through the serving thread's logger. */
-  private log(line: string): void {
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    const { level, msg, ...fields } = record;
-    const label = typeof level === 'number' ? this.o.logger.levels.labels[level] : undefined;
-    const write = (this.o.logger as unknown as Record<string, (obj: object, msg?: unknown) => void>)[
-      label ?? 'info'
-    ];
-    write?.call(this.o.logger, fields, msg);
-  }
-
-  private settle(id: number, value: unknown): void {
-    const call = this.calls.get(id);
-    this.calls.delete(id);
-    call?.resolve(value);
-  }
-
-  private fail(err: Error): void {
-    if (this.failure !== undefined) return;
-    this.failure = err;
-    for (const call of this.calls.values()) call.reject(err);
-    this.calls.clear();
-    this.o.onFailure(err);
-  }
-
-  private async call<T>(message: (id: number) => ToWorker): Promise<T> {
-    await this.started;
-    if (this.failure !== undefined) throw this.failure;
-    const id = this.nextId++;
+  const ready = new Promise<{ collectorNames: readonly string[]; sections: readonly string[] }>(
+    (resolve, reject) => {
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') resolve(m);
+        else if (m.type === 'section')
+          sink(
+            m.name,
+            m.parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)),
+            m.now,
+          );
+        else if (m.type === 'self') self.set(m.text, m.gzip);
+        else if (m.type === 'readiness') readiness = m.readiness;
+        else if (m.type === 'log') log.write(m.line);
+        else {
+          calls.get(m.id)?.resolve(m.type === 'cycle' ? m.report : undefined);
+          calls.delete(m.id);
+        }
+      });
+      const fail = (err: Error) => {
+        reject(err);
+        if (failure !== undefined || stopping !== undefined) return;
+        failure = err;
+        for (const c of calls.values()) c.reject(err);
+        calls.clear();
+        onFailure(err);
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`the collection thread exited (code ${code})`)));
+    },
+  );
+  const call = <T>(message: (id: number) => ToWorker): Promise<T> => {
+    if (failure !== undefined) return Promise.reject(failure);
+    const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.postMessage(message(id));
+      calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage(message(id));
     });
+  };
+  let started: Awaited<typeof ready>;
+  try {
+    started = await ready;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
   }
-
-  /** Resolves once the collection thread is set up and has handed over its self-metrics. */
-  ready(): Promise<void> {
-    return this.started;
-  }
-
-  /** Starts the schedule (the first cycle at once). */
-  start(): void {
-    void this.started.then(
-      () => this.worker.postMessage({ type: 'start' } satisfies ToWorker),
-      () => undefined,
-    );
-  }
-
-  runCycle(): Promise<CycleReport> {
-    return this.call<CycleReport>((id) => ({ type: 'runCycle', id }));
-  }
-
-  readiness(): Readiness {
-    if (this.state === undefined)
-      return { ready: false, reason: 'the collection thread is starting', collectors: {} };
-    return readinessOf(this.state, Date.now());
-  }
-
-  collectorNames(): string[] {
-    return [...this.names];
-  }
-
-  /** Stops the schedule (running collectors get their shutdown grace), closes Sentry connections, ends the thread. */
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      if (this.failure === undefined) {
-        await this.call<void>((id) => ({ type: 'stop', id })).catch(() => undefined);
-      }
-      await this.worker.terminate();
-    })();
-    return this.stopping;
-  }
+  return {
+    ...started,
+    self,
+    start: () => worker.postMessage({ type: 'start' } satisfies ToWorker),
+    runCycle: () => call<CycleReport>((id) => ({ type: 'runCycle', id })),
+    readiness: () => readiness,
+    stop() {
+      stopping ??= (async () => {
+        if (failure === undefined) await call<void>((id) => ({ type: 'stop', id })).catch(() => undefined);
+        await worker.terminate();
+      })();
+      return stopping;
+    },
+  };
 }

@@ -1,28 +1,21 @@
 /**
- * The collection thread: the Sentry client, the collectors and the scheduler, rendering each collector's
- * section and handing it to the thread that serves HTTP (thread.ts), with the readiness state, the
- * self-metrics and the log lines. All the parsing, aggregating, rendering and compressing happens here, so a
- * scrape never waits behind it, and this thread's garbage collections never pause the serving thread.
+ * The collection thread: the collection (collection.ts) in a worker thread, so that its parsing, rendering
+ * and garbage never hold up a scrape. It posts what the serving thread needs (thread.ts): each section,
+ * the self-metrics at most once a second, readiness when it may have changed (and each second, as ages
+ * move), and its log lines, already written.
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
-import { createCollectors } from '../collectors/index.js';
-import { TokenFile, fixedToken } from '../config/token-file.js';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { ExporterConfig } from '../collectors/index.js';
+import { createLogger } from '../log.js';
 import { SELF_METRICS_MAX_AGE_MS } from '../metrics/rendering.js';
-import { SectionRenderer } from '../metrics/section-renderer.js';
-import { SelfMetrics } from '../metrics/self-metrics.js';
-import { createSentryClient } from '../sentry/client.js';
-import { VERSION } from '../version.js';
-import { own } from './protocol.js';
-import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
-import { Scheduler } from './scheduler.js';
+import { createCollection } from './collection.js';
+import type { FromWorker, ToWorker } from './protocol.js';
 
 /**
- * Scrapes come first: on Linux a thread has a nice value of its own, and this one yields the CPU to the
- * thread that serves HTTP whenever both want it (on a 2-CPU pod a cycle's parsing otherwise competes with
- * a scrape). Elsewhere, or where the system refuses, the thread keeps the process's priority.
+ * On Linux a thread has a nice value of its own: this one yields the CPU to the serving thread whenever
+ * both want it. Elsewhere, or where the system refuses, it keeps the process's priority.
  */
 function yieldCpuToServing(): void {
   try {
@@ -32,101 +25,63 @@ function yieldCpuToServing(): void {
     // not Linux, or no /proc: the same priority as the serving thread
   }
 }
-yieldCpuToServing();
 
-const port = parentPort;
-if (port === null) throw new Error('the collection thread runs in a worker thread');
-const { config, logLevel, clockOffsetMs } = workerData as WorkerSetup;
-const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
-// Lines go to the serving thread, whose logger adds time, pid, hostname and redaction.
-const logger = pino(
-  { level: logLevel, base: undefined, timestamp: false },
-  { write: (line: string) => post({ type: 'log', line }) },
-);
-const self = new SelfMetrics({ pollInterval: config.schedule.pollInterval, version: VERSION });
-const token =
-  config.sentry.tokenFile === ''
-    ? fixedToken(config.sentry.token)
-    : new TokenFile(config.sentry.tokenFile, {
-        initial: config.sentry.token,
-        logger: logger.child({ component: 'config' }),
-        onReload: () => self.tokenReloads.inc(),
-      });
-const client = createSentryClient({
-  baseUrl: config.sentry.baseUrl,
-  token,
-  maxItems: config.sentry.maxItems,
-  org: config.sentry.org,
-  rate: config.sentry.rate,
-  concurrency: config.sentry.concurrency,
-  timeoutSeconds: config.sentry.timeout,
-  retry: config.sentry.retry,
-  logger: logger.child({ component: 'sentry' }),
-  onRequest: (o) => self.observeRequest(o),
-  onDuplicates: (endpoint, count) => self.duplicateItems.inc({ endpoint }, count),
-  onSkipped: (endpoint, count) => self.skippedItems.inc({ endpoint }, count),
-});
-const collectors = createCollectors(config, client, logger.child({ component: 'collect' }));
-const sections = new SectionRenderer((name, parts, now) => {
-  const owned = parts.map(own);
-  post(
-    { type: 'section', name, parts: owned, now },
-    owned.map((p) => p.buffer as ArrayBuffer),
+function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
+  yieldCpuToServing();
+  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  // A copy the transfer can take (a Buffer may share a pooled ArrayBuffer).
+  const own = (bytes: Uint8Array) => new Uint8Array(bytes);
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: { write: (line) => post({ type: 'log', line }) },
+  });
+  let lastReadiness = '';
+  const postReadiness = () => {
+    const readiness = collection.readiness();
+    const json = JSON.stringify(readiness);
+    if (json !== lastReadiness) post({ type: 'readiness', readiness });
+    lastReadiness = json;
+  };
+  const collection = createCollection(
+    config,
+    (name, parts, now) => {
+      const owned = parts.map(own);
+      post(
+        { type: 'section', name, parts: owned, now },
+        owned.map((p) => p.buffer as ArrayBuffer),
+      );
+    },
+    { logger, onChange: postReadiness },
   );
-});
-const scheduler: Scheduler = new Scheduler({
-  collectors,
-  schedule: { ...config.schedule, legacy: config.scrape.legacyMetrics },
-  requestStats: () => client.stats(),
-  logger: logger.child({ component: 'collect' }),
-  self,
-  sections,
-  onChange: () => post({ type: 'state', state: scheduler.state() }),
-  ...(clockOffsetMs === 0 ? {} : { clock: () => Date.now() + clockOffsetMs }),
-});
-
-let pushed = 0;
-/** Hands the self-metrics over when they changed (at most once a second, and after each asked cycle). */
-async function pushSelf(): Promise<void> {
-  const rendered = await self.current();
-  if (rendered.generation === pushed) return;
-  pushed = rendered.generation;
-  const text = own(rendered.text);
-  const gzip = own(rendered.gzip);
-  post({ type: 'self', text, gzip }, [text.buffer as ArrayBuffer, gzip.buffer as ArrayBuffer]);
-}
-const selfTimer = setInterval(() => {
-  pushSelf().catch((err: unknown) => logger.warn({ err }, 'rendering the self-metrics failed'));
-}, SELF_METRICS_MAX_AGE_MS);
-
-port.on('message', (m: ToWorker) => {
-  switch (m.type) {
-    case 'start':
-      scheduler.start();
-      return;
-    case 'runCycle':
-      void scheduler.runCycle().then(async (report) => {
+  let pushed = 0;
+  const pushSelf = async () => {
+    const rendered = await collection.self.current();
+    if (rendered.generation === pushed) return;
+    pushed = rendered.generation;
+    const [text, gzip] = [own(rendered.text), own(rendered.gzip)];
+    post({ type: 'self', text, gzip }, [text.buffer as ArrayBuffer, gzip.buffer as ArrayBuffer]);
+  };
+  const tick = setInterval(() => {
+    postReadiness();
+    pushSelf().catch((err: unknown) => logger.warn({ err }, 'rendering the self-metrics failed'));
+  }, SELF_METRICS_MAX_AGE_MS);
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'start') collection.start();
+    else if (m.type === 'runCycle')
+      void collection.runCycle().then(async (report) => {
         await pushSelf();
         post({ type: 'cycle', id: m.id, report });
       });
-      return;
-    case 'stop':
-      void (async () => {
-        clearInterval(selfTimer);
-        await scheduler.stop();
-        await client.close();
-        token.close();
+    else
+      void collection.stop().then(() => {
+        clearInterval(tick);
         post({ type: 'stopped', id: m.id });
-      })();
-      return;
-  }
-});
+      });
+  });
+  postReadiness();
+  void pushSelf().then(() =>
+    post({ type: 'ready', collectorNames: collection.collectorNames, sections: collection.sections }),
+  );
+}
 
-await pushSelf();
-post({
-  type: 'ready',
-  collectors: scheduler.collectorNames(),
-  sections: collectors.metrics.map((c) => c.name),
-  state: scheduler.state(),
-});
+if (parentPort !== null) runCollectionThread(parentPort, (workerData as { config: ExporterConfig }).config);

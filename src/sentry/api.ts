@@ -1,4 +1,5 @@
-import type { CallOptions } from './request.js';
+import type { ItemBudget } from './pagination.js';
+import type { SkippedItems } from './skipped.js';
 import type {
   CurrentReleaseVersion,
   SentryEnvironment,
@@ -8,8 +9,46 @@ import type {
   SentryProjectKey,
   SessionGroup,
   SessionsPage,
+  StatsGroupBy,
   StatsV2,
 } from './types.js';
+
+/** Per-call options: a signal that abandons the call (deadline, shutdown) and the project it is about. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Project slug the call is about, carried into errors for context. */
+  project?: string;
+  /**
+   * A malformed item of a list (or group of an aggregate answer) is left out and recorded here (the
+   * pipeline logs them once per run) instead of failing the call. Without it, one malformed item fails it.
+   */
+  skipped?: SkippedItems;
+  /** Lists: the item count shared by the calls of one collector run (see `ItemBudget`). */
+  budget?: ItemBudget;
+}
+
+/** What the client reports about every HTTP exchange with Sentry (for self-metrics). */
+export interface RequestObservation {
+  /** Path template, e.g. `/organizations/{org}/issues/`. */
+  endpoint: string;
+  /** HTTP status, or `undefined` for a network error or timeout. */
+  status: number | undefined;
+  durationMs: number;
+  /** `X-Sentry-Rate-Limit-Remaining` when Sentry sent it. */
+  rateLimitRemaining: number | undefined;
+}
+
+/** Cumulative counters; a run logs its own figures by difference. */
+export interface RequestStats {
+  /** HTTP exchanges attempted (each retry and each page counts). */
+  requests: number;
+  /** Exchanges answered 429. */
+  rateLimited: number;
+  /** API calls that failed with a SentryApiError (aborts not counted). */
+  errors: number;
+  /** Attempts that were retried. */
+  retries: number;
+}
 
 /** `GET /organizations/{org}/issues/` parameters. */
 export interface IssueQuery {
@@ -38,9 +77,12 @@ export interface EventStatsQuery {
   end: Date;
   /** Data categories to filter by (one `category` parameter each); omitted: every category. */
   categories?: readonly string[];
-  /** Project ids to filter by; omitted: the whole organization. */
+  /**
+   * Project ids to filter by. Omitted, and not grouped by project: the whole organization, every project
+   * (organization_stats_v2.py `_is_org_total_query`); grouped by project: the caller's member projects.
+   */
   projectIds?: string[];
-  groupBy: Array<'project' | 'outcome' | 'category' | 'reason'>;
+  groupBy: readonly StatsGroupBy[];
   interval?: string;
 }
 

@@ -3,7 +3,6 @@
  * hands them to the request loop (`request.ts`: queue, retries, pagination, errors) and parses the answer
  * into the typed values of `types.ts`. docs/sentry-api.md says what each endpoint answers, with sources.
  */
-import type { Logger } from 'pino';
 import { fixedToken, type TokenSource } from '../config/token-file.js';
 import type { EventStatsQuery, IssueQuery, SentryApi, SessionsQuery } from './api.js';
 import { ENDPOINTS } from './endpoints.js';
@@ -23,8 +22,8 @@ import {
   parseStatsV2,
 } from './parse.js';
 import type { EndpointRateLimit } from './rate-limit.js';
-import { Requester, type CallOptions, type RequestObservation, type RequestStats } from './request.js';
-import type { RetryOptions } from './retry.js';
+import type { CallOptions, RequestStats } from './api.js';
+import { Requester, type RequesterOptions } from './request.js';
 import type {
   CurrentReleaseVersion,
   SentryEnvironment,
@@ -37,36 +36,16 @@ import type {
   StatsV2,
 } from './types.js';
 
-export interface SentryClientOptions {
-  /** API root ending with a slash, e.g. `https://sentry.io/api/0/`. */
-  baseUrl: string;
+export type SentryClientOptions = Omit<RequesterOptions, 'token' | 'userAgent' | 'maxItems'> & {
   /** SENTRY_AUTH_TOKEN, or the watched SENTRY_AUTH_TOKEN_FILE. */
   token: string | TokenSource;
+  /** SENTRY_EXPORTER_ORG. */
   org: string;
-  /**
-   * SENTRY_API_MAX_ITEMS: most items one paginated query, or the queries of one collector run together
-   * (CallOptions.budget), may list. Default 50 000.
-   */
+  /** Default DEFAULT_MAX_ITEMS. */
   maxItems?: number;
-  /** The largest answer body read; default 64 MiB (MAX_RESPONSE_BYTES). */
-  maxResponseBytes?: number;
-  /** Requests per second (may be fractional). */
-  rate: number;
-  /** Requests in flight at once. */
-  concurrency: number;
-  /** Seconds per request before it is abandoned (and retried). */
-  timeoutSeconds: number;
-  retry: RetryOptions;
-  logger: Logger;
-  /** Called for every HTTP exchange, retries and 429s included (self-metrics). */
-  onRequest?: (o: RequestObservation) => void;
-  /** Items a list repeated within one query, dropped (self-metrics). */
-  onDuplicates?: (endpoint: string, count: number) => void;
-  /** Malformed items left out of a list answer (self-metrics). */
-  onSkipped?: (endpoint: string, count: number) => void;
   /** Default `sentry-prometheus-exporter/<version>`. */
   userAgent?: string;
-}
+};
 
 export interface SentryClient extends SentryApi {
   stats(): RequestStats;
@@ -90,19 +69,10 @@ class SentryClientImpl implements SentryClient {
     this.#orgPath = seg(o.org);
     this.#baseUrl = o.baseUrl;
     this.#requests = new Requester({
-      baseUrl: o.baseUrl,
+      ...o,
       token: typeof o.token === 'string' ? fixedToken(o.token) : o.token,
       maxItems: o.maxItems ?? DEFAULT_MAX_ITEMS,
-      maxResponseBytes: o.maxResponseBytes,
-      rate: o.rate,
-      concurrency: o.concurrency,
-      timeoutSeconds: o.timeoutSeconds,
-      retry: o.retry,
-      logger: o.logger,
       userAgent: o.userAgent ?? defaultUserAgent(),
-      onRequest: o.onRequest,
-      onDuplicates: o.onDuplicates,
-      onSkipped: o.onSkipped,
     });
   }
 
@@ -266,7 +236,7 @@ class SentryClientImpl implements SentryClient {
       ENDPOINTS.statsV2,
       `organizations/${this.#orgPath}/stats_v2/`,
       params,
-      parseStatsV2,
+      parseStatsV2(query.groupBy),
       opts,
     );
   }

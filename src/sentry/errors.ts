@@ -11,6 +11,11 @@ export type SentryErrorKind =
   | 'timeout'
   /** Sentry answered 2xx but the body is not what the endpoint documents. */
   | 'parse'
+  /**
+   * Sentry answered 2xx, but the answer reached the most rows or data points the endpoint returns, so it
+   * may have been cut without a word (stats_v2, sessions), and no smaller question can avoid that.
+   */
+  | 'cut'
   /** The request was abandoned because the exporter is shutting down or the cycle deadline passed. */
   | 'aborted'
   /**

@@ -10,7 +10,7 @@ import type { HeaderBag } from './rate-limit.js';
 
 export interface TransportOptions {
   /** Seconds per request (headers and body together). */
-  timeoutSeconds: number;
+  timeout: number;
   /** Connections kept per origin; the queue's concurrency is the natural value. */
   connections: number;
   userAgent: string;
@@ -62,7 +62,7 @@ export class HttpTransport {
 
   constructor(options: TransportOptions) {
     this.#maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-    this.#timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
+    this.#timeoutMs = Math.max(1, Math.round(options.timeout * 1000));
     this.#agent = new Agent({
       connections: Math.max(1, options.connections),
       keepAliveTimeout: 30_000,

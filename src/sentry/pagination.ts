@@ -36,6 +36,13 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  */
 export const URL_BUDGET_BYTES = 4096;
 
+/**
+ * The bytes of `&project=<id>` parameters a query may carry: URL_BUDGET_BYTES less room for the base URL,
+ * the path and the query's other parameters. Queries of aggregate endpoints (stats_v2, sessions) are planned
+ * in batches of projects under it.
+ */
+export const PROJECT_PARAMS_BUDGET_BYTES = URL_BUDGET_BYTES - 1024;
+
 /** Sentry counts hits up to this many (`MAX_HITS_LIMIT` in src/sentry/api/paginator.py); X-Hits is capped. */
 export const MAX_HITS_LIMIT = 1000;
 

@@ -16,6 +16,7 @@ import type {
   SentryProjectKey,
   SessionGroup,
   SessionsPage,
+  StatsGroupBy,
   StatsV2,
   StatsV2Group,
 } from './types.js';
@@ -131,16 +132,25 @@ function nullableDate(ctx: ParseContext, o: JsonObject, key: string, path: strin
  * out and reported there; without it, it fails the whole answer.
  */
 function list<T>(ctx: ParseContext, json: Json, item: (o: JsonObject, path: string) => T): T[] {
-  const items = array(ctx, json, '');
+  return items(ctx, array(ctx, json, ''), '', item);
+}
+
+/** The items of an array found at `at` (`''`: the body), each skipped or failing as `list` says. */
+function items<T>(
+  ctx: ParseContext,
+  values: readonly Json[],
+  at: string,
+  item: (o: JsonObject, path: string) => T,
+): T[] {
   const out: T[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const path = `[${i}]`;
+  for (let i = 0; i < values.length; i++) {
+    const path = `${at}[${i}]`;
     if (ctx.skip === undefined) {
-      out.push(item(object(ctx, items[i], path), path));
+      out.push(item(object(ctx, values[i], path), path));
       continue;
     }
     try {
-      out.push(item(object(ctx, items[i], path), path));
+      out.push(item(object(ctx, values[i], path), path));
     } catch (err) {
       if (!(err instanceof SentryApiError)) throw err;
       ctx.skip(err);
@@ -248,28 +258,26 @@ export function parseOrganizationProjectKeys(
  * Only `groups[].by` and `groups[].totals` are read: grouped by project, Sentry sends no `intervals` and no
  * `series` (organization_stats_v2.py; snuba/outcomes.py `massage_outcomes_result`), older releases did.
  */
-export function parseStatsV2(ctx: ParseContext, json: Json): StatsV2 {
-  const o = object(ctx, json, '');
-  const groups = array(ctx, o['groups'], 'groups').map((g, i): StatsV2Group => {
-    const path = `groups[${i}]`;
-    const go = object(ctx, g, path);
-    const byIn = object(ctx, go['by'], `${path}.by`);
-    const by: Record<string, string | number> = {};
-    for (const [k, v] of Object.entries(byIn)) {
-      if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) {
-        fail(ctx, `${path}.by.${k}`, 'a string or number', v);
+export function parseStatsV2(groupBy: readonly StatsGroupBy[]): (ctx: ParseContext, json: Json) => StatsV2 {
+  return (ctx, json) => {
+    const o = object(ctx, json, '');
+    const groups = items(ctx, array(ctx, o['groups'], 'groups'), 'groups', (g, path): StatsV2Group => {
+      const by = object(ctx, g['by'], `${path}.by`);
+      const totals = object(ctx, g['totals'], `${path}.totals`);
+      const quantity = totals['sum(quantity)'];
+      if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 0)
+        fail(ctx, `${path}.totals.sum(quantity)`, 'a non-negative integer', quantity);
+      const group: StatsV2Group = { quantity };
+      for (const key of groupBy) {
+        const at = `${path}.by`;
+        // Sentry names a group without a reason "none" (snuba/outcomes.py ReasonDimension); null is read so.
+        if (key === 'reason' && by['reason'] === null) group.reason = 'none';
+        else group[key] = key === 'project' ? id(ctx, by, key, at) : string(ctx, by, key, at);
       }
-      by[k] = v;
-    }
-    const totalsIn = object(ctx, go['totals'], `${path}.totals`);
-    const totals: Record<string, number> = {};
-    for (const [k, v] of Object.entries(totalsIn)) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(ctx, `${path}.totals.${k}`, 'a number', v);
-      totals[k] = v;
-    }
-    return { by, totals };
-  });
-  return { groups };
+      return group;
+    });
+    return { groups };
+  };
 }
 
 export function parseCurrentRelease(ctx: ParseContext, json: Json): CurrentReleaseVersion {

@@ -3,110 +3,41 @@
  * pagination, and errors as `SentryApiError` values carrying endpoint, status, Sentry's detail, project and
  * attempt count. It knows nothing of individual endpoints: `client.ts` builds paths and parses answers.
  *
- * Lists are walked with bounds, so that no answer of Sentry's can make a query endless or memory grow
- * without limit: items are deduplicated by id (a list that shifts while it is paged repeats items), a
- * query stops with an error past X-Hits (when Sentry counted), past SENTRY_API_MAX_ITEMS, on a repeated
- * cursor, and on pages that keep announcing more without bringing anything new.
+ * Lists are walked within the bounds of `ListWalk` (list-walk.ts), so that no answer of Sentry's can make a
+ * query endless or memory grow without limit.
  *
  * It logs only at debug (retries) and trace (each exchange); the caller logs failures once per collector
  * and run, using `stats()` differences for request and 429 counts.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { SentryConfig } from '../config/schema.js';
 import type { TokenSource } from '../config/token-file.js';
-import { REQUIRED_SCOPE, type EndpointTemplate } from './endpoints.js';
+import type { CallOptions, RequestObservation, RequestStats } from './api.js';
+import type { EndpointTemplate } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import { HttpTransport, TransportError, type HttpResponse } from './http.js';
-import {
-  MAX_IDLE_PAGES,
-  MAX_URL_BYTES,
-  PAGE_SIZE,
-  ItemBudget,
-  countHeader,
-  hitsBound,
-  nextPage,
-  type NextPage,
-} from './pagination.js';
-import { errorDetail, parseJsonBody, type ParseContext } from './parse.js';
+import { ListWalk, type PageHeaders } from './list-walk.js';
+import { MAX_URL_BYTES, countHeader, nextPage } from './pagination.js';
+import { abandoned, forProject, httpError, where } from './failures.js';
+import { parseJsonBody, type ParseContext } from './parse.js';
 import { RequestQueue } from './queue.js';
 import { headerValue, readRateLimitHeaders, type EndpointRateLimit, type Slot } from './rate-limit.js';
-import { RetryPolicy, type AttemptOutcome, type RetryOptions } from './retry.js';
+import { RetryPolicy, type AttemptOutcome } from './retry.js';
 
-/** Per-call options: a signal that abandons the call (deadline, shutdown) and the project it is about. */
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Project slug the call is about, carried into errors for context. */
-  project?: string;
-  /**
-   * Lists: a malformed item is left out and recorded here (the caller logs them once per run) instead of
-   * failing the call. Without it, one malformed item fails the call.
-   */
-  skipped?: SkippedItems;
-  /** Lists: the item count shared by the calls of one collector run (see `ItemBudget`). */
-  budget?: ItemBudget;
-}
-
-/** Items left out of list answers because they were malformed, per endpoint, for one log line per run. */
-export class SkippedItems {
-  readonly #byEndpoint = new Map<string, { count: number; example: string }>();
-
-  add(problem: SentryApiError): void {
-    const entry = this.#byEndpoint.get(problem.endpoint);
-    if (entry) entry.count++;
-    else this.#byEndpoint.set(problem.endpoint, { count: 1, example: problem.message });
-  }
-
-  get count(): number {
-    let n = 0;
-    for (const e of this.#byEndpoint.values()) n += e.count;
-    return n;
-  }
-
-  /** Per endpoint: how many, and the first problem's message (it names the URL and the field). */
-  toLog(): Array<{ endpoint: string; count: number; example: string }> {
-    return [...this.#byEndpoint].map(([endpoint, e]) => ({ endpoint, ...e }));
-  }
-}
-
-/** What the client reports about every HTTP exchange with Sentry (for self-metrics). */
-export interface RequestObservation {
-  /** Path template, e.g. `/organizations/{org}/issues/`. */
-  endpoint: string;
-  /** HTTP status, or `undefined` for a network error or timeout. */
-  status: number | undefined;
-  durationMs: number;
-  /** `X-Sentry-Rate-Limit-Remaining` when Sentry sent it. */
-  rateLimitRemaining: number | undefined;
-}
-
-/** Cumulative counters; a run logs its own figures by difference. */
-export interface RequestStats {
-  /** HTTP exchanges attempted (each retry and each page counts). */
-  requests: number;
-  /** Exchanges answered 429. */
-  rateLimited: number;
-  /** API calls that failed with a SentryApiError (aborts not counted). */
-  errors: number;
-  /** Attempts that were retried. */
-  retries: number;
-}
-
-export interface RequesterOptions {
-  /** API root ending with a slash, e.g. `https://sentry.io/api/0/`. */
-  baseUrl: string;
+/**
+ * The request loop's settings, named as in the configuration (SentryConfig: SENTRY_BASE_URL,
+ * SENTRY_API_MAX_ITEMS, SENTRY_API_RATE, SENTRY_API_CONCURRENCY, SENTRY_API_TIMEOUT, SENTRY_RETRY_*), and
+ * what it reports to.
+ */
+export type RequesterOptions = Pick<
+  SentryConfig,
+  'baseUrl' | 'maxItems' | 'rate' | 'concurrency' | 'timeout' | 'retry'
+> & {
   /** The token of each request (a rotated token file is picked up). */
   token: TokenSource;
-  /** SENTRY_API_MAX_ITEMS: most items one list call, or one collector run's calls together, may fetch. */
-  maxItems: number;
   /** The largest answer body read (default MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number | undefined;
-  /** Requests per second (may be fractional). */
-  rate: number;
-  /** Requests in flight at once. */
-  concurrency: number;
-  /** Seconds per request before it is abandoned (and retried). */
-  timeoutSeconds: number;
-  retry: RetryOptions;
   logger: Logger;
   userAgent: string;
   /** Called for every HTTP exchange, retries and 429s included (self-metrics). */
@@ -115,19 +46,12 @@ export interface RequesterOptions {
   onDuplicates?: ((endpoint: string, count: number) => void) | undefined;
   /** Malformed items left out of a list answer (self-metrics). */
   onSkipped?: ((endpoint: string, count: number) => void) | undefined;
-}
+};
 
-/** One answer of a list: what the walk needs from its headers. */
-interface Answer {
+/** One answer: its JSON, and what a list walk needs from its headers. */
+interface Answer extends PageHeaders {
   json: unknown;
-  link: string | undefined;
-  /** `X-Hits` / `X-Max-Hits`, when sent (the issue stream). */
-  hits: number | undefined;
-  maxHits: number | undefined;
 }
-
-/** Turns one page's JSON into items (throws a parse error naming the endpoint). */
-export type PageParser<T> = (ctx: ParseContext, json: unknown) => T[];
 
 export class Requester {
   readonly #baseUrl: URL;
@@ -161,7 +85,7 @@ export class Requester {
     this.#queue = new RequestQueue({ rate: o.rate, concurrency: o.concurrency });
     this.#transport = new HttpTransport({
       maxResponseBytes: o.maxResponseBytes,
-      timeoutSeconds: o.timeoutSeconds,
+      timeout: o.timeout,
       connections: o.concurrency,
       userAgent: o.userAgent,
     });
@@ -193,7 +117,7 @@ export class Requester {
   ): Promise<T> {
     const url = this.#url(path, params);
     const { json } = await this.#fetch(endpoint, url, opts);
-    return this.#parsed(() => parse(context(endpoint, url, opts), json));
+    return this.#parsed(() => parse(this.#context(endpoint, url, opts), json));
   }
 
   /**
@@ -209,7 +133,7 @@ export class Requester {
   ): Promise<{ value: T; next: string | undefined }> {
     const url = this.#url(path, params);
     const { json, link } = await this.#fetch(endpoint, url, opts);
-    const value = this.#parsed(() => parse(context(endpoint, url, opts), json));
+    const value = this.#parsed(() => parse(this.#context(endpoint, url, opts), json));
     const next = nextPage(link);
     if (next.kind === 'invalid') {
       this.#stats.errors++;
@@ -267,109 +191,46 @@ export class Requester {
     opts: CallOptions,
     key?: (item: T) => string,
   ): Promise<void> {
-    let listed = 0;
-    const keys = key === undefined ? undefined : new Set<string>();
-    const cursors = new Set<string>();
-    const budget = opts.budget ?? new ItemBudget();
-    let hits: { hits: number; bound: number } | undefined;
-    let idle = 0;
+    const walk = new ListWalk(this.#maxItems, opts.budget, key);
     let cursor: string | undefined;
-    for (let page = 1; ; page++) {
+    for (;;) {
       const url = this.#url(path, cursor === undefined ? params : [...params, ['cursor', cursor]]);
-      const ctx = context(endpoint, url, opts);
-      if (opts.skipped !== undefined) {
-        const sink = opts.skipped;
-        ctx.skip = (problem) => {
-          sink.add(problem);
-          this.#onSkipped?.(endpoint, 1);
-        };
-      }
+      const ctx = this.#context(endpoint, url, opts);
       const answer = await this.#fetch(endpoint, url, opts);
-      const parsed = this.#parsed(() => parse(ctx, answer.json));
-      let items = parsed;
-      if (keys !== undefined && key !== undefined) {
-        items = [];
-        for (const item of parsed) {
-          const k = key(item);
-          if (keys.has(k)) continue;
-          keys.add(k);
-          items.push(item);
-        }
-      }
-      const fresh = items.length;
-      const repeated = parsed.length - fresh;
-      listed += fresh;
-      budget.used += fresh;
+      const { fresh, repeated } = walk.take(this.#parsed(() => parse(ctx, answer.json)));
       if (repeated > 0) {
         this.#onDuplicates?.(endpoint, repeated);
         this.#logger.debug(
-          { endpoint, project: opts.project, page, duplicates: repeated },
+          { endpoint, project: opts.project, page: walk.page, duplicates: repeated },
           'Sentry listed items again on a later page (the list shifted while paged); dropped',
         );
       }
-      await onPage(items);
-      if (hits === undefined && answer.hits !== undefined) {
-        const bound = hitsBound(answer.hits, answer.maxHits);
-        if (bound !== undefined) hits = { hits: answer.hits, bound };
-      }
-      idle = fresh === 0 ? idle + 1 : 0;
-      const next = nextPage(answer.link);
-      if (next.kind === 'none') return;
-      const problem = this.#walkProblem(next, cursors, {
-        page,
-        items: listed,
-        runItems: budget.used,
-        idle,
-        hits,
-        shared: opts.budget !== undefined,
-      });
-      if (next.kind === 'invalid' || problem !== undefined) {
+      await onPage(fresh);
+      const next = walk.next(answer);
+      if (next === undefined) return;
+      if (typeof next !== 'string') {
         this.#stats.errors++;
-        throw new SentryApiError(`Unexpected response from Sentry ${ctx.url}: ${problem}`, {
+        throw new SentryApiError(`Unexpected response from Sentry ${ctx.url}: ${next.problem}`, {
           kind: 'parse',
           endpoint,
           project: opts.project,
         });
       }
-      cursors.add(next.cursor);
-      cursor = next.cursor;
+      cursor = next;
     }
   }
 
-  /** Why a list whose page announced more must not be followed further, if it must not. */
-  #walkProblem(
-    next: NextPage,
-    cursors: ReadonlySet<string>,
-    w: {
-      page: number;
-      items: number;
-      runItems: number;
-      idle: number;
-      hits: { hits: number; bound: number } | undefined;
-      shared: boolean;
-    },
-  ): string | undefined {
-    if (next.kind === 'invalid') return next.reason;
-    if (next.kind === 'none') return undefined;
-    if (cursors.has(next.cursor)) return `pagination loops: cursor "${next.cursor}" was served twice`;
-    const max = this.#maxItems;
-    if (w.hits !== undefined && w.items >= w.hits.bound) {
-      return `pagination does not end: ${w.items} items listed and more announced, but X-Hits said ${w.hits.hits} (allowed: ${w.hits.bound}, with a margin for Sentry's estimate)`;
+  /** Where a parse happens; with `opts.skipped`, malformed items are left out, recorded and counted. */
+  #context(endpoint: EndpointTemplate, url: URL, opts: CallOptions): ParseContext {
+    const ctx: ParseContext = { endpoint, url: where(url), project: opts.project };
+    const sink = opts.skipped;
+    if (sink !== undefined) {
+      ctx.skip = (problem) => {
+        sink.add(problem);
+        this.#onSkipped?.(endpoint, 1);
+      };
     }
-    if (w.items >= max) {
-      return `pagination does not end: ${w.items} items listed and more announced, the most one query may list (SENTRY_API_MAX_ITEMS)`;
-    }
-    if (w.shared && w.runItems >= max) {
-      return `pagination does not end: this collector run listed ${w.runItems} items and more are announced, the most one run may list (SENTRY_API_MAX_ITEMS)`;
-    }
-    if (w.idle >= MAX_IDLE_PAGES) {
-      return `pagination does not end: ${w.idle} pages in a row brought no new item, yet announce more (results="true")`;
-    }
-    const maxPages = 2 * Math.ceil(Math.min(w.hits?.bound ?? max, max) / PAGE_SIZE) + MAX_IDLE_PAGES;
-    if (w.page >= maxPages) {
-      return `pagination does not end: ${w.page} pages for ${w.items} items, and more announced`;
-    }
-    return undefined;
+    return ctx;
   }
 
   #url(path: string, params: Array<[string, string]>): URL {
@@ -428,7 +289,7 @@ export class Requester {
       } catch (err) {
         if (!(err instanceof TransportError && err.kind !== 'aborted')) {
           if (signal.aborted || err instanceof TransportError)
-            throw this.#aborted(endpoint, url, project, attempt, err);
+            throw abandoned(endpoint, url, project, attempt, err);
           throw err;
         }
         const decision = this.#retry.decide({ kind: err.kind }, attempt);
@@ -489,7 +350,8 @@ export class Requester {
         receivedAtMs: response.receivedAtMs,
       };
       const decision = this.#retry.decide(outcome, attempt);
-      if (!decision.retry) throw this.#fail(this.#httpError(endpoint, url, response, project, attempt));
+      if (!decision.retry)
+        throw this.#fail(httpError(endpoint, url, response, project, attempt, this.#tokens.refusalNote()));
       await this.#waitBeforeRetry(
         endpoint,
         url,
@@ -577,50 +439,8 @@ export class Requester {
     try {
       await delay(Math.max(0, waitMs), undefined, { signal });
     } catch (err) {
-      throw this.#aborted(endpoint, url, project, attempt, err);
+      throw abandoned(endpoint, url, project, attempt, err);
     }
-  }
-
-  #httpError(
-    endpoint: EndpointTemplate,
-    url: URL,
-    response: HttpResponse,
-    project: string | undefined,
-    attempts: number,
-  ): SentryApiError {
-    const { status } = response;
-    const detail = errorDetail(response.body);
-    let message = `Sentry ${where(url)} answered HTTP ${status}${forProject(project)}`;
-    if (detail !== undefined) message += `: ${detail}`;
-    if (status === 401 || status === 403) {
-      const scope = REQUIRED_SCOPE[endpoint];
-      const note = status === 401 ? this.#tokens.refusalNote() : undefined;
-      message +=
-        status === 401
-          ? ` (the token is invalid or revoked, or lacks the ${scope} scope${note === undefined ? '' : `; ${note}`})`
-          : ` (the token likely lacks the ${scope} scope, or access to this organization/project)`;
-    } else if (status === 429) {
-      message += ` (rate limited; gave up after ${attempts} attempts)`;
-    } else if (attempts > 1) {
-      message += ` (after ${attempts} attempts)`;
-    }
-    return new SentryApiError(message, { kind: 'http', endpoint, status, detail, project, attempts });
-  }
-
-  #aborted(
-    endpoint: EndpointTemplate,
-    url: URL,
-    project: string | undefined,
-    attempts: number,
-    cause: unknown,
-  ): SentryApiError {
-    return new SentryApiError(`Sentry ${where(url)} call abandoned${forProject(project)}`, {
-      kind: 'aborted',
-      endpoint,
-      project,
-      attempts,
-      cause,
-    });
   }
 
   /** Counts a failed call and makes sure no message can carry a token (a server could echo it). */
@@ -638,17 +458,4 @@ export class Requester {
       attempts: err.attempts,
     });
   }
-}
-
-/** The URL without its query, as errors name it: the real organization and project, not a template. */
-function where(url: URL): string {
-  return `${url.origin}${url.pathname}`;
-}
-
-function context(endpoint: EndpointTemplate, url: URL, opts: CallOptions): ParseContext {
-  return { endpoint, url: where(url), project: opts.project };
-}
-
-function forProject(project: string | undefined): string {
-  return project === undefined ? '' : ` for project ${project}`;
 }

@@ -6,6 +6,7 @@
  * Retry-After, but one is honoured when a proxy adds it) rather than the exponential backoff, which would
  * be either too short (another 429) or needlessly long.
  */
+import type { RetryConfig } from '../config/schema.js';
 import { resetToLocalMs, type RateLimitHeaders } from './rate-limit.js';
 import type { SentryErrorKind } from './errors.js';
 
@@ -22,19 +23,8 @@ export interface RetryDecision {
   basis?: 'backoff' | 'reset' | 'retry-after';
 }
 
-/** How often and how patiently a failed request is tried again. */
-export interface RetryOptions {
-  /** Attempts in all, the first included. */
-  tries: number;
-  /** First backoff delay, seconds. */
-  delay: number;
-  /** Longest backoff delay, seconds. */
-  maxDelay: number;
-  /** Multiplier between attempts. */
-  backoff: number;
-  /** Up to this many seconds of random extra delay per retry. */
-  jitter: number;
-}
+/** How often and how patiently a failed request is tried again (SENTRY_RETRY_*). */
+export type RetryOptions = RetryConfig;
 
 export interface RetryPolicyOptions {
   /** Added to a Reset-based wait so the retry lands in the new window. */

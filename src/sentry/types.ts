@@ -49,10 +49,20 @@ export interface SentryProjectKey {
   rateLimit: { window: number; count: number } | null;
 }
 
-/** One group of a `stats_v2` answer: `by` holds the groupBy values, `totals` the summed fields. */
+/** What a `stats_v2` query may be grouped by (`key_id` is a filter, not a group: snuba/outcomes.py GROUPBY_MAP). */
+export type StatsGroupBy = 'project' | 'category' | 'outcome' | 'reason';
+
+/**
+ * One group of a `stats_v2` answer: the values of the dimensions the query was grouped by (the project as
+ * its id; a reason Sentry has none for is `none`), and `sum(quantity)`.
+ */
 export interface StatsV2Group {
-  by: Record<string, string | number>;
-  totals: Record<string, number>;
+  project?: string;
+  category?: string;
+  outcome?: string;
+  reason?: string;
+  /** Items, bytes or milliseconds, by category. */
+  quantity: number;
 }
 
 /**

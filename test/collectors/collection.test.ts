@@ -26,7 +26,7 @@ async function firstCycle(simOpts: SimOptions, env: NodeJS.ProcessEnv = {}) {
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True',
     ...env,
   });
-  const report = await exporter.scheduler.runCycle();
+  const report = await exporter.collection.runCycle();
   return {
     sim,
     exporter,
@@ -97,7 +97,7 @@ test('without the global-views feature it falls back to per-project queries, say
     const refusedFirst = run.sim.counters().byStatus['400'] ?? 0;
     // queries already in flight when the first refusal came back are refused too: at most the concurrency
     assert.ok(refusedFirst >= 1 && refusedFirst <= 4, `${refusedFirst} refused queries`);
-    const second = await run.exporter.scheduler.runCycle();
+    const second = await run.exporter.collection.runCycle();
     assert.deepEqual(second.failed, []);
     const mentions = run
       .logs()
@@ -141,7 +141,7 @@ test('SENTRY_EXPORTER_PROJECTS restricts every family; an unknown slug is logged
   );
   try {
     assert.deepEqual(exportedNumbers(run.text), expectedNumbers(run.sim.truth(), chosen));
-    await run.exporter.scheduler.runCycle();
+    await run.exporter.collection.runCycle();
     const errors = run
       .logs()
       .split('\n')
@@ -161,7 +161,7 @@ test('a steady-state cycle costs few requests: 20 projects x 2 environments x 60
   );
   try {
     run.sim.resetCounters();
-    const steady = await run.exporter.scheduler.runCycle();
+    const steady = await run.exporter.collection.runCycle();
     assert.deepEqual(steady.failed, []);
     const c = run.sim.counters();
     assert.equal(steady.requests, c.total);
@@ -204,7 +204,7 @@ test('a failing collector keeps its last good values and counts the error; the o
   try {
     const before = exportedNumbers(run.text);
     run.sim.setFaults({ serverErrorRate: 1, endpoints: ['/organizations/{org}/stats_v2/'] });
-    const report = await run.exporter.scheduler.runCycle();
+    const report = await run.exporter.collection.runCycle();
     assert.deepEqual(report.failed, ['outcomes']);
     const after = exportedNumbers(run.exporter.snapshot.sentryText);
     assert.deepEqual(after.events, before.events, 'events keep their last good values');
@@ -233,7 +233,7 @@ test('a failing collector keeps its last good values and counts the error; the o
     assert.match(failures[0]!, /"endpoint":"\/organizations\/\{org\}\/stats_v2\/"/);
 
     run.sim.setFaults({});
-    const recovered = await run.exporter.scheduler.runCycle();
+    const recovered = await run.exporter.collection.runCycle();
     assert.deepEqual(recovered.failed, []);
     assert.deepEqual(exportedNumbers(run.exporter.snapshot.sentryText), expectedNumbers(run.sim.truth()));
   } finally {
@@ -273,11 +273,11 @@ test('/healthz turns ready only once a collector has published: never ahead of /
     // The exposition is rendered in slices that yield to the event loop: check readiness between them.
     let checks = 0;
     let done = false;
-    const cycle = exporter.scheduler.runCycle().finally(() => (done = true));
+    const cycle = exporter.collection.runCycle().finally(() => (done = true));
     while (!done) {
       await new Promise((resolve) => setImmediate(resolve));
       checks++;
-      const readiness = exporter.scheduler.readiness();
+      const readiness = exporter.collection.readiness();
       if (!readiness.ready) continue;
       const names = new Set(
         parseExposition((await exporter.snapshot.scrape(false)).body.toString()).map((r) => r.name),
@@ -298,7 +298,7 @@ test('/healthz turns ready only once a collector has published: never ahead of /
     }
     await cycle;
     assert.ok(checks > 10, `only ${checks} readiness checks during the cycle`);
-    assert.equal(exporter.scheduler.readiness().ready, true);
+    assert.equal(exporter.collection.readiness().ready, true);
   } finally {
     await exporter.stop();
     await sim.close();
@@ -345,7 +345,7 @@ test('an issue gone between listing and release lookup (404) gets release None, 
         r.labels.environment === gone.environment,
     )?.labels.release;
   try {
-    const first = await exporter.scheduler.runCycle();
+    const first = await exporter.collection.runCycle();
     assert.deepEqual(first.failed, []);
     const text = exporter.snapshot.sentryText;
     assert.equal(releaseOf(text), 'None');
@@ -355,7 +355,7 @@ test('an issue gone between listing and release lookup (404) gets release None, 
     assert.match(logs(), /issues gone between listing and release lookup.*"count":1|"count":1.*issues gone/);
     // The 404 is not cached: once Sentry answers again, the release is back.
     deleted = false;
-    const second = await exporter.scheduler.runCycle();
+    const second = await exporter.collection.runCycle();
     assert.deepEqual(second.failed, []);
     assert.equal(releaseOf(exporter.snapshot.sentryText), gone.release);
   } finally {

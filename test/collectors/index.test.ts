@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { pyDate, pyStr } from '../../src/collectors/compat.js';
 import { createCollectors } from '../../src/collectors/index.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
 import { createSentryClient } from '../../src/sentry/client.js';
 
 function names(env: NodeJS.ProcessEnv): string[] {
@@ -20,7 +20,7 @@ function names(env: NodeJS.ProcessEnv): string[] {
     },
   });
   const logger = pino({ level: 'silent' });
-  const client = createSentryClient({ ...config.sentry, timeoutSeconds: 5, logger });
+  const client = createSentryClient({ ...config.sentry, timeout: 5, logger });
   const { metadata, metrics } = createCollectors(config, client, logger);
   void client.close();
   return [metadata.name, ...metrics.map((c) => c.name)];

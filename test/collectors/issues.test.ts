@@ -15,11 +15,12 @@ import { after, test } from 'node:test';
 import pino from 'pino';
 import type { Collector, ProjectInfo } from '../../src/collectors/collector.js';
 import { createCollectors } from '../../src/collectors/index.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
 import { renderFamilies } from '../../src/metrics/exposition.js';
 import { createSentryClient } from '../../src/sentry/client.js';
 import { parseExposition } from '../helpers/exporter.js';
 import { sendJson, startServer, type TestServer } from '../sentry/helpers.js';
+import { runContext } from '../helpers/collect.js';
 
 const NOW = Date.parse('2026-11-25T13:00:00.000Z');
 const MINUTE = 60_000;
@@ -122,13 +123,13 @@ async function collectOnce(
     },
   });
   const logger = pino({ level: 'silent' });
-  const client = createSentryClient({ ...config.sentry, timeoutSeconds: 5, logger });
+  const client = createSentryClient({ ...config.sentry, timeout: 5, logger });
   try {
     const { metadata, metrics } = createCollectors(config, client, logger);
-    const ctx = { signal: new AbortController().signal, now: NOW, logger, projects: [] as ProjectInfo[] };
+    const ctx = runContext<ProjectInfo[]>({ now: NOW });
     const list = await metadata.collect(ctx);
     const issues = metrics.find((c) => c.name === 'issues') as Collector;
-    const rows = await issues.collect({ ...ctx, projects: list });
+    const rows = await issues.collect({ ...runContext({ now: NOW }), projects: list });
     return parseExposition(renderFamilies(issues.render(rows, { legacy: true, now: new Date(NOW) })));
   } finally {
     await client.close();
@@ -230,17 +231,17 @@ async function collectRuns(
     },
   });
   const logger = pino({ level: 'silent' });
-  const client = createSentryClient({ ...config.sentry, timeoutSeconds: 5, logger });
+  const client = createSentryClient({ ...config.sentry, timeout: 5, logger });
   const results: Array<Awaited<ReturnType<typeof collectOnce>> | Error> = [];
   const marks: number[] = [];
   try {
     const { metadata, metrics } = createCollectors(config, client, logger);
-    const ctx = { signal: new AbortController().signal, now: NOW, logger, projects: [] as ProjectInfo[] };
+    const ctx = runContext<ProjectInfo[]>({ now: NOW });
     const list = await metadata.collect(ctx);
     const issues = metrics.find((c) => c.name === 'issues') as Collector;
     for (let run = 0; run < runs; run++) {
       try {
-        const rows = await issues.collect({ ...ctx, projects: list });
+        const rows = await issues.collect({ ...runContext({ now: NOW }), projects: list });
         results.push(
           parseExposition(renderFamilies(issues.render(rows, { legacy: true, now: new Date(NOW) }))),
         );

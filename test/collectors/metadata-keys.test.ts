@@ -16,11 +16,12 @@ import pino from 'pino';
 import type { Collector, ProjectInfo } from '../../src/collectors/collector.js';
 import { createCollectors } from '../../src/collectors/index.js';
 import { MetadataCollector } from '../../src/collectors/metadata.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
 import { renderFamilies } from '../../src/metrics/exposition.js';
 import { createSentryClient } from '../../src/sentry/client.js';
 import { parseExposition } from '../helpers/exporter.js';
 import { makeClient, sendJson, startServer, type TestServer } from '../sentry/helpers.js';
+import { runContext } from '../helpers/collect.js';
 
 const servers: TestServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -44,20 +45,14 @@ async function collectorsAgainst(handle: Handler, env: NodeJS.ProcessEnv = {}) {
     },
   });
   const logger = pino({ level: 'silent' });
-  const client = createSentryClient({ ...config.sentry, timeoutSeconds: 5, logger });
+  const client = createSentryClient({ ...config.sentry, timeout: 5, logger });
   const { metadata, metrics } = createCollectors(config, client, logger);
-  const ctx = {
-    signal: new AbortController().signal,
-    now: Date.now(),
-    logger,
-    projects: [] as ProjectInfo[],
-  };
   return {
     server,
-    projects: () => metadata.collect(ctx),
+    projects: () => metadata.collect(runContext()),
     async keys(projects: ProjectInfo[]) {
       const c = metrics.find((m) => m.name === 'rate_limits') as Collector;
-      const rows = await c.collect({ ...ctx, projects });
+      const rows = await c.collect(runContext({ projects }));
       return parseExposition(renderFamilies(c.render(rows, { legacy: true, now: new Date() }))).map((r) => [
         r.labels.project_slug,
         r.value,
@@ -190,21 +185,18 @@ test('40 projects in no order come back sorted by slug; an unknown SENTRY_EXPORT
   });
   servers.push(server);
   const { client, log } = makeClient(server.baseUrl);
-  const ctx = { signal: new AbortController().signal, now: Date.now(), logger: log.logger, projects: [] };
   try {
-    const every = new MetadataCollector({ api: client, logger: log.logger, selectedSlugs: [], interval: 60 });
+    const every = new MetadataCollector({ api: client, logger: log.logger }, { projects: [], interval: 60 });
     assert.deepEqual(
-      (await every.collect(ctx)).map((p) => p.slug),
+      (await every.collect(runContext())).map((p) => p.slug),
       Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`),
     );
-    const some = new MetadataCollector({
-      api: client,
-      logger: log.logger,
-      selectedSlugs: ['p31', 'gone', 'p05'],
-      interval: 60,
-    });
+    const some = new MetadataCollector(
+      { api: client, logger: log.logger },
+      { projects: ['p31', 'gone', 'p05'], interval: 60 },
+    );
     for (let run = 0; run < 2; run++) {
-      assert.deepEqual(await some.collect(ctx), [
+      assert.deepEqual(await some.collect(runContext()), [
         { id: '105', slug: 'p05', environments: [] },
         { id: '131', slug: 'p31', environments: [] },
       ]);

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import pino from 'pino';
 import { MonitorCollector } from '../../src/collectors/monitors.js';
 import type { ProjectInfo } from '../../src/collectors/collector.js';
 import { renderFamilies } from '../../src/metrics/exposition.js';
@@ -16,6 +15,7 @@ import { healthWhen, parseExposition, startExporterAgainst } from '../helpers/ex
 import { waitUntil } from '../helpers/wait.js';
 import { MONITOR_STATUS_SET, expectedNumbers, exportedNumbers } from '../helpers/truth.js';
 import { makeClient, rejection, sendJson, startServer, type TestServer } from '../sentry/helpers.js';
+import { runContext } from '../helpers/collect.js';
 
 const servers: TestServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -89,18 +89,15 @@ async function monitorServer(pages: () => unknown[][]): Promise<TestServer> {
 
 async function collectFrom(server: TestServer, projects = PROJECTS) {
   const { client, log } = makeClient(server.baseUrl);
-  const collector = new MonitorCollector({ api: client, logger: log.logger }, 60);
+  const collector = new MonitorCollector({ api: client, logger: log.logger }, { interval: 60 });
   try {
-    const rows = await collector.collect({
-      signal: new AbortController().signal,
-      now: NOW,
-      projects,
-      logger: pino({ level: 'silent' }),
-    });
+    const ctx = runContext({ now: NOW, projects });
+    const rows = await collector.collect(ctx);
     const text = renderFamilies(collector.render(rows));
     return {
       rows,
       text,
+      skipped: ctx.skipped.toLog(),
       values: new Map(parseExposition(text).map((r) => [sampleKey(r), r.value])),
       log: log.lines(),
     };
@@ -316,7 +313,7 @@ sentry_monitor_next_checkin_latest_timestamp_seconds{project_slug="backend",moni
   );
 });
 
-test('a monitor the exporter cannot read is left out and logged naming the field; a page it cannot read fails', async () => {
+test('a monitor the exporter cannot read is left out and recorded naming the field; a page it cannot read fails', async () => {
   const cases: Array<[unknown, RegExp]> = [
     // the shape the published spec claims: environments as one object
     [
@@ -332,14 +329,14 @@ test('a monitor the exporter cannot read is left out and logged naming the field
   const good = monitor('g', 'good', [{ name: 'prod', status: 'ok' }]);
   for (const [body, message] of cases) {
     const server = await monitorServer(() => [[...(body as unknown[]), good]]);
-    const { rows, log } = await collectFrom(server);
+    const { rows, skipped: all } = await collectFrom(server);
     assert.deepEqual(
       rows.map((r) => r.monitor),
       ['good'],
     );
-    const warnings = log.filter((l) => l.collector === 'monitors' && l.level === 40);
-    assert.equal(warnings.length, 1, 'one log line per run');
-    const [skipped] = warnings[0]!.skipped as Array<{ endpoint: string; count: number; example: string }>;
+    // Recorded for the pipeline, which logs it once per run (test/pipeline/scheduler.test.ts).
+    assert.equal(all.length, 1, 'one endpoint with skipped items');
+    const [skipped] = all;
     assert.equal(skipped?.endpoint, '/organizations/{org}/monitors/');
     assert.equal(skipped?.count, 1);
     assert.match(skipped?.example ?? '', message);
@@ -378,7 +375,7 @@ async function exporterRun(simOpts: SimOptions, env: NodeJS.ProcessEnv = {}) {
     SENTRY_API_CONCURRENCY: '4',
     ...env,
   });
-  const report = await exporter.scheduler.runCycle();
+  const report = await exporter.collection.runCycle();
   return {
     sim,
     exporter,
@@ -506,7 +503,7 @@ test('SENTRY_SCRAPE_MONITOR_METRICS=false: no monitors request and no monitor se
   try {
     assert.equal(run.sim.counters().byEndpoint['/organizations/{org}/monitors/'], undefined);
     assert.doesNotMatch(run.exporter.snapshot.sentryText, /sentry_monitor_/);
-    assert.deepEqual(run.exporter.scheduler.collectorNames().includes('monitors'), false);
+    assert.deepEqual(run.exporter.collection.collectorNames.includes('monitors'), false);
   } finally {
     await run.close();
   }

@@ -16,21 +16,20 @@ import type { SentryClient } from '../../src/sentry/client.js';
 import { parseExposition, startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
 import { makeClient, sendJson, startServer } from '../sentry/helpers.js';
+import { runContext } from '../helpers/collect.js';
 
 const silent = pino({ level: 'silent' });
 const STATS = '/organizations/{org}/stats_v2/';
 
 function collectorFor(client: SentryClient, extra: { rowTarget?: number } = {}): OutcomesCollector {
-  return new OutcomesCollector({ api: client, interval: 60, outcomes: true, events: true, ...extra });
+  return new OutcomesCollector(
+    { api: client, logger: silent },
+    { interval: 60, outcomes: true, events: true, ...extra },
+  );
 }
 
 async function run(collector: OutcomesCollector, projects: ProjectInfo[], now: number): Promise<string> {
-  const data = await collector.collect({
-    signal: new AbortController().signal,
-    now,
-    projects,
-    logger: silent,
-  });
+  const data = await collector.collect(runContext({ now, projects }));
   return renderFamilies(collector.render(data));
 }
 
@@ -165,7 +164,7 @@ test('an answer that may have reached the cap is split until none does; one cate
     ];
     await assert.rejects(
       run(collectorFor(client), projects, FROZEN),
-      /project id 101 and category error .*10000-row cap/,
+      /project bar and category error .*10000-row cap/,
     );
     const asked = server.hits.map(
       (h) => `${h.query.getAll('project').join('+')}:${h.query.getAll('category').join()}`,
@@ -186,7 +185,7 @@ async function simulated(opts: SimOptions, rowTarget?: number) {
     org: sim.org,
     rate: 200,
     concurrency: 4,
-    timeoutSeconds: 30,
+    timeout: 30,
     retry: { tries: 2, delay: 0.05, maxDelay: 0.1, backoff: 2, jitter: 0 },
     logger: silent,
   });
@@ -314,7 +313,7 @@ for (const mode of ['sentry.io', 'self-hosted'] as const) {
       SENTRY_SCRAPE_RELEASE_HEALTH_METRICS: 'false',
     });
     try {
-      const report = await exporter.scheduler.runCycle();
+      const report = await exporter.collection.runCycle();
       assert.deepEqual(report.failed, []);
       const text = exporter.snapshot.sentryText;
       const got = exportedNumbers(text);
@@ -419,16 +418,16 @@ test('rows come in the order of project slug, category, outcome and reason, what
   );
   const { client } = makeClient(server.baseUrl);
   try {
-    const data = await collectorFor(client).collect({
-      signal: new AbortController().signal,
-      now: FROZEN,
-      // The project list in id order; slugs in the other order.
-      projects: [
-        { id: '101', slug: 'beta', environments: [] },
-        { id: '102', slug: 'alpha', environments: [] },
-      ],
-      logger: silent,
-    });
+    const data = await collectorFor(client).collect(
+      runContext({
+        now: FROZEN,
+        // The project list in id order; slugs in the other order.
+        projects: [
+          { id: '101', slug: 'beta', environments: [] },
+          { id: '102', slug: 'alpha', environments: [] },
+        ],
+      }),
+    );
     assert.deepEqual(
       data.outcomes.map((r) => [r.project, r.category, r.outcome, r.reason, r.quantity]),
       [

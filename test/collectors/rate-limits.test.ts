@@ -11,12 +11,12 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, test } from 'node:test';
-import pino from 'pino';
 import type { ProjectInfo } from '../../src/collectors/collector.js';
 import { RateLimitCollector, eventsPerSecond } from '../../src/collectors/rate-limits.js';
 import { renderFamilies } from '../../src/metrics/exposition.js';
 import { SentryApiError } from '../../src/sentry/errors.js';
 import { makeClient, rejection, sendJson, startServer, type TestServer } from '../sentry/helpers.js';
+import { runContext } from '../helpers/collect.js';
 
 const servers: TestServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -83,14 +83,9 @@ async function collector(handler: (req: IncomingMessage, res: ServerResponse) =>
   const server = await startServer(handler);
   servers.push(server);
   const { client, log } = makeClient(server.baseUrl);
-  const c = new RateLimitCollector({ api: client, logger: log.logger }, 600);
+  const c = new RateLimitCollector({ api: client, logger: log.logger }, { interval: 600 });
   const collect = () =>
-    c.collect({
-      signal: new AbortController().signal,
-      now: Date.parse('2026-01-15T12:00:00Z'),
-      projects: PROJECTS,
-      logger: pino({ level: 'silent' }),
-    });
+    c.collect(runContext({ now: Date.parse('2026-01-15T12:00:00Z'), projects: PROJECTS }));
   return { server, client, log, collector: c, collect };
 }
 

@@ -21,6 +21,7 @@ import { healthWhen, memoryLogger, parseExposition, startExporterAgainst } from 
 import { expectedNumbers, expectedReleasesDropped, exportedNumbers } from '../helpers/truth.js';
 import { makeClient, sendJson, startServer } from '../sentry/helpers.js';
 import type { Hit } from '../sentry/helpers.js';
+import { runContext } from '../helpers/collect.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -49,17 +50,14 @@ function familyValue(text: string, name: string, labels: Record<string, string> 
 const silent = pino({ level: 'silent' });
 
 function collectorFor(api: SentryApi, releasesPerProject = 0, restrictedSelection = false) {
-  return new ReleaseHealthCollector({
-    api,
-    logger: silent,
-    interval: 300,
-    releasesPerProject,
-    restrictedSelection,
-  });
+  return new ReleaseHealthCollector(
+    { api, logger: silent },
+    { interval: 300, releasesPerProject, restrictedSelection },
+  );
 }
 
 async function collectAt(collector: ReleaseHealthCollector, now: number, projects: ProjectInfo[]) {
-  return collector.collect({ signal: new AbortController().signal, now, projects, logger: silent });
+  return collector.collect(runContext({ now, projects }));
 }
 
 for (const mode of ['sentry.io', 'self-hosted'] as SimMode[]) {
@@ -92,7 +90,7 @@ for (const mode of ['sentry.io', 'self-hosted'] as SimMode[]) {
       clock(),
     );
     try {
-      const first = await exporter.scheduler.runCycle();
+      const first = await exporter.collection.runCycle();
       assert.deepEqual(first.failed, []);
       const truth = sim.truth();
       const got = exportedNumbers(exporter.snapshot.sentryText);
@@ -120,7 +118,7 @@ for (const mode of ['sentry.io', 'self-hosted'] as SimMode[]) {
 
       // The next run asks today and the last 24 hours again; the past days are reused for an hour.
       sim.resetCounters();
-      const second = await exporter.scheduler.runCycle();
+      const second = await exporter.collection.runCycle();
       assert.deepEqual(second.failed, []);
       assert.equal(sim.counters().byEndpoint[SESSIONS], 3);
       assert.equal(sim.counters().rateLimited, 0);
@@ -156,7 +154,7 @@ test('LONG (about a minute): 1,000 projects × 5 environments: still exact for e
     clock(),
   );
   try {
-    const first = await exporter.scheduler.runCycle();
+    const first = await exporter.collection.runCycle();
     assert.deepEqual(first.failed, []);
     const firstRequests = sim.counters().byEndpoint[SESSIONS] ?? 0;
     const firstCut = sim.counters().sessionsCut;
@@ -172,7 +170,7 @@ test('LONG (about a minute): 1,000 projects × 5 environments: still exact for e
     assert.equal(sim.counters().rateLimited, 0);
 
     sim.resetCounters();
-    const steady = await exporter.scheduler.runCycle();
+    const steady = await exporter.collection.runCycle();
     assert.deepEqual(steady.failed, []);
     const steadyRequests = sim.counters().byEndpoint[SESSIONS] ?? 0;
     assert.equal(sim.counters().sessionsCut, 0, 'planned from the first run: no answer is cut');
@@ -214,13 +212,8 @@ test('the default configuration at 1,000 × 5: what a release health run costs (
   const sim = await startSimulator({ ...LARGE, now: clock, rateLimit: false });
   try {
     const api = makeClient(sim.url, { token: sim.token, org: sim.org, rate: 200, concurrency: 4 }).client;
-    const meta = new MetadataCollector({ api, logger: silent, selectedSlugs: [], interval: 600 });
-    const projects = await meta.collect({
-      signal: new AbortController().signal,
-      now: clock(),
-      projects: [],
-      logger: silent,
-    });
+    const meta = new MetadataCollector({ api, logger: silent }, { projects: [], interval: 600 });
+    const projects = await meta.collect(runContext({ now: clock() }));
     const collector = collectorFor(api);
     sim.resetCounters();
     await collectAt(collector, clock(), projects);
@@ -767,13 +760,10 @@ test('a project deleted since the project list was read (403 for every batch nam
       slug: `p${id}`,
       environments: ['production'],
     }));
-    const collector = new ReleaseHealthCollector({
-      api: client,
-      logger,
-      interval: 300,
-      releasesPerProject: 0,
-      restrictedSelection: true,
-    });
+    const collector = new ReleaseHealthCollector(
+      { api: client, logger },
+      { interval: 300, releasesPerProject: 0, restrictedSelection: true },
+    );
     const rows = await collectAt(collector, MOCK_DATETIME, projects);
     assert.deepEqual(
       rows.crashFree.map((r) => `${r.project} ${r.sessions}`),
@@ -806,13 +796,8 @@ test('month boundary (injected clock): the counter restarts with the new month; 
   });
   const api = makeClient(sim.url, { token: sim.token, org: sim.org }).client;
   try {
-    const meta = new MetadataCollector({ api, logger: silent, selectedSlugs: [], interval: 600 });
-    const projects = await meta.collect({
-      signal: new AbortController().signal,
-      now,
-      projects: [],
-      logger: silent,
-    });
+    const meta = new MetadataCollector({ api, logger: silent }, { projects: [], interval: 600 });
+    const projects = await meta.collect(runContext({ now }));
     const collector = collectorFor(api);
     const check = async (at: number) => {
       now = at;
@@ -876,18 +861,13 @@ test('the per-release families exist only with SENTRY_RELEASE_HEALTH_RELEASES ab
     org: sim.org,
     rate: 50,
     concurrency: 2,
-    timeoutSeconds: 5,
+    timeout: 5,
     retry: { tries: 1, delay: 0, maxDelay: 0, backoff: 1, jitter: 0 },
     logger: silent,
   });
   try {
-    const meta = new MetadataCollector({ api, logger: silent, selectedSlugs: [], interval: 600 });
-    const projects = await meta.collect({
-      signal: new AbortController().signal,
-      now: Date.now(),
-      projects: [],
-      logger: silent,
-    });
+    const meta = new MetadataCollector({ api, logger: silent }, { projects: [], interval: 600 });
+    const projects = await meta.collect(runContext({ now: Date.now() }));
     sim.resetCounters();
     const off = collectorFor(api, 0);
     const text = exposition(off, await collectAt(off, Date.now(), projects));

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadConfig } from '../../src/config/load.js';
-import { listSettings } from '../../src/config/schema.js';
+import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
+import { SETTINGS } from '../../src/collectors/index.js';
+import { listSettings } from '../../src/config/settings.js';
+import { cycleDeadlineOf, readyMaxAgeOf } from '../../src/pipeline/scheduler.js';
 
 const base = { SENTRY_AUTH_TOKEN: 'tok-123456', SENTRY_EXPORTER_ORG: 'acme' };
 
@@ -29,16 +31,17 @@ test('defaults are those of the Python exporter plus ours', () => {
   assert.equal(c.sentry.rate, 3);
   assert.equal(c.sentry.concurrency, 2);
   assert.equal(c.sentry.timeout, 30);
-  assert.equal(c.scrape.issueMetrics, true);
-  assert.equal(c.scrape.eventMetrics, true);
-  assert.equal(c.scrape.rateLimitMetrics, false);
-  assert.equal(c.scrape.issues1h && c.scrape.issues24h && c.scrape.issues14d, true);
-  assert.equal(c.scrape.legacyMetrics, true);
-  assert.equal(c.scrape.openIssuesMax, 1000);
+  assert.equal(c.collectors.issues.enabled, true);
+  assert.equal(c.collectors.outcomes.events, true);
+  assert.equal(c.collectors.rate_limits.enabled, false);
+  assert.deepEqual(c.collectors.issues.windows, { h1: true, h24: true, d14: true });
+  assert.equal(c.exposition.legacyMetrics, true);
+  assert.equal(c.collectors.issues.openIssuesMax, 1000);
   assert.equal(c.schedule.pollInterval, 60);
   assert.equal(c.schedule.metadataInterval, 600);
-  assert.equal(c.schedule.readyMaxAge, 180);
-  assert.equal(c.schedule.cycleDeadline, 600);
+  // 0: derived from the poll interval where it is used
+  assert.equal(readyMaxAgeOf(c.schedule), 180);
+  assert.equal(cycleDeadlineOf(c.schedule), 600);
   assert.deepEqual(c.http.basicAuth, { enabled: false, user: 'prometheus', pass: 'prometheus' });
   assert.equal(c.logLevel, 'info');
   assert.deepEqual(c.sentry.projects, []);
@@ -60,13 +63,13 @@ test('Python-style values are understood: "True"/"False", comma lists, URL witho
   });
   assert.equal(c.sentry.baseUrl, 'https://sentry.example.com/api/0/');
   assert.deepEqual(c.sentry.projects, ['web', 'api']);
-  assert.equal(c.scrape.rateLimitMetrics, true);
-  assert.equal(c.scrape.eventMetrics, false);
-  assert.equal(c.scrape.issues1h, false);
+  assert.equal(c.collectors.rate_limits.enabled, true);
+  assert.equal(c.collectors.outcomes.events, false);
+  assert.equal(c.collectors.issues.windows.h1, false);
   assert.equal(c.http.basicAuth.enabled, true);
   assert.equal(c.logLevel, 'warn');
-  assert.equal(c.schedule.readyMaxAge, 45, 'ready max age follows the interval');
-  assert.equal(c.schedule.cycleDeadline, 300);
+  assert.equal(readyMaxAgeOf(c.schedule), 45, 'ready max age follows the interval');
+  assert.equal(cycleDeadlineOf(c.schedule), 300);
 });
 
 test('each bad setting is named by its variable, all at once', () => {
@@ -136,13 +139,15 @@ test('a config file sets values, the environment wins, unknown keys are rejected
   writeFileSync(bad, JSON.stringify({ sentry: { rat: 5 } }));
   const problems = problemsOf(base, bad);
   // given as --config (the loader's configFile), so the flag is named
-  assert.deepEqual(problems, [`--config: ${bad} has an unknown key "sentry.rat"`]);
+  assert.deepEqual(problems, [
+    `--config: ${bad} has an unknown key "sentry.rat"; did you mean "sentry.rate"?`,
+  ]);
 });
 
 test('config/default.yaml lists every setting with the schema default', () => {
   const file = new URL('../../config/default.yaml', import.meta.url);
   const doc = YAML.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  for (const s of listSettings()) {
+  for (const s of listSettings(SETTINGS)) {
     const value = s.path
       .split('.')
       .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], doc);

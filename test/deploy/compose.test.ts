@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { listSettings } from '../../src/config/schema.js';
+import { SETTINGS } from '../../src/collectors/index.js';
+import { listSettings } from '../../src/config/settings.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (p: string): string => readFileSync(path.join(repo, p), 'utf8');
@@ -98,7 +99,7 @@ test('.env.example names the required settings and only settings the exporter kn
     .filter((l) => /^[A-Z_]+=/.test(l))
     .map((l) => l.slice(0, l.indexOf('=')));
   const known = new Set([
-    ...listSettings().map((s) => s.env),
+    ...listSettings(SETTINGS).map((s) => s.env),
     'GRAFANA_ADMIN_USER',
     'GRAFANA_ADMIN_PASSWORD',
   ]);

@@ -73,12 +73,12 @@ for (const c of CASES) {
       ...c.env,
     });
     try {
-      assert.deepEqual((await exporter.scheduler.runCycle()).failed, []);
+      assert.deepEqual((await exporter.collection.runCycle()).failed, []);
       const good = exportedNumbers(exporter.snapshot.sentryText);
       sim.setFaults(c.faults);
       sim.resetCounters();
       const cut = logs().length;
-      const report = await exporter.scheduler.runCycle();
+      const report = await exporter.collection.runCycle();
       assert.deepEqual(report.failed, ['issues']);
       const requests = issueRequests(sim);
       assert.ok(requests <= c.most, `${requests} issue requests (at most ${c.most})`);
@@ -100,7 +100,7 @@ for (const c of CASES) {
       assert.deepEqual(now.rateLimits, truth.rateLimits);
 
       sim.setFaults({});
-      assert.deepEqual((await exporter.scheduler.runCycle()).failed, []);
+      assert.deepEqual((await exporter.collection.runCycle()).failed, []);
       t.diagnostic(`${requests} issue requests; "${err.message}"`);
     } finally {
       await exporter.stop();

@@ -126,7 +126,7 @@ test('10,000 garbage requests and slowloris clients: the scraper never fails, me
   const slow: Array<ReturnType<typeof slowloris>> = [];
   let scraping = true;
   try {
-    await exporter.scheduler.runCycle();
+    await exporter.collection.runCycle();
     const expectedBody = (
       await (await fetch(`${exporter.url}/metrics`, { headers: { authorization: GOOD_AUTH } })).text()
     ).length;

@@ -95,7 +95,7 @@ for (const restricted of [false, true]) {
     sim.setFaults({ maxUrlBytes: LIMIT });
     sim.resetCounters();
     try {
-      const report = await exporter.scheduler.runCycle();
+      const report = await exporter.collection.runCycle();
       assert.deepEqual(report.failed, []);
       const exported = exportedNumbers(exporter.snapshot.sentryText);
       assertSame(exported, expectedNumbers(sim.truth(), selected));

@@ -66,7 +66,7 @@ test('malformed or unexpected JSON fails only the collector it feeds, naming the
     SENTRY_RETRY_TRIES: '2',
   });
   try {
-    const first = await exporter.scheduler.runCycle();
+    const first = await exporter.collection.runCycle();
     assert.deepEqual(first.failed, []);
     const figures: string[] = [];
     for (const c of CASES) {
@@ -76,7 +76,7 @@ test('malformed or unexpected JSON fails only the collector it feeds, naming the
       }))!;
       const cut = logs().length;
       sim.setFaults(c.faults);
-      const report = await exporter.scheduler.runCycle();
+      const report = await exporter.collection.runCycle();
       sim.setFaults({});
       assert.deepEqual(report.failed, [c.collector], `${c.what}: only ${c.collector} fails`);
       assert.equal(
@@ -117,7 +117,7 @@ test('malformed or unexpected JSON fails only the collector it feeds, naming the
       }
       assert.equal(await selfValue(exporter, 'sentry_exporter_up'), 0);
     }
-    const recovered = await exporter.scheduler.runCycle();
+    const recovered = await exporter.collection.runCycle();
     assert.deepEqual(recovered.failed, []);
     assert.deepEqual(exportedNumbers(exporter.snapshot.sentryText), expectedNumbers(sim.truth()));
     assert.equal((await fetch(`${exporter.url}/livez`)).status, 200, 'the process still serves');

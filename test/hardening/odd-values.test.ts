@@ -30,7 +30,7 @@ test(`an issue count of "${HUGE}" is published as a float, not a failure`, async
     assert.ok(issue, 'an open issue in one environment');
     sim.setIssueCount(issue.issueId, HUGE);
 
-    const report = await exporter.scheduler.runCycle();
+    const report = await exporter.collection.runCycle();
     assert.deepEqual(report.failed, []);
     const got = exportedNumbers(exporter.snapshot.sentryText);
     const want = expectedNumbers(sim.truth());
@@ -81,12 +81,12 @@ test('a malformed issue (count "abc") is left out, counted and logged once; the 
     SENTRY_API_RATE: '40',
   });
   try {
-    assert.deepEqual((await exporter.scheduler.runCycle()).failed, []);
+    assert.deepEqual((await exporter.collection.runCycle()).failed, []);
     // The fault gives the first issue of every page a `count` of "abc".
     sim.setFaults({ wrongTypeRate: 1, endpoints: [ISSUES] });
     sim.resetCounters();
     const cut = logs().length;
-    const report = await exporter.scheduler.runCycle();
+    const report = await exporter.collection.runCycle();
     const now = Date.now();
     sim.setFaults({});
     assert.deepEqual(report.failed, [], 'no collector fails');

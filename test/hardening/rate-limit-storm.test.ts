@@ -28,7 +28,7 @@ test('429 storm: the exporter adapts to 1/s from the headers and never retries b
   try {
     const reports = [];
     for (let i = 0; i < 3; i++) {
-      const report = await exporter.scheduler.runCycle();
+      const report = await exporter.collection.runCycle();
       reports.push(report);
       assert.deepEqual(report.failed, [], `cycle ${report.cycle}`);
     }

@@ -29,7 +29,7 @@ test('30 % 5xx and resets: every cycle completes within its retries and the numb
     sim.setFaults({ serverErrorRate: 0.15, resetRate: 0.15 });
     const cycles = [];
     for (let i = 0; i < 4; i++) {
-      const report = await exporter.scheduler.runCycle();
+      const report = await exporter.collection.runCycle();
       cycles.push(report);
       assert.deepEqual(report.failed, [], `cycle ${report.cycle} failed: ${report.failed.join(', ')}`);
       assert.deepEqual(report.ran, [

@@ -28,7 +28,7 @@ test(`pages overlapping by ${OVERLAP} issues: every value exact, no duplicate se
   });
   try {
     // Sentry's own keyset cursor on a list that does not change: nothing repeats.
-    assert.deepEqual((await exporter.scheduler.runCycle()).failed, []);
+    assert.deepEqual((await exporter.collection.runCycle()).failed, []);
     assert.deepEqual(exportedNumbers(exporter.snapshot.sentryText), expectedNumbers(sim.truth()));
     assert.equal(
       await selfValue(exporter, 'sentry_exporter_duplicate_items_total', { endpoint: ISSUES }),
@@ -37,7 +37,7 @@ test(`pages overlapping by ${OVERLAP} issues: every value exact, no duplicate se
 
     sim.setFaults({ overlapItems: OVERLAP });
     sim.resetCounters();
-    assert.deepEqual((await exporter.scheduler.runCycle()).failed, []);
+    assert.deepEqual((await exporter.collection.runCycle()).failed, []);
     const text = exporter.snapshot.sentryText;
     assert.deepEqual(exportedNumbers(text), expectedNumbers(sim.truth()), 'every value exact');
 

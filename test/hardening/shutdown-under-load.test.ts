@@ -151,9 +151,10 @@ async function stormThenSigterm(t: TestContext, options: StormOptions): Promise<
       'the first cycle published',
       async () => {
         baseline = await (await fetch(`${exporter.url}/metrics`)).text();
-        // each collector publishes when it is done: wait for all of them
-        return ['sentry_issues_bucket{', 'sentry_open_issue_events{', 'sentry_events_total{'].every((f) =>
-          baseline.includes(`\n${f}`),
+        // Each collector publishes as it goes: wait until every run of the first cycle ended (its last
+        // success is set), when the Sentry part no longer changes.
+        return ['issues', 'outcomes', 'monitors', 'release_health'].every((c) =>
+          baseline.includes(`\nsentry_exporter_last_success_timestamp_seconds{collector="${c}"}`),
         );
       },
       30_000,

@@ -28,7 +28,7 @@ const FAILED = 'collector failed; keeping its last good values';
 /** Runs cycles until one fails nothing (at most `max`); returns how many it took. */
 async function cyclesUntilFresh(exporter: Exporter, sim: SentrySimulator, max: number): Promise<number> {
   for (let n = 1; n <= max; n++) {
-    const report = await exporter.scheduler.runCycle();
+    const report = await exporter.collection.runCycle();
     if (report.failed.length === 0) {
       assert.deepEqual(exportedNumbers(exporter.snapshot.sentryText), expectedNumbers(sim.truth()));
       return n;
@@ -67,7 +67,7 @@ test('token rotation through the Secret volume and in place, old tokens revoked:
     sim.resetCounters();
     let cut = logs().length;
     sim.acceptTokens([T3]);
-    const refused = await exporter.scheduler.runCycle();
+    const refused = await exporter.collection.runCycle();
     assert.ok(refused.failed.length > 0);
     assert.equal(sim.counters().byStatus['401'], sim.counters().total, 'every request of it got 401');
     const early = logRecords(logs().slice(cut)).filter((r) => r.msg === FAILED);
@@ -87,7 +87,7 @@ test('token rotation through the Secret volume and in place, old tokens revoked:
     // 3. The Secret gets a token Sentry does not know: the 401 says the token was reloaded and refused.
     cut = logs().length;
     volume.rotate(UNKNOWN);
-    const unknown = await exporter.scheduler.runCycle();
+    const unknown = await exporter.collection.runCycle();
     assert.ok(unknown.failed.length > 0);
     const refusedAfterReload = logRecords(logs().slice(cut)).filter((r) => r.msg === FAILED);
     assert.ok(refusedAfterReload.length > 0);

@@ -34,8 +34,8 @@ for (const [status, code] of [
       SENTRY_RETRY_TRIES: '5',
     });
     try {
-      assert.deepEqual((await exporter.scheduler.runCycle()).failed, []);
-      const healthy = await exporter.scheduler.runCycle();
+      assert.deepEqual((await exporter.collection.runCycle()).failed, []);
+      const healthy = await exporter.collection.runCycle();
       assert.deepEqual(healthy.failed, []);
       assert.equal(await selfValue(exporter, 'sentry_exporter_up'), 1);
       sim.setTokenStatus(status);
@@ -43,7 +43,7 @@ for (const [status, code] of [
       const cut = logs().length;
       const cycles = 3;
       for (let i = 0; i < cycles; i++) {
-        const report = await exporter.scheduler.runCycle();
+        const report = await exporter.collection.runCycle();
         assert.deepEqual([...report.failed].sort(), [
           'issues',
           'metadata',
@@ -92,7 +92,7 @@ for (const [status, code] of [
       );
 
       sim.setTokenStatus('valid');
-      assert.deepEqual((await exporter.scheduler.runCycle()).failed, []);
+      assert.deepEqual((await exporter.collection.runCycle()).failed, []);
       assert.equal(await selfValue(exporter, 'sentry_exporter_up'), 1);
     } finally {
       await exporter.stop();

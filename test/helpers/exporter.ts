@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { startExporter } from '../../src/app.js';
 import type { Exporter } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
 import { REDACT_CENSOR, REDACT_PATHS } from '../../src/log.js';
 import type { SentrySimulator } from '../../sim/index.js';
 import { waitUntil } from './wait.js';
@@ -21,7 +21,10 @@ export function memoryLogger(level = 'info'): { logger: Logger; lines: () => str
   return { logger, lines: () => text };
 }
 
-/** Starts the exporter in this process against a simulator, on a free loopback port. */
+/**
+ * Starts the exporter against a simulator, on a free loopback port, its collection in this thread (where
+ * the clock can be set, and where the mutation tests see the code it runs).
+ */
 export async function startExporterAgainst(
   sim: SentrySimulator,
   env: NodeJS.ProcessEnv = {},
@@ -45,11 +48,11 @@ export async function startExporterAgainst(
     },
   });
   const { logger, lines } = memoryLogger(level);
-  const exporter = await startExporter(
-    config,
-    logger,
-    now === undefined ? {} : { clockOffsetMs: now - Date.now() },
-  );
+  const offset = now === undefined ? 0 : now - Date.now();
+  const exporter = await startExporter(config, logger, {
+    thread: false,
+    ...(now === undefined ? {} : { clock: () => Date.now() + offset }),
+  });
   return { exporter, logs: lines };
 }
 

@@ -4,8 +4,8 @@ import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { ScrapeBody } from '../../src/metrics/snapshot.js';
 import type { HttpDeps } from '../../src/http/deps.js';
-import type { Readiness } from '../../src/pipeline/scheduler.js';
-import type { ExporterConfig } from '../../src/config/types.js';
+import type { Readiness } from '../../src/pipeline/readiness.js';
+import type { HttpConfig } from '../../src/config/schema.js';
 
 export const METRICS_TEXT =
   '# HELP sentry_open_issue_events Events of open issues.\n# TYPE sentry_open_issue_events gauge\n' +
@@ -23,7 +23,7 @@ export interface TestDeps {
   logs: () => string;
 }
 
-export function makeDeps(http: Partial<ExporterConfig['http']> = {}): TestDeps {
+export function makeDeps(http: Partial<HttpConfig> = {}): TestDeps {
   const lines: string[] = [];
   const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
   let failures = 0;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { parseGoDuration } from '../../src/http/toolkit/go-duration.js';
+import { parseGoDuration } from '../../src/config/duration.js';
 import { createHttpServer } from '../../src/http/server.js';
 import type { HttpServer } from '../../src/http/server.js';
 import { loadWebConfig, WebConfigError } from '../../src/http/toolkit/web-config.js';

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import pino from 'pino';
 import type { Collector, Family } from '../../src/collectors/collector.js';
 import { createCollectors } from '../../src/collectors/index.js';
-import type { IssueData } from '../../src/collectors/issues.js';
+import type { IssueData } from '../../src/collectors/issue-families.js';
 import type { MonitorRow } from '../../src/collectors/monitors.js';
 import type { OutcomeData } from '../../src/collectors/outcomes.js';
 import type { RateLimitRow } from '../../src/collectors/rate-limits.js';
-import type { ReleaseHealthData } from '../../src/collectors/sessions.js';
-import { loadConfig } from '../../src/config/load.js';
+import type { ReleaseHealthData } from '../../src/collectors/release-health.js';
+import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
 import { renderFamilies, renderFamiliesSliced } from '../../src/metrics/exposition.js';
 import { SelfMetrics } from '../../src/metrics/self-metrics.js';
 import { ServingMetrics } from '../../src/metrics/serving-metrics.js';
@@ -184,7 +184,7 @@ function collectors(o: RenderOptions): Map<string, Collector> {
     },
   });
   const logger = pino({ level: 'silent' });
-  const api = createSentryClient({ ...config.sentry, timeoutSeconds: 1, logger });
+  const api = createSentryClient({ ...config.sentry, timeout: 1, logger });
   return new Map(createCollectors(config, api, logger).metrics.map((c) => [c.name, c]));
 }
 

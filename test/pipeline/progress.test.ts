@@ -106,7 +106,7 @@ test('windows and events are published before any release is known; each open is
         if (trueRelease.get(series) !== release) wrong.push(`${series}: ${release}`);
     };
 
-    const cycle = t.exporter.scheduler.runCycle();
+    const cycle = t.exporter.collection.runCycle();
     // Two lookups under way (SENTRY_API_CONCURRENCY): the two newest series, held by the gate.
     await t.gate.whenWaiting(2);
     assert.deepEqual(new Set(t.gate.waiting().map(seriesOf)), new Set(order.slice(0, 2)));
@@ -120,7 +120,7 @@ test('windows and events are published before any release is known; each open is
     assert.deepEqual(early.buckets, want.buckets);
     assert.deepEqual(early.events, want.events);
     assert.equal(early.open.size, 0, 'no open issue before its release is known');
-    assert.equal(t.exporter.scheduler.readiness().ready, true, 'ready with the windows published');
+    assert.equal(t.exporter.collection.readiness().ready, true, 'ready with the windows published');
     assert.equal((await fetch(`${t.exporter.url}/healthz`)).status, 200);
 
     // One answer: its series appears, with its release; the next newest series is asked for.
@@ -164,7 +164,7 @@ test('a run abandoned at its deadline keeps the releases it looked up and what i
   try {
     const truth = t.sim.truth();
     const order = newestFirst(truth.openIssues);
-    const cycle = t.exporter.scheduler.runCycle();
+    const cycle = t.exporter.collection.runCycle();
     await t.gate.whenWaiting(2);
     t.gate.release(2);
     await t.gate.whenWaiting(2);
@@ -184,7 +184,7 @@ test('a run abandoned at its deadline keeps the releases it looked up and what i
     await until('the abandoned lookups to go', () => t.gate.waiting().length === 0);
     t.gate.open();
     t.sim.resetCounters();
-    const second = await t.exporter.scheduler.runCycle();
+    const second = await t.exporter.collection.runCycle();
     assert.deepEqual(second.failed, []);
     const lookups = t.sim.counters().byEndpoint['/organizations/{org}/issues/{issue_id}/current-release/'];
     assert.equal(

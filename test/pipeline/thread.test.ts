@@ -1,12 +1,18 @@
 /**
- * The collection thread yields the CPU to the thread that serves HTTP: on Linux it runs at nice 10 (a
- * thread's own nice value), and every other thread of the process keeps its priority.
+ * The collection thread (src/pipeline/worker.ts, thread.ts): the same collection as in-process, in a worker
+ * thread that yields the CPU to the serving thread (on Linux it runs at nice 10, every other thread of the
+ * process keeps its priority) and hands over its sections, self-metrics, readiness and log lines.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { startExporter } from '../../src/app.js';
+import { loadExporterConfig } from '../../src/collectors/index.js';
 import { startSimulator } from '../../sim/index.js';
-import { startExporterAgainst } from '../helpers/exporter.js';
+import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
+import { logRecords } from '../hardening/helpers.js';
+import { memoryLogger } from '../helpers/exporter.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** The nice value of each thread of this process, by thread id (field 19 of /proc/self/task/<tid>/stat). */
 function niceByThread(): Map<number, number> {
@@ -25,6 +31,49 @@ function niceByThread(): Map<number, number> {
   return nice;
 }
 
+test('in a thread of its own, the collection publishes the same exact values, its readiness and its log lines', async () => {
+  const sim = await startSimulator({ seed: 3, projects: 3, environmentsPerProject: 2, issuesPerProject: 8 });
+  const config = loadExporterConfig({
+    env: {
+      SENTRY_BASE_URL: sim.url,
+      SENTRY_AUTH_TOKEN: sim.token,
+      SENTRY_EXPORTER_ORG: sim.org,
+      SENTRY_EXPORTER_HOST: '127.0.0.1',
+      SENTRY_EXPORTER_PORT: '0',
+      SENTRY_POLL_INTERVAL: '3600',
+      SENTRY_API_RATE: '40',
+    },
+  });
+  const { logger, lines } = memoryLogger();
+  const exporter = await startExporter(config, logger, { thread: true });
+  try {
+    const report = await exporter.collection.runCycle();
+    assert.deepEqual(report.failed, [], 'no collector failed');
+    assert.deepEqual(
+      exporter.collection.collectorNames,
+      ['metadata', 'issues', 'outcomes', 'monitors', 'release_health'],
+      'the collectors of the default configuration, the metadata collector first',
+    );
+    const exported = exportedNumbers(exporter.snapshot.sentryText);
+    const truth = expectedNumbers(sim.truth());
+    assert.deepEqual(exported.buckets, truth.buckets, 'issue windows equal the ground truth');
+    assert.deepEqual(exported.events, truth.events, 'events equal the ground truth');
+
+    // Readiness is computed in the collection thread and handed over.
+    await waitUntil('/healthz 200', async () => (await fetch(`${exporter.url}/healthz`)).status === 200);
+    // Its log lines come through the serving thread's logger, written once, as that logger writes.
+    const cycles = logRecords(lines()).filter((r) => r.msg === 'collection cycle done');
+    assert.ok(cycles.length >= 1, `the cycle's log line came through: ${lines().slice(0, 400)}`);
+    assert.equal(cycles[0]!.component, 'collect', 'with the fields the collection gave it');
+    // Its self-metrics are part of the exposition.
+    const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
+    assert.match(metrics, /^sentry_exporter_last_success_timestamp_seconds\{collector="issues"\} \d+$/m);
+  } finally {
+    await exporter.stop();
+    await sim.close();
+  }
+});
+
 test(
   'the collection thread runs at nice 10; the serving thread and the others keep theirs',
   { skip: existsSync('/proc/self/task') ? false : 'thread priorities are read from /proc (Linux only)' },
@@ -36,7 +85,16 @@ test(
       environmentsPerProject: 1,
       issuesPerProject: 2,
     });
-    const { exporter } = await startExporterAgainst(sim);
+    const config = loadExporterConfig({
+      env: {
+        SENTRY_BASE_URL: sim.url,
+        SENTRY_AUTH_TOKEN: sim.token,
+        SENTRY_EXPORTER_ORG: sim.org,
+        SENTRY_EXPORTER_HOST: '127.0.0.1',
+        SENTRY_EXPORTER_PORT: '0',
+      },
+    });
+    const exporter = await startExporter(config, memoryLogger().logger, { thread: true });
     let lowered: number[] = [];
     try {
       const after = niceByThread();
@@ -47,13 +105,22 @@ test(
         before.get(process.pid),
         'the serving (main) thread keeps its priority',
       );
-      const report = await exporter.scheduler.runCycle();
-      assert.deepEqual(report.failed, []);
     } finally {
       await exporter.stop();
       await sim.close();
     }
-    // It is the collection thread: it ends with the exporter.
-    assert.equal(existsSync(`/proc/self/task/${lowered[0]}`), false);
+    assert.equal(
+      existsSync(`/proc/self/task/${lowered[0]}`),
+      false,
+      'the collection thread ended with the exporter',
+    );
   },
 );
+
+test('a clock cannot be given to the collection thread', async () => {
+  const config = loadExporterConfig({ env: { SENTRY_AUTH_TOKEN: 't', SENTRY_EXPORTER_ORG: 'acme' } });
+  await assert.rejects(
+    startExporter(config, memoryLogger().logger, { thread: true, clock: () => 0 }),
+    /a clock cannot be given to the collection thread/,
+  );
+});

@@ -20,7 +20,7 @@ import {
   hitsBound,
   splitByUrlLength,
 } from '../../src/sentry/pagination.js';
-import { SkippedItems } from '../../src/sentry/request.js';
+import { SkippedItems } from '../../src/sentry/skipped.js';
 import {
   TOKEN,
   issueJson,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { after, test } from 'node:test';
-import type { RequestObservation } from '../../src/sentry/request.js';
+import type { RequestObservation } from '../../src/sentry/api.js';
 import { ENDPOINTS } from '../../src/sentry/endpoints.js';
 import { SentryApiError } from '../../src/sentry/errors.js';
 import {

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import type { RetryConfig } from '../../src/config/types.js';
+import type { RetryConfig } from '../../src/config/schema.js';
 import { createSentryClient, type SentryClient, type SentryClientOptions } from '../../src/sentry/client.js';
 
 export const TOKEN = 'sntrys_test_token_9f8e7d6c5b4a';
@@ -142,7 +142,7 @@ export function makeClient(
     org: 'acme',
     rate: 50,
     concurrency: 5,
-    timeoutSeconds: 2,
+    timeout: 2,
     retry: FAST_RETRY,
     logger: log.logger,
     ...overrides,

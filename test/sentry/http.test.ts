@@ -24,8 +24,8 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/0/`);
 }
 
-function transport(timeoutSeconds = 5, connections = 2): HttpTransport {
-  const t = new HttpTransport({ timeoutSeconds, connections, userAgent: 'test' });
+function transport(timeout = 5, connections = 2): HttpTransport {
+  const t = new HttpTransport({ timeout, connections, userAgent: 'test' });
   transports.push(t);
   return t;
 }

@@ -147,15 +147,35 @@ test('stats_v2 grouped by project: sentry.io sends no intervals and no series, o
     intervals: ['2024-05-01T00:00:00Z'],
     groups: [{ ...group, series: { 'sum(quantity)': [99] } }],
   };
-  const expected = { groups: [{ by: { project: 1, outcome: 'accepted' }, totals: { 'sum(quantity)': 99 } }] };
-  assert.deepEqual(parseStatsV2(s, sentryIo), expected);
-  assert.deepEqual(parseStatsV2(s, olderSelfHosted), expected);
-  assert.deepEqual(parseStatsV2(s, { groups: [] }), { groups: [] });
+  // The project as an id string; only the dimensions asked for are read, each required.
+  const byProjectOutcome = parseStatsV2(['project', 'outcome']);
+  const expected = { groups: [{ project: '1', outcome: 'accepted', quantity: 99 }] };
+  assert.deepEqual(byProjectOutcome(s, sentryIo), expected);
+  assert.deepEqual(byProjectOutcome(s, olderSelfHosted), expected);
+  assert.deepEqual(byProjectOutcome(s, { groups: [] }), { groups: [] });
+  assert.deepEqual(parseStatsV2(['outcome'])(s, sentryIo), {
+    groups: [{ outcome: 'accepted', quantity: 99 }],
+  });
   assert.match(
-    parseError(() => parseStatsV2(s, { groups: [{ by: {}, totals: { 'sum(quantity)': '99' } }] })).message,
-    /groups\[0\]\.totals\.sum\(quantity\) should be a number/,
+    parseError(() => byProjectOutcome(s, { groups: [{ by: {}, totals: { 'sum(quantity)': '99' } }] }))
+      .message,
+    /groups\[0\]\.totals\.sum\(quantity\) should be a non-negative integer, got "99"/,
   );
-  assert.match(parseError(() => parseStatsV2(s, { groups: 'none' })).message, /groups should be an array/);
+  assert.match(
+    parseError(() =>
+      byProjectOutcome(s, { groups: [{ by: { project: 1 }, totals: { 'sum(quantity)': 1 } }] }),
+    ).message,
+    /groups\[0\]\.by\.outcome should be a string, got undefined/,
+  );
+  // A group without a reason is Sentry's "none" (snuba/outcomes.py ReasonDimension), also when sent as null.
+  assert.deepEqual(
+    parseStatsV2(['reason'])(s, { groups: [{ by: { reason: null }, totals: { 'sum(quantity)': 3 } }] }),
+    { groups: [{ reason: 'none', quantity: 3 }] },
+  );
+  assert.match(
+    parseError(() => byProjectOutcome(s, { groups: 'none' })).message,
+    /groups should be an array/,
+  );
 });
 
 test('current release and error details', () => {
@@ -602,29 +622,35 @@ test('projects and keys: null or absent optional parts, and the paths of wrong o
 
 test('stats_v2, current release and sessions: the paths of wrong envelopes and values', () => {
   const s = { endpoint: '/organizations/{org}/stats_v2/' };
+  const stats = parseStatsV2(['project']);
+  const one = { 'sum(quantity)': 1 };
   assert.equal(
-    problem(() => parseStatsV2(s, [])),
+    problem(() => stats(s, [])),
     'the body should be an object, got an array',
   );
   assert.equal(
-    problem(() => parseStatsV2(s, { groups: [{ by: 5, totals: {} }] })),
+    problem(() => stats(s, { groups: [{ by: 5, totals: one }] })),
     'groups[0].by should be an object, got number 5',
   );
   assert.equal(
-    problem(() => parseStatsV2(s, { groups: [{ by: { project: true }, totals: {} }] })),
-    'groups[0].by.project should be a string or number, got boolean true',
+    problem(() => stats(s, { groups: [{ by: { project: true }, totals: one }] })),
+    'groups[0].by.project should be an id (non-empty string), got boolean true',
   );
   assert.equal(
-    problem(() => parseStatsV2(s, { groups: [{ by: { project: Infinity }, totals: {} }] })),
-    'groups[0].by.project should be a string or number, got number Infinity',
+    problem(() => stats(s, { groups: [{ by: { project: Infinity }, totals: one }] })),
+    'groups[0].by.project should be an id (non-empty string), got number Infinity',
   );
   assert.equal(
-    problem(() => parseStatsV2(s, { groups: [{ by: {}, totals: null }] })),
+    problem(() => stats(s, { groups: [{ by: {}, totals: null }] })),
     'groups[0].totals should be an object, got null',
   );
   assert.equal(
-    problem(() => parseStatsV2(s, { groups: [{ by: {}, totals: { 'sum(quantity)': Infinity } }] })),
-    'groups[0].totals.sum(quantity) should be a number, got number Infinity',
+    problem(() => stats(s, { groups: [{ by: {}, totals: { 'sum(quantity)': Infinity } }] })),
+    'groups[0].totals.sum(quantity) should be a non-negative integer, got number Infinity',
+  );
+  assert.equal(
+    problem(() => stats(s, { groups: [{ by: {}, totals: { 'sum(quantity)': -1 } }] })),
+    'groups[0].totals.sum(quantity) should be a non-negative integer, got number -1',
   );
 
   const r = { endpoint: '/organizations/{org}/issues/{issue_id}/current-release/' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { RequestObservation } from '../../src/sentry/request.js';
+import type { RequestObservation } from '../../src/sentry/api.js';
 import { SentryApiError } from '../../src/sentry/errors.js';
 import { isRetryable, RetryPolicy } from '../../src/sentry/retry.js';
 import {
@@ -277,7 +277,7 @@ test('the per-request timeout is enforced, retried, and reported as kind timeout
   servers.push(server);
   const observations: RequestObservation[] = [];
   const { client } = makeClient(server.baseUrl, {
-    timeoutSeconds: 0.2,
+    timeout: 0.2,
     retry: { tries: 2, delay: 0.01, maxDelay: 0.01, backoff: 1, jitter: 0 },
     onRequest: (o) => observations.push(o),
   });
@@ -309,7 +309,7 @@ test('a slow body (headers sent, body stalls) also times out, then the retry suc
     sendJson(res, 200, []);
   });
   servers.push(server);
-  const { client } = makeClient(server.baseUrl, { timeoutSeconds: 0.2 });
+  const { client } = makeClient(server.baseUrl, { timeout: 0.2 });
   try {
     assert.deepEqual(await client.listProjectKeys('web'), []);
     assert.equal(server.hits.length, 2);
@@ -391,7 +391,7 @@ test('an abort signal cancels a 429 Reset wait and an in-flight request', async 
     res.on('close', () => clearTimeout(t));
   });
   servers.push(server);
-  const { client } = makeClient(server.baseUrl, { timeoutSeconds: 20 });
+  const { client } = makeClient(server.baseUrl, { timeout: 20 });
   try {
     const controller = new AbortController();
     const started = Date.now();

@@ -197,7 +197,7 @@ test('injected server errors, resets, timeouts and a tight rate limit cost retri
   const client = simClient({
     rate: 10,
     concurrency: 4,
-    timeoutSeconds: 0.5,
+    timeout: 0.5,
     retry: { tries: 8, delay: 0.02, maxDelay: 0.2, backoff: 2, jitter: 0.02 },
   });
   try {

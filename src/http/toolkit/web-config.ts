@@ -4,7 +4,7 @@ import { createSecureContext } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { nodeCurveName, opensslCipherName } from './cipher-suites.js';
-import { parseGoDuration } from './go-duration.js';
+import { parseGoDuration } from '../../config/duration.js';
 
 /**
  * The Prometheus exporter-toolkit web configuration file (`--web.config.file` of node_exporter and friends),

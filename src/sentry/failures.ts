@@ -1,0 +1,61 @@
+/** How a failed call to Sentry is told: the URL asked (never its query), the status, Sentry's detail, what to do. */
+import { REQUIRED_SCOPE, type EndpointTemplate } from './endpoints.js';
+import { SentryApiError } from './errors.js';
+import type { HttpResponse } from './http.js';
+import { errorDetail } from './parse.js';
+
+/** The URL without its query, as errors name it: the real organization and project, not a template. */
+export function where(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+export function forProject(project: string | undefined): string {
+  return project === undefined ? '' : ` for project ${project}`;
+}
+
+/**
+ * A non-2xx answer after the retries it deserved, with what the status usually means: the scope the endpoint
+ * needs for 401 and 403 (and, for 401, what was done about a token file: `tokenNote`).
+ */
+export function httpError(
+  endpoint: EndpointTemplate,
+  url: URL,
+  response: HttpResponse,
+  project: string | undefined,
+  attempts: number,
+  tokenNote: string | undefined,
+): SentryApiError {
+  const { status } = response;
+  const detail = errorDetail(response.body);
+  let message = `Sentry ${where(url)} answered HTTP ${status}${forProject(project)}`;
+  if (detail !== undefined) message += `: ${detail}`;
+  if (status === 401 || status === 403) {
+    const scope = REQUIRED_SCOPE[endpoint];
+    message +=
+      status === 401
+        ? ` (the token is invalid or revoked, or lacks the ${scope} scope${tokenNote === undefined ? '' : `; ${tokenNote}`})`
+        : ` (the token likely lacks the ${scope} scope, or access to this organization/project)`;
+  } else if (status === 429) {
+    message += ` (rate limited; gave up after ${attempts} attempts)`;
+  } else if (attempts > 1) {
+    message += ` (after ${attempts} attempts)`;
+  }
+  return new SentryApiError(message, { kind: 'http', endpoint, status, detail, project, attempts });
+}
+
+/** A call given up because its signal fired (the run's deadline, or shutdown). */
+export function abandoned(
+  endpoint: EndpointTemplate,
+  url: URL,
+  project: string | undefined,
+  attempts: number,
+  cause: unknown,
+): SentryApiError {
+  return new SentryApiError(`Sentry ${where(url)} call abandoned${forProject(project)}`, {
+    kind: 'aborted',
+    endpoint,
+    project,
+    attempts,
+    cause,
+  });
+}
