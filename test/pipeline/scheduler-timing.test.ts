@@ -1,0 +1,253 @@
+/**
+ * The scheduler's timing, on a mocked clock (node:test's mock timers drive both `setTimeout` and the
+ * scheduler's clock, `Date.now`): when each collector runs, how a collector that never succeeded is
+ * retried, what a run that outlives its interval skips, a run abandoned at its deadline, readiness going
+ * stale, and shutdown. The collectors are small ones written here, each a real `Collector` whose runs the
+ * test finishes when it wants.
+ */
+import assert from 'node:assert/strict';
+import { mock, test } from 'node:test';
+import type { Logger } from 'pino';
+import type { CollectContext, Collector, Family, ProjectInfo } from '../../src/collectors/collector.js';
+import type { ScheduleConfig } from '../../src/config/schema.js';
+import { SelfMetrics } from '../../src/metrics/self-metrics.js';
+import { Scheduler } from '../../src/pipeline/scheduler.js';
+import { memoryLogger } from '../helpers/exporter.js';
+import { logRecords } from '../hardening/helpers.js';
+
+const T0 = Date.parse('2026-12-01T00:00:00Z');
+const PROJECTS: ProjectInfo[] = [{ id: '1', slug: 'web', environments: ['production'] }];
+
+/** A collector whose runs are recorded and ended by the test (`finish`, `fail`), or at once (`auto`). */
+class ScriptedCollector implements Collector<string[]> {
+  /** When each run started (ms after T0), and its signal. */
+  readonly starts: number[] = [];
+  readonly signals: AbortSignal[] = [];
+  private pending: Array<{ resolve: (rows: string[]) => void; reject: (err: Error) => void }> = [];
+
+  constructor(
+    readonly name: string,
+    readonly interval: number,
+    /** 'ok': every run succeeds at once; 'fail': fails at once; 'manual': the test ends each run. */
+    public mode: 'ok' | 'fail' | 'manual' = 'ok',
+  ) {}
+
+  collect(ctx: CollectContext): Promise<string[]> {
+    this.starts.push(ctx.now - T0);
+    this.signals.push(ctx.signal);
+    if (this.mode === 'ok') return Promise.resolve(ctx.projects.map((p) => p.slug));
+    if (this.mode === 'fail') return Promise.reject(new Error(`${this.name} refused`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      ctx.signal.addEventListener('abort', () => reject(new Error('abandoned')), { once: true });
+    });
+  }
+
+  finish(): void {
+    this.pending.shift()?.resolve(['done']);
+  }
+
+  render(rows: string[]): Family[] {
+    return [
+      {
+        name: `x_${this.name}`,
+        help: 'x',
+        type: 'gauge',
+        samples: [{ name: `x_${this.name}`, labels: [], value: rows.length }],
+      },
+    ];
+  }
+}
+
+class ProjectList implements Collector<ProjectInfo[]> {
+  readonly name = 'metadata';
+  runs = 0;
+  constructor(readonly interval: number) {}
+  collect(): Promise<ProjectInfo[]> {
+    this.runs++;
+    return Promise.resolve(PROJECTS);
+  }
+  render(): Family[] {
+    return [];
+  }
+}
+
+/** Lets promise continuations run (the mocked clock does not move). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Moves the mocked clock forward a second at a time, letting each step's runs settle (a mocked timer fires
+ * with the clock at the end of the step: every time here is a whole second).
+ */
+async function advance(ms: number, step = 1000): Promise<void> {
+  mock.timers.tick(0);
+  await settle();
+  for (let done = 0; done < ms; done += step) {
+    mock.timers.tick(Math.min(step, ms - done));
+    await settle();
+  }
+}
+
+/** Stops the schedule, moving the mocked clock past the shutdown grace for runs still going. */
+async function stop(scheduler: Scheduler): Promise<void> {
+  const stopped = scheduler.stop();
+  await advance(3_500);
+  await stopped;
+}
+
+function setup(metrics: Array<Collector<unknown>>, schedule: Partial<ScheduleConfig> = {}) {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: T0 });
+  const { logger, lines } = memoryLogger('debug');
+  const published: Array<{ name: string; at: number }> = [];
+  const metadata = new ProjectList(600);
+  const self = new SelfMetrics({ pollInterval: 60, version: 'test' });
+  const scheduler = new Scheduler({
+    collectors: { metadata, metrics },
+    schedule: { pollInterval: 60, metadataInterval: 600, readyMaxAge: 0, cycleDeadline: 0, ...schedule },
+    legacyMetrics: false,
+    requestStats: () => ({ requests: 0, rateLimited: 0 }),
+    logger: logger as Logger,
+    self,
+    sections: {
+      publishFamilies: (name: string) => {
+        published.push({ name, at: Date.now() - T0 });
+        return Promise.resolve();
+      },
+    },
+  });
+  return { scheduler, metadata, self, published, logs: () => logRecords(lines()) };
+}
+
+test('each collector runs on its own interval, start-aligned, the project list first', async (t) => {
+  t.after(() => mock.timers.reset());
+  const fast = new ScriptedCollector('fast', 60);
+  const slow = new ScriptedCollector('slow', 300);
+  const { scheduler, metadata } = setup([fast, slow]);
+  scheduler.start();
+  await advance(601_000);
+  assert.deepEqual(
+    fast.starts,
+    [0, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 420_000, 480_000, 540_000, 600_000],
+    'every 60 s from the start',
+  );
+  assert.deepEqual(slow.starts, [0, 300_000, 600_000], 'every 300 s');
+  assert.equal(metadata.runs, 2, 'the project list at 0 and after its 600 s');
+  await stop(scheduler);
+});
+
+test('a collector that never succeeded is retried after 2 s, 4 s, 8 s ... up to its interval; then on its interval', async (t) => {
+  t.after(() => mock.timers.reset());
+  const flaky = new ScriptedCollector('flaky', 30, 'fail');
+  const { scheduler, logs } = setup([flaky]);
+  scheduler.start();
+  await advance(70_000);
+  assert.deepEqual(
+    flaky.starts,
+    [0, 2_000, 6_000, 14_000, 30_000, 60_000],
+    'waits of 2, 4, 8, 16, then 30 s (its interval)',
+  );
+  const messages = logs()
+    .filter((r) => r.collector === 'flaky')
+    .map((r) => r.msg);
+  assert.equal(messages[0], 'collector failed; it has no data yet and is retried in 2s');
+  assert.equal(messages[1], 'collector failed; it has no data yet and is retried in 4s');
+  flaky.mode = 'ok';
+  await advance(30_000);
+  assert.equal(flaky.starts.at(-1), 90_000, 'the next retry succeeds');
+  await advance(30_000);
+  assert.equal(flaky.starts.at(-1), 120_000, 'then it keeps its interval');
+  await stop(scheduler);
+});
+
+test('a run longer than its interval is not started twice; the ticks it outlived are skipped and counted', async (t) => {
+  t.after(() => mock.timers.reset());
+  const slow = new ScriptedCollector('slow', 10, 'manual');
+  const { scheduler, self, logs } = setup([slow], { pollInterval: 10 });
+  scheduler.start();
+  await advance(35_000);
+  assert.deepEqual(slow.starts, [0], 'one run while it lasts');
+  slow.finish();
+  await settle();
+  await advance(6_000);
+  assert.deepEqual(
+    slow.starts,
+    [0, 40_000],
+    'the next tick after it ended: 40 s (ticks at 10, 20, 30 s skipped)',
+  );
+  const skipped = (await self.registry.getSingleMetric('sentry_exporter_cycles_skipped_total')?.get())
+    ?.values[0]?.value;
+  assert.equal(skipped, 3, 'three ticks counted as skipped');
+  assert.ok(
+    logs().some((r) => r.msg.startsWith('a collector run took longer than its interval') && r.skipped === 3),
+    'and said so in the log',
+  );
+  await stop(scheduler);
+});
+
+test('a run is abandoned at SENTRY_CYCLE_DEADLINE, with the reason; the collector is retried', async (t) => {
+  t.after(() => mock.timers.reset());
+  const hanging = new ScriptedCollector('hanging', 60, 'manual');
+  const { scheduler, logs } = setup([hanging], { cycleDeadline: 45 });
+  scheduler.start();
+  await advance(44_000);
+  assert.equal(hanging.signals[0]?.aborted, false, 'still running at 44 s');
+  await advance(2_000);
+  assert.equal(hanging.signals[0]?.aborted, true, 'abandoned at 45 s');
+  const failure = logs().find((r) => r.collector === 'hanging' && r.level === 50);
+  assert.match(
+    String((failure?.error as { aborted?: string } | undefined)?.aborted),
+    /cycle deadline of 45s passed/,
+  );
+  await stop(scheduler);
+});
+
+test('readiness: not before the project list, then ready with fresh data, stale after SENTRY_READY_MAX_AGE', async (t) => {
+  t.after(() => mock.timers.reset());
+  const once = new ScriptedCollector('once', 60);
+  const { scheduler } = setup([once], { readyMaxAge: 90 });
+  assert.deepEqual(scheduler.readiness(), {
+    ready: false,
+    reason: 'the project list has not been read yet',
+    collectors: { metadata: {}, once: {} },
+  });
+  scheduler.start();
+  await advance(0);
+  const ready = scheduler.readiness();
+  assert.equal(ready.ready, true, `ready after the first run: ${JSON.stringify(ready)}`);
+  assert.equal(ready.lastSuccess, T0 / 1000);
+  once.mode = 'fail';
+  await advance(91_000);
+  const stale = scheduler.readiness();
+  assert.equal(stale.ready, false, 'the failing runs publish nothing: stale after 90 s');
+  assert.equal(stale.reason, 'no fresh data: once data is 91s old (max 90s)');
+  assert.match(stale.collectors.once?.error ?? '', /once refused/);
+  await stop(scheduler);
+});
+
+test('shutdown abandons a run still waiting after the grace, with one info line and no collector error', async (t) => {
+  t.after(() => mock.timers.reset());
+  const hanging = new ScriptedCollector('hanging', 60, 'manual');
+  const { scheduler, logs, self } = setup([hanging]);
+  scheduler.start();
+  await advance(0);
+  await stop(scheduler);
+  assert.equal(hanging.signals[0]?.aborted, true);
+  const records = logs();
+  assert.ok(
+    records.some(
+      (r) =>
+        r.level === 30 && r.msg === 'stopping: abandoned the runs of 1 collector(s) still waiting for Sentry',
+    ),
+    'one info line',
+  );
+  assert.ok(
+    !records.some((r) => r.level >= 50),
+    `no error line: ${JSON.stringify(records.filter((r) => r.level >= 50))}`,
+  );
+  const errors = (
+    await self.registry.getSingleMetric('sentry_exporter_collection_errors_total')?.get()
+  )?.values.find((v) => v.labels.collector === 'hanging')?.value;
+  assert.equal(errors, 0, 'not counted as a collection error');
+});
