@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import YAML from 'yaml';
+import YAML, { YAMLParseError } from 'yaml';
 import { ConfigError } from './errors.js';
 import { CORE_SETTINGS } from './schema.js';
 import type { CoreConfig } from './schema.js';
@@ -80,6 +80,20 @@ function describeJsonError(message: string): string {
     : message;
 }
 
+/**
+ * YAML's message quotes the line in error under the problem, and that line may hold the token or a
+ * password: the problem and its place are told whole, the line is shown with its value masked.
+ */
+function describeYamlError(err: YAMLParseError, text: string): string {
+  const problem = (err.message.split('\n')[0] ?? '').replace(/:$/, '');
+  const at = err.linePos?.[0];
+  if (at === undefined) return problem;
+  const line = text.split(/\r?\n/)[at.line - 1] ?? '';
+  const key = /^(\s*(?:- )?[^:#]*:)/.exec(line)?.[1];
+  const shown = key === undefined ? '…' : `${key} …`;
+  return `${problem}\n    line ${at.line}: ${shown}\n    ${' '.repeat(`line ${at.line}: `.length + Math.min(at.col - 1, shown.length))}^ (the value is not shown: it may be a secret)`;
+}
+
 function readConfigFile(
   path: string,
   source: string,
@@ -96,10 +110,9 @@ function readConfigFile(
   try {
     data = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    const message = (err as Error).message.trimEnd();
-    // YAML's message shows the line and a caret under the problem: printed whole, indented under its line.
-    const whole = err instanceof SyntaxError ? describeJsonError(message) : message.replace(/\n/g, '\n    ');
-    problems.push(`${source}: cannot parse ${path}: ${whole}`);
+    problems.push(
+      `${source}: cannot parse ${path}: ${err instanceof YAMLParseError ? describeYamlError(err, text) : describeJsonError((err as Error).message)}`,
+    );
     return undefined;
   }
   if (data === null || data === undefined) return {};

@@ -278,7 +278,8 @@ export class Scheduler {
       failed,
       ran,
     };
-    if (ran.length > 0) {
+    // A cycle cut short by shutdown is neither logged nor counted: stop() said what it abandoned.
+    if (ran.length > 0 && !this.stopped) {
       self.cycleDuration.set(report.durationMs / 1000);
       self.cycles.inc({
         result: failed.length === 0 ? 'success' : failed.length < ran.length ? 'partial' : 'failure',
@@ -387,7 +388,7 @@ export class Scheduler {
       const end = this.clock();
       s.lastEnd = end;
       self.collectionDuration.set({ collector: collector.name }, (end - start) / 1000);
-      this.scheduleNext(s, start, end);
+      if (!this.stopped) this.scheduleNext(s, start, end);
       self.up.set(this.all().every((x) => x.lastRunOk === true) ? 1 : 0);
       self.invalidate();
       onChange?.();
