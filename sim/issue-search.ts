@@ -6,10 +6,10 @@
  */
 import { parseDuration } from './durations.js';
 
-export type TimeField = 'firstSeen' | 'lastSeen';
+type TimeField = 'firstSeen' | 'lastSeen';
 
 /** Bound on a timestamp: `min` inclusive, `max` exclusive; relative bounds are milliseconds before now. */
-export interface TimeBound {
+interface TimeBound {
   field: TimeField;
   /** Either an absolute ms timestamp or a duration ago, resolved against the clock at match time. */
   kind: 'after' | 'before';

@@ -15,7 +15,7 @@ import { currentReleaseJson, environmentJson, issueJson, keyJson, projectJson } 
 import { sessionsAnswer } from './sessions.js';
 import { statsV2 } from './stats-v2.js';
 
-export interface RouteContext {
+interface RouteContext {
   data: Dataset;
   engine: IssueQueryEngine;
   query: URLSearchParams;
@@ -40,7 +40,7 @@ export interface RouteContext {
   countTexts: ReadonlyMap<string, string>;
 }
 
-export interface RouteResult {
+interface RouteResult {
   status: number;
   body: unknown;
   headers?: Record<string, string>;

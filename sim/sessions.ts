@@ -327,9 +327,9 @@ const UNSORTED_FIELDS = new Set([
 const GROUP_BYS = ['project', 'environment', 'release', 'session.status'] as const;
 
 /** sessions_v2.py SNUBA_LIMIT: default and largest per_page. */
-export const SESSIONS_PER_PAGE = 5000;
+const SESSIONS_PER_PAGE = 5000;
 /** snuba/metrics/utils.py MAX_POINTS: data points per answer. */
-export const SESSIONS_MAX_POINTS = 10_000;
+const SESSIONS_MAX_POINTS = 10_000;
 /** sessions_v2.py MAX_POINTS: points in time. */
 const MAX_TIME_POINTS = 1000;
 const TEN_SECONDS = 10_000;

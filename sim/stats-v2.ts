@@ -65,7 +65,7 @@ const KNOWN_CATEGORIES = new Set([
   'profile_ui',
 ]);
 /** snuba's row limit on each of the two queries (sessions_v2.py: 10,000 is snuba's maximum). */
-export const SNUBA_ROW_LIMIT = 10_000;
+const SNUBA_ROW_LIMIT = 10_000;
 /** sessions_v2.py `MAX_POINTS`. */
 const MAX_POINTS = 1000;
 /** api/utils.py `MAX_STATS_PERIOD`: the range when neither statsPeriod nor start/end is given. */

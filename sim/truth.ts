@@ -79,7 +79,7 @@ export function reportedReason(stored: string): string {
 }
 
 /** The first millisecond of the UTC calendar month of `now`. */
-export function monthStartUtc(now: number): number {
+function monthStartUtc(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }

@@ -99,3 +99,13 @@ test('the checks can fail: an import from collectors to pipeline would be report
   assert.ok(LAYERS.indexOf(partOf(to)) > LAYERS.indexOf(partOf(from)));
   assert.equal(partOf(path.join(repo, 'sim', 'index.ts')), 'outside:sim');
 });
+
+test('no file of src/ is over 500 lines, and the collection thread is a thin adapter (under 80)', () => {
+  const lines = (file: string) => readFileSync(file, 'utf8').split('\n').length - 1;
+  const long = sources(src)
+    .map((file) => [path.relative(repo, file), lines(file)] as const)
+    .filter(([, n]) => n > 500);
+  assert.deepEqual(long, [], 'files over 500 lines');
+  const worker = lines(path.join(src, 'pipeline', 'worker.ts'));
+  assert.ok(worker < 80, `src/pipeline/worker.ts has ${worker} lines`);
+});

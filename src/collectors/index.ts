@@ -14,13 +14,13 @@ import { outcomes } from './outcomes.js';
 import { rateLimits } from './rate-limits.js';
 import { releaseHealth } from './sessions.js';
 
-export const COLLECTORS = [issues, outcomes, rateLimits, monitors, releaseHealth] as const;
+const COLLECTORS = [issues, outcomes, rateLimits, monitors, releaseHealth] as const;
 
 type Definitions = (typeof COLLECTORS)[number];
 /** Each collector's settings under its name: `collectors.<name>.*` in a settings file. */
 export type CollectorSettings = { [D in Definitions as D['name']]: D['settings'] };
 
-export const COLLECTOR_SETTINGS = Object.fromEntries(
+const COLLECTOR_SETTINGS = Object.fromEntries(
   COLLECTORS.map((d) => [d.name, d.settings]),
 ) as CollectorSettings;
 

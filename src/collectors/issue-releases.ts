@@ -40,11 +40,6 @@ export class ReleaseCache {
 
   constructor(private readonly opts: ReleaseCacheOptions) {}
 
-  /** Answers kept (for tests and self-checks). */
-  get size(): number {
-    return this.entries.size;
-  }
-
   /**
    * Resolves the release of every target, in the order given (newest issues first): what is known is
    * reported at once through `onKnown`, the rest as each answer arrives. Answers for series that are no longer

@@ -29,7 +29,7 @@ import { ReleaseCache } from './issue-releases.js';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export interface IssueCollectorOptions {
+interface IssueCollectorOptions {
   /** SENTRY_POLL_INTERVAL, seconds. */
   interval: number;
   /** Which windows are exported; the query asks only as far back as the widest one needs. */
@@ -69,7 +69,7 @@ function isMultiProjectRefusal(err: unknown): boolean {
  * Without the global-views feature (Sentry plans below Business) multi-project queries are refused; the
  * collector then asks per project and environment, from then on.
  */
-export class IssueCollector implements Collector<IssueData> {
+class IssueCollector implements Collector<IssueData> {
   readonly name = 'issues';
   readonly interval: number;
   private perProject = false;
@@ -288,7 +288,7 @@ interface OpenIssue {
  * Sums the pages of issues as they arrive into the window rows, one per project and environment, and keeps
  * only the issues of the last hour (the open-issue series): a page is let go once it is counted.
  */
-export class IssueTally {
+class IssueTally {
   /** project slug -> environment (`null`: none) -> row. */
   private rows = new Map<string, Map<string | null, IssueWindowRow>>();
   private open: OpenIssue[] = [];

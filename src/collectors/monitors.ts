@@ -10,7 +10,7 @@ import { NO_ENVIRONMENT } from './compat.js';
  * check-in processed yet), `disabled`, `ok`, `error`, and `missed_checkin` and `timeout` of older releases.
  * `pending_deletion` and `deletion_in_progress` exist too but are never listed. docs/sentry-api.md, Part 3 §2.3.
  */
-export const MONITOR_STATUSES = ['active', 'disabled', 'ok', 'error', 'missed_checkin', 'timeout'] as const;
+const MONITOR_STATUSES = ['active', 'disabled', 'ok', 'error', 'missed_checkin', 'timeout'] as const;
 
 /** One environment of one cron monitor, as exported. */
 export interface MonitorRow {
@@ -126,10 +126,7 @@ export class MonitorCollector implements Collector<MonitorRow[]> {
  * listed twice (offset pages read while monitors are added or removed) and an environment name listed
  * twice in a monitor count once: the first answer wins.
  */
-export function monitorRows(
-  monitors: readonly SentryMonitor[],
-  projects: readonly ProjectInfo[],
-): MonitorRow[] {
+function monitorRows(monitors: readonly SentryMonitor[], projects: readonly ProjectInfo[]): MonitorRow[] {
   const listed = new Set(projects.map((p) => p.id));
   const seenMonitors = new Set<string>();
   const rows = new Map<string, MonitorRow>();

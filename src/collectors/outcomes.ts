@@ -29,7 +29,7 @@ import { CutSafePlanner } from './planner.js';
 import type { CutSafeQuery, PlannerRun } from './planner.js';
 
 /** The quantity of one (project, category, outcome, reason) this month, as Sentry stores it. */
-export interface OutcomeRow {
+interface OutcomeRow {
   project: string;
   category: string;
   outcome: string;
@@ -97,7 +97,7 @@ export function unitOf(category: string): CategoryUnit | undefined {
 }
 
 /** snuba's row limit on a stats_v2 query (src/sentry/snuba/outcomes.py `Limit(10000)`). */
-export const STATS_ROW_CAP = 10_000;
+const STATS_ROW_CAP = 10_000;
 /** Rows a batch is planned to hold: half the cap, room for the month's new reasons. */
 const DEFAULT_ROW_TARGET = 5_000;
 /** Rows per project assumed before the first answer. */
@@ -109,14 +109,14 @@ const GROUP_BY: readonly StatsGroupBy[] = ['project', 'category', 'outcome', 're
  * rows, a `spike_protection` group smart_rate_limit and spike_protection ones. At or above the cap, the
  * answer may have been cut.
  */
-export function rowsBefore(groups: readonly StatsV2Group[]): number {
+function rowsBefore(groups: readonly StatsV2Group[]): number {
   let rows = 0;
   for (const g of groups)
     rows += (g.category === 'error' ? 3 : 1) * (g.reason === 'spike_protection' ? 2 : 1);
   return rows;
 }
 
-export function monthStartUtc(now: number): Date {
+function monthStartUtc(now: number): Date {
   const d = new Date(now);
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
 }

@@ -29,7 +29,7 @@ export interface Batch {
 }
 
 /** How an answer measures against the endpoint's limit. */
-export interface Measure {
+interface Measure {
   /** Rows (or groups) per project id in the answer. */
   rows: ReadonlyMap<string, number>;
   /** The answer reached the limit: Sentry may have left rows out. */

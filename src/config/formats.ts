@@ -21,7 +21,7 @@ const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
  * The Python exporter compared against the exact string "True"; that spelling and the usual ones are
  * accepted, case-insensitively, so existing `.env` files keep working.
  */
-export function parseBoolean(raw: string): boolean | undefined {
+function parseBoolean(raw: string): boolean | undefined {
   const word = raw.trim().toLowerCase();
   if (TRUE_WORDS.has(word)) return true;
   if (FALSE_WORDS.has(word)) return false;
@@ -147,7 +147,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Python's logging level names, as the Python exporter's users set LOG_LEVEL. */
 const PYTHON_LOG_LEVELS: Record<string, LogLevel> = { warning: 'warn', critical: 'fatal', notset: 'info' };
 
-export function normalizeLogLevel(raw: string): LogLevel | undefined {
+function normalizeLogLevel(raw: string): LogLevel | undefined {
   const word = raw.trim().toLowerCase();
   if ((LOG_LEVELS as readonly string[]).includes(word)) return word as LogLevel;
   return PYTHON_LOG_LEVELS[word];

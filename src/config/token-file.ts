@@ -102,7 +102,7 @@ export class TokenFile implements TokenSource {
 }
 
 /** The file's content without surrounding white space (editors add a final newline); empty is no token. */
-export function tokenFromText(text: string): string {
+function tokenFromText(text: string): string {
   const token = text.trim();
   if (token === '') throw new Error('the file is empty');
   return token;

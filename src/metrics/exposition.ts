@@ -56,8 +56,9 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const CHUNK = 256 * 1024;
 
 /**
- * One family as UTF-8 bytes, rendered in slices with a yield to the event loop between them (like
- * `renderFamiliesSliced`). Each sample's line is written into a byte chunk as soon as it is made: no string
+ * One family as UTF-8 bytes, the same text as `renderFamilies` writes, rendered in slices with a yield to
+ * the event loop between them (a large organization's family takes tens of milliseconds to render, and
+ * other work of the thread must not wait behind it). Each sample's line is written into a byte chunk as soon as it is made: no string
  * of the family or of a slice is built, so its garbage is one short line at a time.
  */
 export async function renderFamilyBytes(family: Family): Promise<Buffer> {
@@ -84,26 +85,4 @@ export async function renderFamilyBytes(family: Family): Promise<Buffer> {
   }
   chunks.push(chunk.subarray(0, used));
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-}
-
-/**
- * The same text as `renderFamilies`, rendered in slices with a yield to the event loop between them: a
- * large organization's exposition takes tens of milliseconds to render, and scrapes of the previous
- * snapshot must not wait behind it.
- */
-export async function renderFamiliesSliced(families: Family[]): Promise<string> {
-  const parts: string[] = [];
-  let sinceYield = 0;
-  for (const family of families) {
-    let text = header(family);
-    for (const s of family.samples) {
-      text += renderSample(s);
-      if (++sinceYield >= SLICE) {
-        sinceYield = 0;
-        await nextTurn();
-      }
-    }
-    parts.push(text);
-  }
-  return parts.join('');
 }

@@ -4,7 +4,7 @@
  */
 
 /** A collector as /healthz reports it. */
-export interface CollectorHealth {
+interface CollectorHealth {
   /** Unix seconds of its last successful run, when there was one. */
   lastSuccess?: number;
   /** Unix seconds of when its values were last published: at the end of a run or as a run's progress. */

@@ -1,6 +1,6 @@
 /**
  * The collection thread: the collection (collection.ts) in a worker thread, so that its parsing, rendering
- * and garbage never hold up a scrape. It posts what the serving thread needs (thread.ts): each section,
+ * and garbage never hold up a scrape. It posts what the serving thread keeps (thread.ts): each section,
  * the self-metrics at most once a second, readiness when it may have changed (and each second, as ages
  * move), and its log lines, already written.
  */
@@ -13,28 +13,23 @@ import { SELF_METRICS_MAX_AGE_MS } from '../metrics/rendering.js';
 import { createCollection } from './collection.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
-/**
- * On Linux a thread has a nice value of its own: this one yields the CPU to the serving thread whenever
- * both want it. Elsewhere, or where the system refuses, it keeps the process's priority.
- */
-function yieldCpuToServing(): void {
+/** Copies the bytes into arrays of their own, which the message can hand over (a Buffer may share a pool). */
+function owned(parts: readonly Uint8Array[]): [Uint8Array[], ArrayBuffer[]] {
+  const copies = parts.map((p) => new Uint8Array(p));
+  return [copies, copies.map((c) => c.buffer as ArrayBuffer)];
+}
+
+function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
   try {
+    // On Linux a thread has a nice value of its own: this one yields the CPU to the serving thread.
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
   } catch {
     // not Linux, or no /proc: the same priority as the serving thread
   }
-}
-
-function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
-  yieldCpuToServing();
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-  // A copy the transfer can take (a Buffer may share a pooled ArrayBuffer).
-  const own = (bytes: Uint8Array) => new Uint8Array(bytes);
-  const logger = createLogger({
-    level: config.logLevel,
-    destination: { write: (line) => post({ type: 'log', line }) },
-  });
+  const write = (line: string) => post({ type: 'log', line });
+  const logger = createLogger({ level: config.logLevel, destination: { write } });
   let lastReadiness = '';
   const postReadiness = () => {
     const readiness = collection.readiness();
@@ -45,11 +40,8 @@ function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
   const collection = createCollection(
     config,
     (name, parts, now) => {
-      const owned = parts.map(own);
-      post(
-        { type: 'section', name, parts: owned, now },
-        owned.map((p) => p.buffer as ArrayBuffer),
-      );
+      const [copies, buffers] = owned(parts);
+      post({ type: 'section', name, parts: copies, now }, buffers);
     },
     { logger, onChange: postReadiness },
   );
@@ -58,25 +50,22 @@ function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
     const rendered = await collection.self.current();
     if (rendered.generation === pushed) return;
     pushed = rendered.generation;
-    const [text, gzip] = [own(rendered.text), own(rendered.gzip)];
-    post({ type: 'self', text, gzip }, [text.buffer as ArrayBuffer, gzip.buffer as ArrayBuffer]);
+    const [[text, gzip], buffers] = owned([rendered.text, rendered.gzip]);
+    post({ type: 'self', text: text!, gzip: gzip! }, buffers);
   };
   const tick = setInterval(() => {
     postReadiness();
     pushSelf().catch((err: unknown) => logger.warn({ err }, 'rendering the self-metrics failed'));
   }, SELF_METRICS_MAX_AGE_MS);
   port.on('message', (m: ToWorker) => {
-    if (m.type === 'start') collection.start();
-    else if (m.type === 'runCycle')
-      void collection.runCycle().then(async (report) => {
+    if (m.type === 'start') return collection.start();
+    if (m.type === 'runCycle')
+      return void collection.runCycle().then(async (report) => {
         await pushSelf();
         post({ type: 'cycle', id: m.id, report });
       });
-    else
-      void collection.stop().then(() => {
-        clearInterval(tick);
-        post({ type: 'stopped', id: m.id });
-      });
+    clearInterval(tick);
+    void collection.stop().then(() => post({ type: 'stopped', id: m.id }));
   });
   postReadiness();
   void pushSelf().then(() =>

@@ -112,10 +112,10 @@ export interface SentryApi {
   readonly org: string;
   listProjects(opts?: CallOptions): Promise<SentryProject[]>;
   listProjectEnvironments(projectSlug: string, opts?: CallOptions): Promise<SentryEnvironment[]>;
-  listIssues(query: IssueQuery, opts?: CallOptions): Promise<SentryIssue[]>;
   /**
-   * The same issues as `listIssues`, handed to `onPage` one page at a time as they arrive (each call awaited
-   * before the next page is asked for), so that a collector can aggregate them without holding them all.
+   * The issues of a query (every page), handed to `onPage` one page at a time as they arrive (each call
+   * awaited before the next page is asked for), so that a collector can aggregate them without holding them
+   * all.
    */
   forEachIssuePage(
     query: IssueQuery,

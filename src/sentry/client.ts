@@ -150,18 +150,6 @@ class SentryClientImpl implements SentryClient {
    * The groups hold distinct projects, so their issues never overlap; within each, issues are
    * deduplicated by id.
    */
-  async listIssues(query: IssueQuery, opts: CallOptions = {}): Promise<SentryIssue[]> {
-    const issues: SentryIssue[] = [];
-    await this.forEachIssuePage(
-      query,
-      (page) => {
-        for (const issue of page) issues.push(issue);
-      },
-      opts,
-    );
-    return issues;
-  }
-
   async forEachIssuePage(
     query: IssueQuery,
     onPage: (issues: SentryIssue[]) => void | Promise<void>,
@@ -321,7 +309,7 @@ function sessionsParams(query: SessionsQuery): Array<[string, string]> {
 const CURSOR_ALLOWANCE = 64;
 
 /** SENTRY_API_MAX_ITEMS's default. */
-export const DEFAULT_MAX_ITEMS = 50_000;
+const DEFAULT_MAX_ITEMS = 50_000;
 
 export function createSentryClient(options: SentryClientOptions): SentryClient {
   return new SentryClientImpl(options);

@@ -44,7 +44,7 @@ export const URL_BUDGET_BYTES = 4096;
 export const PROJECT_PARAMS_BUDGET_BYTES = URL_BUDGET_BYTES - 1024;
 
 /** Sentry counts hits up to this many (`MAX_HITS_LIMIT` in src/sentry/api/paginator.py); X-Hits is capped. */
-export const MAX_HITS_LIMIT = 1000;
+const MAX_HITS_LIMIT = 1000;
 
 /**
  * Pages in a row that bring no new item while `Link` still says `results="true"`. Sentry's issue search

@@ -7,7 +7,7 @@
  * holds a request and the queue's configured rate alone applies.
  */
 /** Header names, lower-case as Node delivers them. */
-export const RATE_LIMIT_HEADERS = {
+const RATE_LIMIT_HEADERS = {
   limit: 'x-sentry-rate-limit-limit',
   remaining: 'x-sentry-rate-limit-remaining',
   reset: 'x-sentry-rate-limit-reset',
@@ -149,7 +149,6 @@ export class RateLimitState {
   readonly #margin: number;
   readonly #maxHold: number;
   readonly #now: () => number;
-  #waits = 0;
 
   constructor(options: RateLimitOptions = {}) {
     this.#margin = options.safetyMarginMs ?? 75;
@@ -308,7 +307,6 @@ export class RateLimitState {
    * comes first. A plain promise and one timer: waking a waiter allocates nothing.
    */
   async #waitFor(s: EndpointState, ms: number | undefined, signal?: AbortSignal): Promise<void> {
-    this.#waits++;
     let woken = false;
     let onWake: () => void = () => undefined;
     let onAbort: () => void = () => undefined;
@@ -329,11 +327,6 @@ export class RateLimitState {
     // A wake-up meant for a request that is leaving (aborted) goes to the next one.
     if (woken && signal?.aborted) this.#wake(s);
     signal?.throwIfAborted();
-  }
-
-  /** How many times a request went to wait (for budget, a slot, or again after a wake-up): the cost of holding. */
-  get waits(): number {
-    return this.#waits;
   }
 
   /** Known state per endpoint (only endpoints that sent rate-limit headers). */

@@ -57,7 +57,6 @@ test('answers are kept across runs; stale ones are served at once while a share 
     // those forgets every other answer.
     const two = await run(targets.slice(0, 2), 1000);
     assert.equal(two.asked, 0);
-    assert.equal(cache.size, 2);
     const back = await run(targets, 1000);
     assert.equal(back.asked, targets.length - 2, 'forgotten answers are asked again');
   } finally {

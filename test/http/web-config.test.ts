@@ -7,7 +7,9 @@ import bcrypt from 'bcryptjs';
 import { parseGoDuration } from '../../src/config/duration.js';
 import { createHttpServer } from '../../src/http/server.js';
 import type { HttpServer } from '../../src/http/server.js';
-import { loadWebConfig, WebConfigError } from '../../src/http/toolkit/web-config.js';
+import { readWebConfig, WebConfigError } from '../../src/http/toolkit/web-config.js';
+
+const loadWebConfig = (path: string) => readWebConfig(path).config;
 import { basic, makeDeps, request } from './helpers.js';
 
 let dir: string;

@@ -11,7 +11,6 @@ import {
   escapeLabelValue,
   formatValue,
   renderFamilies,
-  renderFamiliesSliced,
   renderFamily,
   renderFamilyBytes,
 } from '../../src/metrics/exposition.js';
@@ -106,31 +105,6 @@ function manySamples(n: number): Family {
     samples: Array.from({ length: n }, (_, i) => ({ name: 's', labels: [['i', String(i)]], value: i })),
   };
 }
-
-/**
- * Whether rendering gave the event loop a turn: a callback queued with setImmediate before the render
- * runs before the render resolves only if the render yielded in between.
- */
-async function yieldsWhileRendering(families: Family[]): Promise<{ text: string; yielded: boolean }> {
-  let other = false;
-  setImmediate(() => (other = true));
-  const text = await renderFamiliesSliced(families);
-  return { text, yielded: other };
-}
-
-test('the sliced renderer yields to the event loop after every 2,000 samples, and writes the same text', async () => {
-  // 1,999 samples in two families: no slice is full, so nothing else gets a turn in between
-  const below = await yieldsWhileRendering([manySamples(1000), manySamples(999)]);
-  assert.equal(below.yielded, false);
-  assert.equal(below.text, renderFamilies([manySamples(1000), manySamples(999)]));
-  // 2,000 samples across two families fill one slice: one turn for the rest of the process
-  const full = await yieldsWhileRendering([manySamples(1000), manySamples(1000)]);
-  assert.equal(full.yielded, true);
-  assert.equal(full.text, renderFamilies([manySamples(1000), manySamples(1000)]));
-  // the first lines, by hand
-  assert.ok(full.text.startsWith('# HELP s S.\n# TYPE s gauge\ns{i="0"} 0\ns{i="1"} 1\n'));
-  assert.equal(full.text.split('\n').length, 2 * (1000 + 2) + 1);
-});
 
 test('rendering into bytes yields to the event loop after every 2,000 samples of a family', async () => {
   const yields = async (family: Family): Promise<boolean> => {

@@ -30,6 +30,7 @@ import {
   sendJson,
   startServer,
   type TestServer,
+  listIssues,
 } from './helpers.js';
 
 const servers: TestServer[] = [];
@@ -95,7 +96,7 @@ test('a list that shifts while paged: repeated issues are dropped and counted', 
   const duplicates: Array<[string, number]> = [];
   const { client } = makeClient(server.baseUrl, { onDuplicates: (e, c) => duplicates.push([e, c]) });
   try {
-    const issues = await client.listIssues({ query: 'is:unresolved', projectIds: ['1'] });
+    const issues = await listIssues(client, { query: 'is:unresolved', projectIds: ['1'] });
     assert.deepEqual(
       issues.map((i) => Number(i.id)),
       Array.from({ length: 250 }, (_, i) => i + 1),
@@ -119,7 +120,7 @@ test('pages that never end stop at X-Hits plus the margin, naming the endpoint',
   });
   const { client } = makeClient(server.baseUrl);
   try {
-    const err = await rejection(client.listIssues({ query: '', projectIds: ['1'] }));
+    const err = await rejection(listIssues(client, { query: '', projectIds: ['1'] }));
     assert.ok(err instanceof SentryApiError);
     assert.equal(err.kind, 'parse');
     assert.equal(err.endpoint, '/organizations/{org}/issues/');
@@ -141,7 +142,7 @@ test('X-Hits at its cap is no bound: SENTRY_API_MAX_ITEMS stops a query, and the
   });
   const { client } = makeClient(server.baseUrl, { maxItems: 1500 });
   try {
-    const err = await rejection(client.listIssues({ query: 'endless', projectIds: ['1'] }));
+    const err = await rejection(listIssues(client, { query: 'endless', projectIds: ['1'] }));
     assert.ok(err instanceof SentryApiError);
     assert.match(
       err.message,
@@ -150,8 +151,8 @@ test('X-Hits at its cap is no bound: SENTRY_API_MAX_ITEMS stops a query, and the
     assert.equal(server.hits.length, 15);
 
     const budget = new ItemBudget();
-    assert.equal((await client.listIssues({ query: 'a', projectIds: ['1'] }, { budget })).length, 800);
-    const second = await rejection(client.listIssues({ query: 'b', projectIds: ['1'] }, { budget }));
+    assert.equal((await listIssues(client, { query: 'a', projectIds: ['1'] }, { budget })).length, 800);
+    const second = await rejection(listIssues(client, { query: 'b', projectIds: ['1'] }, { budget }));
     assert.ok(second instanceof SentryApiError);
     assert.match(second.message, /this collector run listed 1500 items and more are announced/);
   } finally {
@@ -173,7 +174,7 @@ test('one empty page that announces more is followed (Sentry guesses); three in 
   });
   const { client } = makeClient(server.baseUrl);
   try {
-    const issues = await client.listIssues({ query: '', projectIds: ['1'] });
+    const issues = await listIssues(client, { query: '', projectIds: ['1'] });
     assert.equal(issues.length, 150);
   } finally {
     await client.close();
@@ -185,7 +186,7 @@ test('one empty page that announces more is followed (Sentry guesses); three in 
   });
   const second = makeClient(empty.baseUrl).client;
   try {
-    const err = await rejection(second.listIssues({ query: '', projectIds: ['1'] }));
+    const err = await rejection(listIssues(second, { query: '', projectIds: ['1'] }));
     assert.ok(err instanceof SentryApiError);
     assert.match(err.message, /3 pages in a row brought no new item, yet announce more \(results="true"\)/);
     assert.equal(empty.hits.length, 4);
@@ -208,7 +209,7 @@ test('a long project list is asked in groups: no URL longer than the budget, eve
   });
   const { client } = makeClient(server.baseUrl);
   try {
-    const issues = await client.listIssues({
+    const issues = await listIssues(client, {
       query: 'is:unresolved firstSeen:-14d',
       projectIds: ids,
       environment: 'production',
@@ -237,13 +238,13 @@ test('a URL over 8 KiB is never sent; response headers over 16 KiB fail at once,
   });
   const { client } = makeClient(server.baseUrl);
   try {
-    const long = await rejection(client.listIssues({ query: 'x'.repeat(MAX_URL_BYTES), projectIds: ['1'] }));
+    const long = await rejection(listIssues(client, { query: 'x'.repeat(MAX_URL_BYTES), projectIds: ['1'] }));
     assert.ok(long instanceof SentryApiError);
     assert.equal(long.kind, 'request');
     assert.match(long.message, /not sent: its URL would be \d+ bytes, more than the 8192 proxies accept/);
     assert.equal(server.hits.length, 0);
 
-    const big = await rejection(client.listIssues({ query: '', projectIds: ['1'] }));
+    const big = await rejection(listIssues(client, { query: '', projectIds: ['1'] }));
     assert.ok(big instanceof SentryApiError);
     assert.equal(big.kind, 'request');
     assert.equal(big.attempts, 1);
@@ -264,7 +265,7 @@ test('an answer larger than the body limit fails at once, not retried', async ()
   });
   const { client } = makeClient(server.baseUrl, { maxResponseBytes: 64 * 1024 });
   try {
-    const err = await rejection(client.listIssues({ query: '' }));
+    const err = await rejection(listIssues(client, { query: '' }));
     assert.ok(err instanceof SentryApiError);
     assert.equal(err.kind, 'request');
     assert.equal(err.attempts, 1);
@@ -291,14 +292,14 @@ test('a 401 reads the token file again and tries once more with the new token', 
     });
     const { client } = makeClient(server.baseUrl, { token: tokens });
     try {
-      const refused = await rejection(client.listIssues({ query: '' }));
+      const refused = await rejection(listIssues(client, { query: '' }));
       assert.ok(refused instanceof SentryApiError);
       assert.equal(refused.status, 401);
       assert.match(refused.message, /was read again and still holds the token the exporter started with/);
       assert.equal(server.hits.length, 1, 'not retried when the file holds the same token');
 
       writeFileSync(join(other, 'token'), `${NEW}\n`);
-      const issues = await client.listIssues({ query: '' });
+      const issues = await listIssues(client, { query: '' });
       assert.equal(issues.length, 1);
       assert.deepEqual(
         server.hits.slice(1).map((h) => h.headers.authorization),
@@ -327,12 +328,12 @@ test('a malformed item is left out and reported when the caller asks, fails the 
   const skippedCounts: number[] = [];
   const { client } = makeClient(server.baseUrl, { onSkipped: (_e, n) => skippedCounts.push(n) });
   try {
-    const strict = await rejection(client.listIssues({ query: '' }));
+    const strict = await rejection(listIssues(client, { query: '' }));
     assert.ok(strict instanceof SentryApiError);
     assert.match(strict.message, /\[1\]\.count should be a non-negative integer string, got "abc"/);
 
     const skipped = new SkippedItems();
-    const issues = await client.listIssues({ query: '' }, { skipped });
+    const issues = await listIssues(client, { query: '' }, { skipped });
     assert.deepEqual(
       issues.map((i) => [i.id, i.count]),
       [

@@ -13,6 +13,7 @@ import {
   startServer,
   TOKEN,
   type TestServer,
+  listIssues,
 } from './helpers.js';
 
 const servers: TestServer[] = [];
@@ -41,14 +42,14 @@ test('each method sends the documented path and query, with encoded segments and
   try {
     await client.listProjects();
     await client.listProjectEnvironments('web/app');
-    await client.listIssues({
+    await listIssues(client, {
       query: 'is:unresolved firstSeen:-14d',
       statsPeriod: '14d',
       sort: 'date',
       projectIds: ['11', '12'],
       environment: 'prod & eu',
     });
-    await client.listIssues({ query: 'is:unresolved', projectIds: [] });
+    await listIssues(client, { query: 'is:unresolved', projectIds: [] });
     await client.listProjectKeys('web');
     await client.listOrganizationProjectKeys();
     await client.getEventStats({
@@ -222,7 +223,7 @@ test('self-hosted Sentry (no rate-limit headers): everything works, observations
   const observations: RequestObservation[] = [];
   const { client } = makeClient(server.baseUrl, { rate: 20, onRequest: (o) => observations.push(o) });
   try {
-    const results = await Promise.all(Array.from({ length: 30 }, () => client.listIssues({ query: '' })));
+    const results = await Promise.all(Array.from({ length: 30 }, () => listIssues(client, { query: '' })));
     assert.equal(results.length, 30);
     assert.equal(observations.length, 30);
     for (const o of observations) {
@@ -282,7 +283,7 @@ test('the token never appears in logs (trace level) or error messages, whatever 
   const errors: unknown[] = [];
   try {
     errors.push(
-      await rejection(client.listIssues({ query: '' })),
+      await rejection(listIssues(client, { query: '' })),
       await rejection(client.listProjectKeys('web')),
       await rejection(client.listProjectEnvironments('web')),
       await rejection(client.listProjects()),
@@ -412,8 +413,8 @@ test('optional query parameters are sent only when given: groupStatsPeriod, stat
   const server = await validServer();
   const { client } = makeClient(server.baseUrl);
   try {
-    await client.listIssues({ query: 'is:unresolved', groupStatsPeriod: '' });
-    await client.listIssues({ query: 'is:unresolved' });
+    await listIssues(client, { query: 'is:unresolved', groupStatsPeriod: '' });
+    await listIssues(client, { query: 'is:unresolved' });
     const window = { start: new Date('2024-05-01T00:00:00Z'), end: new Date('2024-05-02T00:00:00Z') };
     await client.getEventStats({ ...window, groupBy: ['project'] });
     await client.getEventStats({ ...window, groupBy: ['project'], projectIds: ['11', '12'] });

@@ -8,6 +8,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { RetryConfig } from '../../src/config/schema.js';
 import { createSentryClient, type SentryClient, type SentryClientOptions } from '../../src/sentry/client.js';
+import type { CallOptions, IssueQuery, SentryApi } from '../../src/sentry/api.js';
+import type { SentryIssue } from '../../src/sentry/types.js';
 
 export const TOKEN = 'sntrys_test_token_9f8e7d6c5b4a';
 
@@ -190,4 +192,15 @@ export function linkHeader(
     `<${url}&cursor=${prevCursor}>; rel="previous"; results="${hasPrev}"; cursor="${prevCursor}", ` +
     `<${url}&cursor=${nextCursor}>; rel="next"; results="${hasNext}"; cursor="${nextCursor}"`
   );
+}
+
+/** Every issue of a query, gathered from the pages `forEachIssuePage` hands over. */
+export async function listIssues(
+  api: Pick<SentryApi, 'forEachIssuePage'>,
+  query: IssueQuery,
+  opts?: CallOptions,
+): Promise<SentryIssue[]> {
+  const issues: SentryIssue[] = [];
+  await api.forEachIssuePage(query, (page) => void issues.push(...page), opts);
+  return issues;
 }

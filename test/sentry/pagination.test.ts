@@ -10,6 +10,7 @@ import {
   sendJson,
   startServer,
   type TestServer,
+  listIssues,
 } from './helpers.js';
 
 const servers: TestServer[] = [];
@@ -62,7 +63,7 @@ test('listIssues follows pagination across 4 pages and returns every issue exact
   servers.push(server);
   const { client } = makeClient(server.baseUrl);
   try {
-    const issues = await client.listIssues({ query: 'is:unresolved', projectIds: ['1'] });
+    const issues = await listIssues(client, { query: 'is:unresolved', projectIds: ['1'] });
     assert.equal(issues.length, total);
     assert.equal(new Set(issues.map((i) => i.id)).size, total);
     assert.deepEqual(
@@ -96,7 +97,7 @@ test('a server that serves the same cursor twice is an error, not an endless loo
   servers.push(server);
   const { client } = makeClient(server.baseUrl);
   try {
-    const err = await rejection(client.listIssues({ query: '' }));
+    const err = await rejection(listIssues(client, { query: '' }));
     assert.ok(err instanceof SentryApiError);
     assert.equal(err.kind, 'parse');
     assert.equal(err.endpoint, '/organizations/{org}/issues/');

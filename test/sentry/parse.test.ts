@@ -15,7 +15,15 @@ import {
   parseSessions,
   parseStatsV2,
 } from '../../src/sentry/parse.js';
-import { issueJson, makeClient, rejection, sendJson, startServer, type TestServer } from './helpers.js';
+import {
+  issueJson,
+  makeClient,
+  rejection,
+  sendJson,
+  startServer,
+  type TestServer,
+  listIssues,
+} from './helpers.js';
 
 const servers: TestServer[] = [];
 after(async () => {
@@ -230,7 +238,7 @@ test('over HTTP: malformed JSON, an HTML page with 200, an empty body and wrong 
         /\/api\/0\/organizations\/acme\/issues\/9\/current-release\/: .*an empty body/,
       ],
       [
-        rejection(client.listIssues({ query: '' })),
+        rejection(listIssues(client, { query: '' })),
         '/organizations/{org}/issues/',
         /\/api\/0\/organizations\/acme\/issues\/: \[1\]\.count/,
       ],

@@ -12,6 +12,7 @@ import {
   startServer,
   TOKEN,
   type TestServer,
+  listIssues,
 } from './helpers.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -99,7 +100,7 @@ test('a 429 without Retry-After is waited out until X-Sentry-Rate-Limit-Reset, t
     onRequest: (o) => observations.push(o),
   });
   try {
-    const issues = await client.listIssues({ query: 'is:unresolved' });
+    const issues = await listIssues(client, { query: 'is:unresolved' });
     assert.equal(issues.length, 1);
     assert.equal(server.hits.length, 2);
     const retryAt = server.hits[1]!.at;
@@ -235,7 +236,7 @@ test('401/403 errors name the scope the endpoint needs', async () => {
       interval: '1h',
     };
     const cases: Array<[Promise<unknown>, number, string]> = [
-      [rejection(client.listIssues({ query: '' })), 401, 'event:read'],
+      [rejection(listIssues(client, { query: '' })), 401, 'event:read'],
       [rejection(client.getCurrentRelease('1', undefined)), 401, 'event:read'],
       [rejection(client.listProjects()), 403, 'org:read'],
       [rejection(client.getEventStats({ ...stats, groupBy: [...stats.groupBy] })), 403, 'org:read'],
@@ -395,7 +396,7 @@ test('an abort signal cancels a 429 Reset wait and an in-flight request', async 
   try {
     const controller = new AbortController();
     const started = Date.now();
-    const a = rejection(client.listIssues({ query: '' }, { signal: controller.signal }));
+    const a = rejection(listIssues(client, { query: '' }, { signal: controller.signal }));
     const b = rejection(client.listProjects({ signal: controller.signal }));
     while (server.hits.length < 2) await new Promise((r) => setTimeout(r, 5));
     controller.abort();

@@ -12,7 +12,7 @@ import { startSimulator, type SentrySimulator } from '../../sim/index.js';
 import type { SentryClient } from '../../src/sentry/client.js';
 import type { SentryProject } from '../../src/sentry/types.js';
 import { declaredQueryParams, loadSpec } from '../sim/openapi.js';
-import { makeClient } from './helpers.js';
+import { makeClient, listIssues } from './helpers.js';
 
 let sim: SentrySimulator;
 before(async () => {
@@ -34,7 +34,7 @@ async function issueWindows14d(client: SentryClient, projects: SentryProject[]) 
     // A project without environments is reported as environment "None" (all its events).
     const envs = p.environments?.length ? p.environments : [undefined];
     for (const env of envs) {
-      const issues = await client.listIssues({
+      const issues = await listIssues(client, {
         projectIds: [p.id],
         environment: env,
         query: 'is:unresolved firstSeen:-14d',
@@ -67,7 +67,7 @@ test('paging every unresolved issue of each project and environment equals the g
     assert.ok(biggest > 200, `largest listing had ${biggest} issues: pagination must span 3+ pages`);
 
     // Issues first seen in the last hour, across every project at once (project=-1).
-    const open = await client.listIssues({ query: 'is:unresolved firstSeen:-1h', statsPeriod: '24h' });
+    const open = await listIssues(client, { query: 'is:unresolved firstSeen:-1h', statsPeriod: '24h' });
     assert.deepEqual(new Set(open.map((i) => i.id)), new Set(sim.truth().openIssues.map((o) => o.issueId)));
     assert.equal(client.stats().errors, 0);
   } finally {
@@ -84,14 +84,14 @@ test(
       const projects = await client.listProjects();
       const p = projects[0]!;
       await client.listProjectEnvironments(p.slug);
-      const issues = await client.listIssues({
+      const issues = await listIssues(client, {
         projectIds: projects.map((x) => x.id),
         environment: p.environments?.[0],
         query: 'is:unresolved',
         statsPeriod: '24h',
         sort: 'freq',
       });
-      await client.listIssues({ query: 'is:unresolved firstSeen:-14d', statsPeriod: '14d', sort: 'new' });
+      await listIssues(client, { query: 'is:unresolved firstSeen:-14d', statsPeriod: '14d', sort: 'new' });
       await client.listProjectKeys(p.slug);
       await client.listOrganizationProjectKeys();
       const end = new Date();

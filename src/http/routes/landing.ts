@@ -14,7 +14,7 @@ function escapeHtml(text: string): string {
  * The page served on `/`. It is built only from the version and the poll interval (never from the
  * configuration object) so it cannot leak the Sentry token or credentials.
  */
-export function renderLandingPage(info: LandingPageInfo): string {
+function renderLandingPage(info: LandingPageInfo): string {
   const version = escapeHtml(info.version);
   const interval = escapeHtml(String(info.pollInterval));
   return `<!DOCTYPE html>

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 
 /** Successful verifications remembered at most; the oldest is forgotten first. */
-export const DEFAULT_BCRYPT_CACHE_SIZE = 256;
+const DEFAULT_BCRYPT_CACHE_SIZE = 256;
 
 /**
  * Verifies passwords of the web config's `basic_auth_users` (bcrypt hashes, `$2a$`/`$2b$`/`$2y$`).

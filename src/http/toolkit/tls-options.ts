@@ -50,7 +50,7 @@ export function clientCertificateRejection(tls: WebTlsConfig, socket: TLSSocket)
  * The SAN values of a certificate as Go lists them (DNS names, e-mail addresses, IP addresses, URIs),
  * parsed from Node's `subjectaltname` string (`DNS:a.example, IP Address:10.0.0.1, email:x@y, URI:spiffe://…`).
  */
-export function subjectAltNames(cert: PeerCertificate): string[] {
+function subjectAltNames(cert: PeerCertificate): string[] {
   const raw = cert.subjectaltname;
   if (!raw) return [];
   const out: string[] = [];

@@ -12,7 +12,7 @@ import { parseGoDuration } from '../../config/duration.js';
  * https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md
  */
 
-export const CLIENT_AUTH_TYPES = [
+const CLIENT_AUTH_TYPES = [
   'NoClientCert',
   'RequestClientCert',
   'RequireAnyClientCert',
@@ -22,14 +22,14 @@ export const CLIENT_AUTH_TYPES = [
 export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const;
-export type TlsVersionName = keyof typeof TLS_VERSIONS;
+type TlsVersionName = keyof typeof TLS_VERSIONS;
 type NodeTlsVersion = (typeof TLS_VERSIONS)[TlsVersionName];
 
 /**
  * Headers exporter-toolkit lets a web config set, with their allowed values (empty: any value). The list is
  * closed on purpose (as in the toolkit) so the file cannot override Content-Type or similar.
  */
-export const CONFIGURABLE_HEADERS: Readonly<Record<string, readonly string[]>> = {
+const CONFIGURABLE_HEADERS: Readonly<Record<string, readonly string[]>> = {
   'Strict-Transport-Security': [],
   'X-Content-Type-Options': ['nosniff'],
   'X-Frame-Options': ['deny', 'sameorigin'],
@@ -59,7 +59,7 @@ export interface WebTlsConfig {
   ecdhCurve?: string;
 }
 
-export interface WebRateLimit {
+interface WebRateLimit {
   /** Milliseconds between two requests once the burst is used up. */
   intervalMs: number;
   burst: number;
@@ -96,12 +96,10 @@ export class WebConfigError extends Error {
 
 type YamlMap = Record<string, unknown>;
 
-/** Reads, validates and resolves a web config file. Throws `WebConfigError` on any problem. */
-export function loadWebConfig(path: string): WebConfig {
-  return readWebConfig(path).config;
-}
-
-/** `loadWebConfig`, with the text it parsed (what a watcher compares later reads with). */
+/**
+ * Reads, validates and resolves a web config file, with the text it parsed (what a watcher compares later
+ * reads with). Throws `WebConfigError` on any problem.
+ */
 export function readWebConfig(path: string): { text: string; config: WebConfig } {
   const file = resolve(path);
   let text: string;
