@@ -128,7 +128,10 @@ test('the sliced renderer yields to the event loop after every 2,000 samples, an
   assert.equal(full.yielded, true);
   assert.equal(full.text, renderFamilies([manySamples(1000), manySamples(1000)]));
   // the first lines, by hand
-  assert.ok(full.text.startsWith('# HELP s S.\n# TYPE s gauge\ns{i="0"} 0\ns{i="1"} 1\n'));
+  assert.ok(
+    full.text.startsWith('# HELP s S.\n# TYPE s gauge\ns{i="0"} 0\ns{i="1"} 1\n'),
+    `the text begins with the first family's HELP, TYPE and first two samples: ${JSON.stringify(full.text.slice(0, 60))}`,
+  );
   assert.equal(full.text.split('\n').length, 2 * (1000 + 2) + 1);
 });
 
