@@ -40,6 +40,19 @@ export default tseslint.config(
     },
   },
   {
+    // The watchdog's worker thread (test/helpers/watchdog-worker.mjs): plain JavaScript, started without tsx.
+    files: ['test/**/*.mjs'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setTimeout: 'readonly',
+        TextDecoder: 'readonly',
+      },
+    },
+  },
+  {
     // The mutation-test scripts: plain Node.js modules that print the scores.
     files: ['stryker/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
