@@ -54,6 +54,7 @@ test('every number equals the ground truth, for every project and environment, p
     assert.ok(
       big.d14 > 0 &&
         exportedNumbers(run.text).buckets.get(`${big.project}/${big.environment}/+Inf`) === big.d14,
+      `the busiest issue window (${big.project}/${big.environment}, ${big.d14} events in 14 days) is exported whole in its +Inf bucket`,
     );
   } finally {
     await run.close();
@@ -184,11 +185,18 @@ test('SENTRY_OPEN_ISSUES_MAX caps the open-issue series, newest first, and count
   const run = await firstCycle({ seed: 9, projects: 4 }, { SENTRY_OPEN_ISSUES_MAX: '3' });
   try {
     const truth = run.sim.truth();
-    assert.ok(truth.openIssues.length > 3);
+    assert.ok(
+      truth.openIssues.length > 3,
+      `the organization has more open issues than SENTRY_OPEN_ISSUES_MAX=3 (${truth.openIssues.length})`,
+    );
     const rows = parseExposition(run.text).filter((r) => r.name === 'sentry_open_issue_events');
     assert.equal(rows.length, 3);
     const newest = [...truth.openIssues].sort((a, b) => b.firstSeen.localeCompare(a.firstSeen))[2]!;
-    for (const r of rows) assert.ok(r.labels.firstSeen! >= newest.firstSeen.slice(0, 10));
+    for (const r of rows)
+      assert.ok(
+        r.labels.firstSeen! >= newest.firstSeen.slice(0, 10),
+        `the 3 newest open issues are kept: first seen ${r.labels.firstSeen} is not before ${newest.firstSeen.slice(0, 10)}`,
+      );
     const scrape = await run.exporter.snapshot.scrape(false);
     const dropped = parseExposition(scrape.body.toString()).find(
       (r) => r.name === 'sentry_exporter_open_issue_series_dropped',
@@ -419,6 +427,7 @@ test('one collector refused (403 on stats_v2): /healthz is still 200, names it a
       (rows.find(
         (r) => r.name === 'sentry_exporter_collection_errors_total' && r.labels.collector === 'outcomes',
       )?.value ?? 0) >= 1,
+      'sentry_exporter_collection_errors_total{collector="outcomes"} is at least 1 after the refused stats_v2 call',
     );
     const got = exportedNumbers(text);
     const want = expectedNumbers(sim.truth());

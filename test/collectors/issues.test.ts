@@ -278,7 +278,10 @@ test('without global-views, a refused multi-project query makes the collector as
   // environment), quiet (production). Cron's own query of the first attempt may or may not have gone out
   // before the refusal cancelled it.
   const first = issueQueries(0, marks[0]!);
-  assert.ok(first.some(([p]) => p === '-1'));
+  assert.ok(
+    first.some(([p]) => p === '-1'),
+    'the first run tried the organization-wide query (project=-1)',
+  );
   for (const [p, e] of perProject)
     assert.ok(
       first.some(([fp, fe]) => fp === p && fe === e),
@@ -321,7 +324,7 @@ test('without global-views, a refused multi-project query makes the collector as
 test('any other 400 on the issue query fails the run, naming the endpoint', async () => {
   const { results } = await collectRuns('Invalid search query', 1);
   const [err] = results;
-  assert.ok(err instanceof Error);
+  assert.ok(err instanceof Error, `the run fails with an Error: ${String(err)}`);
   assert.match(err.message, /\/organizations\/acme\/issues\/ answered HTTP 400: Invalid search query/);
 });
 

@@ -344,7 +344,10 @@ test('a monitor the exporter cannot read is left out and recorded naming the fie
   }
   const server = await monitorServer(() => [{ monitors: [] } as unknown as unknown[]]);
   const err = await rejection(collectFrom(server));
-  assert.ok(err instanceof SentryApiError);
+  assert.ok(
+    err instanceof SentryApiError,
+    `a page that is not a list fails with a SentryApiError: ${String(err)}`,
+  );
   assert.equal(err.kind, 'parse');
   assert.equal(err.endpoint, '/organizations/{org}/monitors/');
   assert.match(err.message, /monitors\/: the body should be an array, got an object/);
@@ -360,7 +363,7 @@ test('a token without org:read or alerts:read: the 403 names the scope', async (
   );
   servers.push(server);
   const err = await rejection(collectFrom(server));
-  assert.ok(err instanceof SentryApiError);
+  assert.ok(err instanceof SentryApiError, `a 403 fails with a SentryApiError: ${String(err)}`);
   assert.equal(err.status, 403);
   assert.match(err.message, /monitors\/ answered HTTP 403: .*lacks the org:read or alerts:read scope/);
 });
@@ -407,20 +410,29 @@ for (const mode of ['sentry.io', 'self-hosted'] as const) {
       const statuses = new Set(truth.monitors.map((m) => m.status));
       const expectedStatuses = mode === 'sentry.io' ? MONITOR_STATUS_SET.slice(0, 4) : MONITOR_STATUS_SET;
       assert.deepEqual([...statuses].sort(), [...expectedStatuses].sort());
-      assert.ok(truth.monitors.some((m) => m.muted) && truth.monitors.some((m) => !m.muted));
+      assert.ok(
+        truth.monitors.some((m) => m.muted) && truth.monitors.some((m) => !m.muted),
+        'some monitors are muted and some are not',
+      );
       assert.ok(
         truth.monitors.some((m) => m.environment === 'None'),
         'a monitor without environments',
       );
-      assert.ok(truth.monitors.some((m) => m.lastCheckIn === null && m.environment !== 'None'));
-      assert.ok(new Set(truth.monitors.map((m) => m.project)).size >= 8);
-      assert.ok(new Set(truth.monitors.map((m) => m.environment)).size >= 3);
+      assert.ok(
+        truth.monitors.some((m) => m.lastCheckIn === null && m.environment !== 'None'),
+        'some monitor environment has never checked in',
+      );
+      assert.ok(new Set(truth.monitors.map((m) => m.project)).size >= 8, 'monitors in at least 8 projects');
+      assert.ok(
+        new Set(truth.monitors.map((m) => m.environment)).size >= 3,
+        'monitors in at least 3 environments',
+      );
       const listed = new Set(truth.monitors.map((m) => `${m.project}/${m.monitor}`));
       assert.ok(listed.size > 100 && listed.size < 125, `${listed.size}: monitors pending deletion left out`);
       if (mode === 'sentry.io') {
         // slugs are unique per project only: the same slug in several projects
         const slugs = truth.monitors.map((m) => m.monitor);
-        assert.ok(new Set(slugs).size < listed.size);
+        assert.ok(new Set(slugs).size < listed.size, 'one monitor slug is used in several projects');
       }
 
       // Past the first page, at Sentry's rate limit, without a 429.
@@ -448,7 +460,7 @@ test('SENTRY_EXPORTER_PROJECTS keeps the monitors of the chosen projects only', 
   );
   try {
     const got = exportedNumbers(run.exporter.snapshot.sentryText).monitors;
-    assert.ok(got.size > 0);
+    assert.ok(got.size > 0, "the chosen projects' monitors are exported");
     assert.deepEqual(got, expectedNumbers(run.sim.truth(), chosen).monitors);
   } finally {
     await run.close();

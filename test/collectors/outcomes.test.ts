@@ -330,7 +330,10 @@ for (const mode of ['sentry.io', 'self-hosted'] as const) {
         return out;
       };
       assert.deepEqual(summed(got.outcomes), summed(want.outcomes));
-      assert.ok(want.outcomes.size > 100);
+      assert.ok(
+        want.outcomes.size > 100,
+        `more than 100 outcome series in the truth (${want.outcomes.size})`,
+      );
       assert.equal(sim.counters().rateLimited, 0);
     } finally {
       await exporter.stop();
@@ -381,7 +384,7 @@ test('a project deleted since the project list is left out; a token without acce
     const without = <T>(m: Map<string, T>) =>
       new Map([...m].filter(([k]) => !k.includes(` ${gone.slug}/`) && !k.startsWith(`${gone.slug}/`)));
     assert.deepEqual(without(got.outcomes), without(want.outcomes));
-    assert.ok(got.outcomes.size > 0);
+    assert.ok(got.outcomes.size > 0, 'the outcomes of the projects left are exported');
     assert.ok(
       ![...got.outcomes.keys()].some((k) => k.includes(` ${gone.slug}/`)),
       'the gone project is left out',

@@ -150,7 +150,7 @@ test('any other refusal of the organization list fails the run, with no fallback
   );
   try {
     const err = await rejection(collect());
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `the run fails with a SentryApiError: ${String(err)}`);
     assert.equal(err.status, 403);
     assert.match(err.message, /project-keys\/ answered HTTP 403: .*org:read/);
     assert.equal(server.hits.length, 1);

@@ -95,8 +95,14 @@ test('each bad setting is named by its variable, all at once', () => {
 
 test('a missing token or org is a clear problem', () => {
   const problems = problemsOf({});
-  assert.ok(problems.some((p) => p.startsWith('SENTRY_AUTH_TOKEN: missing')));
-  assert.ok(problems.some((p) => p.startsWith('SENTRY_EXPORTER_ORG: missing')));
+  assert.ok(
+    problems.some((p) => p.startsWith('SENTRY_AUTH_TOKEN: missing')),
+    `a missing SENTRY_AUTH_TOKEN is named: ${problems.join('; ')}`,
+  );
+  assert.ok(
+    problems.some((p) => p.startsWith('SENTRY_EXPORTER_ORG: missing')),
+    `a missing SENTRY_EXPORTER_ORG is named: ${problems.join('; ')}`,
+  );
 });
 
 test('the token can come from a file, and the token never appears in a problem', () => {
@@ -111,9 +117,15 @@ test('the token can come from a file, and the token never appears in a problem',
     /^SENTRY_AUTH_TOKEN_FILE: cannot read/,
   );
   const both = problemsOf({ ...base, SENTRY_AUTH_TOKEN_FILE: file, SENTRY_API_RATE: '-1' });
-  assert.ok(both.some((p) => p.startsWith('SENTRY_AUTH_TOKEN_FILE: set only one')));
-  assert.ok(!both.join('\n').includes('tok-123456'));
-  assert.ok(!both.join('\n').includes('file-token-abc'));
+  assert.ok(
+    both.some((p) => p.startsWith('SENTRY_AUTH_TOKEN_FILE: set only one')),
+    `setting both SENTRY_AUTH_TOKEN and SENTRY_AUTH_TOKEN_FILE is named: ${both.join('; ')}`,
+  );
+  assert.ok(!both.join('\n').includes('tok-123456'), 'the problems do not contain the token');
+  assert.ok(
+    !both.join('\n').includes('file-token-abc'),
+    'the problems do not contain the token read from the file',
+  );
 });
 
 test('a config file sets values, the environment wins, unknown keys are rejected', () => {

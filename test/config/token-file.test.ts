@@ -121,7 +121,7 @@ test('an empty, vanished or unreadable file keeps the previous token and is logg
       4,
       'a problem after a good read is logged again',
     );
-    assert.ok(!lines().includes(OLD) && !lines().includes(NEW));
+    assert.ok(!lines().includes(OLD) && !lines().includes(NEW), 'neither token appears in the log');
   } finally {
     tokens.close();
   }
@@ -146,7 +146,7 @@ test('a 401 reads the file at once, whatever the interval, and says what it foun
       tokens.refusalNote() ?? '',
       /reloaded from SENTRY_AUTH_TOKEN_FILE .* \(reload 1\) and Sentry refuses that one too/,
     );
-    assert.ok(!(tokens.refusalNote() ?? '').includes(NEW));
+    assert.ok(!(tokens.refusalNote() ?? '').includes(NEW), 'the refusal note does not contain the new token');
   } finally {
     tokens.close();
   }

@@ -45,22 +45,34 @@ test('multi-stage build on node:20-bookworm-slim, production dependencies in the
   const froms = instructions.filter((i) => i.op === 'FROM').map((i) => i.args);
   assert.ok(froms.length >= 2, 'multi-stage');
   for (const f of froms) assert.match(f, /^node:20-bookworm-slim\b/);
-  assert.ok(instructions.some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args)));
-  assert.ok(instructions.some((i) => i.op === 'RUN' && /npm run build/.test(i.args)));
+  assert.ok(
+    instructions.some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args)),
+    'a stage runs npm ci --omit=dev',
+  );
+  assert.ok(
+    instructions.some((i) => i.op === 'RUN' && /npm run build/.test(i.args)),
+    'a stage runs npm run build',
+  );
   assert.ok(!finalStage.some((i) => i.op === 'RUN'), 'the final stage runs nothing (no shell needed)');
-  assert.ok(finalStage.some((i) => i.op === 'ENV' && /NODE_ENV=production/.test(i.args)));
+  assert.ok(
+    finalStage.some((i) => i.op === 'ENV' && /NODE_ENV=production/.test(i.args)),
+    'the final stage sets NODE_ENV=production',
+  );
 });
 
 test('non-root user, port 9790, HEALTHCHECK on /livez, exec-form CMD', () => {
   const user = finalStage.filter((i) => i.op === 'USER').pop();
   assert.ok(user, 'USER is set');
   assert.match(user.args, /^(1000|node)(:(1000|node))?$/);
-  assert.ok(finalStage.some((i) => i.op === 'EXPOSE' && i.args === '9790'));
+  assert.ok(
+    finalStage.some((i) => i.op === 'EXPOSE' && i.args === '9790'),
+    'the final stage exposes 9790',
+  );
   const health = finalStage.find((i) => i.op === 'HEALTHCHECK');
-  assert.ok(health);
+  assert.ok(health, 'the final stage has a HEALTHCHECK');
   assert.match(health.args, /CMD \["node", "-e", ".*\/livez/);
   const cmd = finalStage.find((i) => i.op === 'CMD');
-  assert.ok(cmd);
+  assert.ok(cmd, 'the final stage has a CMD');
   assert.deepEqual(JSON.parse(cmd.args), ['node', 'dist/src/main.js']);
 });
 

@@ -70,14 +70,17 @@ test('Prometheus scrapes the exporter service and loads the alert rules it mount
   assert.ok(job, 'a job scrapes sentry-exporter:9790');
   // The alerts' `up` selector must match this job.
   assert.match(job.job_name, /^.*sentry.*exporter.*$/);
-  assert.ok(read('prometheus/alerts.yml').includes('job=~".*sentry.*exporter.*"'));
+  assert.ok(
+    read('prometheus/alerts.yml').includes('job=~".*sentry.*exporter.*"'),
+    'prometheus/alerts.yml selects the exporter with job=~".*sentry.*exporter.*"',
+  );
 });
 
 test('Grafana gets the Prometheus data source and the dashboard from dashboards/', () => {
   const mounts = binds(compose.services.grafana!);
   assert.equal(mounts.get('./deploy/compose/grafana/provisioning'), '/etc/grafana/provisioning');
   const dashboardsDir = mounts.get('./dashboards');
-  assert.ok(dashboardsDir);
+  assert.ok(dashboardsDir, 'Grafana mounts ./dashboards');
   const provider = parse(read('deploy/compose/grafana/provisioning/dashboards/sentry.yml')) as {
     providers: { type: string; options: { path: string } }[];
   };
@@ -90,7 +93,10 @@ test('Grafana gets the Prometheus data source and the dashboard from dashboards/
     datasources.datasources.map((d) => [d.type, d.url, d.isDefault]),
     [['prometheus', 'http://prometheus:9090', true]],
   );
-  assert.ok(existsSync(path.join(repo, 'dashboards/sentry-overview.json')));
+  assert.ok(
+    existsSync(path.join(repo, 'dashboards/sentry-overview.json')),
+    'dashboards/sentry-overview.json exists',
+  );
 });
 
 test('.env.example names the required settings and only settings the exporter knows', () => {

@@ -65,7 +65,7 @@ test('the dashboard parses and has the rows of the issue', () => {
       'Release health',
     ],
   );
-  assert.ok(queryPanels.length >= 20);
+  assert.ok(queryPanels.length >= 20, `at least 20 panels with queries (${queryPanels.length})`);
   assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, 'panel ids are unique');
   for (const p of panels) assert.ok(p.gridPos.x + p.gridPos.w <= 24, `${p.title} fits the 24-column grid`);
   for (const p of queryPanels) assert.ok((p.targets ?? []).length > 0, `${p.title} has a query`);
@@ -122,7 +122,10 @@ test('the metric-name check rejects names the exporter does not have', () => {
     'sentry_events_total',
   ]);
   assert.deepEqual(metricNames('sentry_issues{le="1h"} / on (job) group_left() up'), ['sentry_issues', 'up']);
-  assert.ok(!KNOWN_METRICS.has(metricNames('sentry_issues{le="1h"}')[0]!));
+  assert.ok(
+    !KNOWN_METRICS.has(metricNames('sentry_issues{le="1h"}')[0]!),
+    'sentry_issues is not a metric the exporter has, so the check rejects it',
+  );
   assert.deepEqual(metricNames('{__name__=~"a_b|c_d", job=~"$job"}'), ['a_b', 'c_d']);
   assert.deepEqual(metricNames('count(x) or vector(0)'), ['x']);
 });

@@ -227,8 +227,14 @@ renderTest('defaults with a token: the five base resources, all valid', () => {
   const secret = find(docs, 'Secret');
   assert.deepEqual(secret.data, { 'sentry-auth-token': b64('sntrys_example_token') });
   const config = find(docs, 'ConfigMap');
-  assert.ok(!JSON.stringify(config).includes('sntrys_example_token'));
-  assert.ok(!JSON.stringify(deploy).includes('sntrys_example_token'));
+  assert.ok(
+    !JSON.stringify(config).includes('sntrys_example_token'),
+    'the ConfigMap does not contain the token',
+  );
+  assert.ok(
+    !JSON.stringify(deploy).includes('sntrys_example_token'),
+    'the Deployment does not contain the token',
+  );
   assert.equal(envOf(docs).get('SENTRY_AUTH_TOKEN_FILE')?.value, '/etc/sentry-exporter/secret/auth-token');
   const secretVolume = deploy.spec.template.spec.volumes.find((v: Doc) => v.name === 'secret');
   assert.deepEqual(secretVolume.secret.items, [{ key: 'sentry-auth-token', path: 'auth-token' }]);
@@ -326,8 +332,12 @@ renderTest('everything enabled: every resource renders and validates, settings r
   assert.deepEqual(c.envFrom[1], { configMapRef: { name: 'extra-settings' } });
   assert.ok(
     c.volumeMounts.some((m: Doc) => m.name === 'web-config' && m.mountPath === '/etc/sentry-exporter/web'),
+    'the container mounts web-config at /etc/sentry-exporter/web',
   );
-  assert.ok(pod.spec.volumes.some((v: Doc) => v.name === 'web-config'));
+  assert.ok(
+    pod.spec.volumes.some((v: Doc) => v.name === 'web-config'),
+    'the pod has a web-config volume',
+  );
 
   const config = docs.find((d) => d.kind === 'ConfigMap' && d.data.SENTRY_EXPORTER_ORG)!;
   assert.equal(config.data.SENTRY_BASE_URL, 'https://sentry.example.com/api/0/');
@@ -390,7 +400,7 @@ renderTest('everything enabled: every resource renders and validates, settings r
 renderTest('existingSecret: no Secret is created, the pod and the ServiceMonitor use the named one', () => {
   const docs = renderOk(['ci/existing-secret-values.yaml']);
   validateAll(docs);
-  assert.ok(!docs.some((d) => d.kind === 'Secret'));
+  assert.ok(!docs.some((d) => d.kind === 'Secret'), 'no Secret is rendered with existingSecret');
   const deploy = find(docs, 'Deployment');
   assert.equal(deploy.spec.template.metadata.annotations['checksum/secret'], undefined);
   const volume = deploy.spec.template.spec.volumes.find((v: Doc) => v.name === 'secret');
@@ -503,7 +513,10 @@ renderTest(
     assert.deepEqual(sc.capabilities, { drop: ['ALL'] });
     assert.deepEqual(sc.seccompProfile, { type: 'RuntimeDefault' });
     // A writable /tmp, since the root filesystem is read-only.
-    assert.ok(container(docs).volumeMounts.some((m: Doc) => m.name === 'tmp' && m.mountPath === '/tmp'));
+    assert.ok(
+      container(docs).volumeMounts.some((m: Doc) => m.name === 'tmp' && m.mountPath === '/tmp'),
+      'the container mounts the tmp volume at /tmp',
+    );
     assert.deepEqual(
       pod.volumes.find((v: Doc) => v.name === 'tmp'),
       { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
@@ -532,7 +545,10 @@ renderTest('the PrometheusRule carries the rules of prometheus/alerts.yml, with 
     'PrometheusRule',
   );
   assert.deepEqual(rule.spec.groups, expected.groups);
-  assert.ok(JSON.stringify(rule.spec).includes(`up{job=\\"${fullname}\\"} == 0`));
+  assert.ok(
+    JSON.stringify(rule.spec).includes(`up{job=\\"${fullname}\\"} == 0`),
+    `the rules select the release's job: up{job="${fullname}"} == 0`,
+  );
 
   const custom = find(
     renderOk(['ci/default-values.yaml'], {
@@ -574,7 +590,7 @@ test('values.schema.json accepts the shipped values files and rejects wrong type
   const defaults = parse(readFileSync(path.join(chart, 'values.yaml'), 'utf8')) as Doc;
   assert.ok(validate(defaults), JSON.stringify(validate.errors));
   const ciFiles = readdirSync(path.join(chart, 'ci')).filter((f) => f.endsWith('.yaml'));
-  assert.ok(ciFiles.length >= 4);
+  assert.ok(ciFiles.length >= 4, `at least 4 values files under ci/ (${ciFiles.length})`);
   for (const f of ciFiles) {
     const merged = deepMerge(defaults, parse(readFileSync(path.join(chart, 'ci', f), 'utf8')) as Doc);
     assert.ok(validate(merged), `${f}: ${JSON.stringify(validate.errors)}`);
@@ -599,6 +615,7 @@ test('values.schema.json accepts the shipped values files and rejects wrong type
     validate.errors?.some(
       (e) => e.keyword === 'additionalProperties' && e.params.additionalProperty === 'replicas',
     ),
+    `an unknown key is reported as additionalProperties naming replicas: ${JSON.stringify(validate.errors)}`,
   );
 });
 

@@ -108,8 +108,14 @@ for (const mode of MODES) {
       for (const family of Object.keys(want) as Array<keyof typeof want>) {
         assert.deepEqual(got[family], want[family], `${mode}: ${family}`);
       }
-      assert.ok(want.buckets.size > 0 && want.outcomes.size > 0 && want.monitors.size > 0);
-      assert.ok(want.sessions.size > 0 && want.crashFreeSessions.size > 0);
+      assert.ok(
+        want.buckets.size > 0 && want.outcomes.size > 0 && want.monitors.size > 0,
+        'the truth has issue buckets, outcomes and monitors',
+      );
+      assert.ok(
+        want.sessions.size > 0 && want.crashFreeSessions.size > 0,
+        'the truth has sessions and crash-free sessions',
+      );
       assert.ok(
         [...want.buckets.keys()].some((k) => k.includes('/None/')),
         'a project without environments is covered',

@@ -60,6 +60,7 @@ test(`an issue count of "${HUGE}" is published as a float, not a failure`, async
       [...got.buckets].some(
         ([k, v]) => k.startsWith(`${issue.project}/${issue.environment}/`) && v > 2 ** 53,
       ),
+      `a bucket of ${issue.project}/${issue.environment} holds a sum above 2^53`,
     );
   } finally {
     await exporter.stop();

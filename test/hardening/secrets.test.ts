@@ -313,7 +313,10 @@ for (const { level, tokenFrom } of RUNS) {
         ]) {
           assert.ok(messages(all, msg).length > 0, `debug record "${msg}" was written`);
         }
-        assert.ok(messages(all, 'basic auth rejected').length >= rejected);
+        assert.ok(
+          messages(all, 'basic auth rejected').length >= rejected,
+          `every rejected basic-auth request (${rejected}) is logged as "basic auth rejected"`,
+        );
       }
       if (minLevel <= 10)
         assert.ok(messages(all, 'sentry request').length > 50, 'trace records of each request');

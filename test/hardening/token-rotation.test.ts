@@ -68,10 +68,10 @@ test('token rotation through the Secret volume and in place, old tokens revoked:
     let cut = logs().length;
     sim.acceptTokens([T3]);
     const refused = await exporter.collection.runCycle();
-    assert.ok(refused.failed.length > 0);
+    assert.ok(refused.failed.length > 0, 'the cycle with a revoked token fails');
     assert.equal(sim.counters().byStatus['401'], sim.counters().total, 'every request of it got 401');
     const early = logRecords(logs().slice(cut)).filter((r) => r.msg === FAILED);
-    assert.ok(early.length > 0);
+    assert.ok(early.length > 0, 'the refused cycle is logged');
     for (const line of early) {
       const err = line.error as { status: number; message: string };
       assert.equal(err.status, 401);
@@ -88,9 +88,9 @@ test('token rotation through the Secret volume and in place, old tokens revoked:
     cut = logs().length;
     volume.rotate(UNKNOWN);
     const unknown = await exporter.collection.runCycle();
-    assert.ok(unknown.failed.length > 0);
+    assert.ok(unknown.failed.length > 0, 'the cycle with an unknown token fails');
     const refusedAfterReload = logRecords(logs().slice(cut)).filter((r) => r.msg === FAILED);
-    assert.ok(refusedAfterReload.length > 0);
+    assert.ok(refusedAfterReload.length > 0, 'the cycle refused after the reload is logged');
     for (const line of refusedAfterReload) {
       assert.match(
         (line.error as { message: string }).message,
@@ -125,7 +125,10 @@ test('a token file rewritten in place, the old token revoked at once: the next c
     assert.equal(await cyclesUntilFresh(exporter, sim, 1), 1);
     writeFileSync(path, `${T2}\n`);
     sim.acceptTokens([T2]);
-    assert.ok((await cyclesUntilFresh(exporter, sim, 2)) <= 2);
+    assert.ok(
+      (await cyclesUntilFresh(exporter, sim, 2)) <= 2,
+      'the token written in place gives fresh data within 2 cycles',
+    );
     assert.equal(await selfValue(exporter, 'sentry_exporter_token_reloads_total'), 1);
     for (const token of TOKENS) assert.ok(!logs().includes(token), 'no token in the log');
   } finally {

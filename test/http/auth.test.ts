@@ -84,8 +84,8 @@ test('the password never appears in responses or logs (logger at trace)', async 
   const encoded = Buffer.from(`${USER}:${PASS}`).toString('base64');
   for (const res of responses) {
     const everything = JSON.stringify(res.headers) + res.body.toString();
-    assert.ok(!everything.includes(PASS));
-    assert.ok(!everything.includes(encoded));
+    assert.ok(!everything.includes(PASS), 'the answer does not contain the password');
+    assert.ok(!everything.includes(encoded), 'the answer does not contain the encoded credentials');
   }
   const logs = t.logs();
   assert.ok(logs.length > 0, 'the trace logger saw the requests');

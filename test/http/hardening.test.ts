@@ -59,7 +59,10 @@ function raw(payload: string | Buffer | undefined, maxMs = 8000): Promise<RawRes
 test('documented defaults are sane and validated', () => {
   assert.equal(DEFAULT_SERVER_LIMITS.maxHeaderSize, 16 * 1024);
   assert.equal(DEFAULT_SERVER_LIMITS.maxConnections, 512);
-  assert.ok(DEFAULT_SERVER_LIMITS.requestTimeout <= 10_000);
+  assert.ok(
+    DEFAULT_SERVER_LIMITS.requestTimeout <= 10_000,
+    `requestTimeout is at most 10 s (${DEFAULT_SERVER_LIMITS.requestTimeout})`,
+  );
   assert.throws(() => resolveLimits({ headersTimeout: 5000, requestTimeout: 1000 }), /headersTimeout/);
   assert.throws(() => resolveLimits({ maxConnections: 0 }), /maxConnections/);
 });
@@ -101,7 +104,10 @@ test('a slowloris client is dropped while a normal scraper keeps getting 200s', 
     await new Promise((r) => setTimeout(r, 50));
   }
   const [s1, s2] = await Promise.all([silent, trickle]);
-  assert.ok(statuses.length >= 5);
+  assert.ok(
+    statuses.length >= 5,
+    `the scraper kept being answered during the slow clients (${statuses.length} answers)`,
+  );
   assert.ok(
     statuses.every((s) => s === 200),
     statuses.join(','),
@@ -164,7 +170,7 @@ test('a body on a GET is refused past bodyLimit', async () => {
     `POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n${big}`,
   );
   assert.match(res.data, /^HTTP\/1\.1 (404|413)/);
-  assert.ok(!res.data.includes('xxxx'));
+  assert.ok(!res.data.includes('xxxx'), 'the answer does not echo the body');
 });
 
 test('credentials inside a malformed request never reach the logs', async () => {
@@ -174,6 +180,6 @@ test('credentials inside a malformed request never reach the logs', async () => 
   );
   const logs = t.logs();
   assert.match(logs, /client error/);
-  assert.ok(!logs.includes(PASS));
-  assert.ok(!logs.includes(AUTH.authorization.slice(6)));
+  assert.ok(!logs.includes(PASS), 'the log does not contain the password');
+  assert.ok(!logs.includes(AUTH.authorization.slice(6)), 'the log does not contain the encoded credentials');
 });

@@ -39,7 +39,7 @@ for (const path of ['/metrics', '/metrics/']) {
     assert.equal(res.headers['content-encoding'], 'gzip');
     assert.equal(res.headers['content-type'], METRICS_CONTENT_TYPE);
     assert.match(String(res.headers['vary']), /accept-encoding/i);
-    assert.ok(res.body.length < Buffer.byteLength(METRICS_TEXT));
+    assert.ok(res.body.length < Buffer.byteLength(METRICS_TEXT), 'the gzip body is smaller than the text');
     assert.equal(gunzipSync(res.body).toString(), METRICS_TEXT);
   });
 }
@@ -107,7 +107,7 @@ test('unknown paths get a short JSON 404 that does not echo the path', async () 
   const res = await request(`${url}/${long}`);
   assert.equal(res.status, 404);
   assert.deepEqual(JSON.parse(res.body.toString()), { error: 'not found' });
-  assert.ok(res.body.length < 100);
+  assert.ok(res.body.length < 100, `the 404 body is short (${res.body.length} bytes)`);
   const post = await request(`${url}/metrics`, { method: 'POST' });
   assert.equal(post.status, 404);
 });
@@ -115,7 +115,7 @@ test('unknown paths get a short JSON 404 that does not echo the path', async () 
 test('malformed URL encoding gets a 400 that does not echo the URL', async () => {
   const res = await request(`${url}/metrics/%zz${'y'.repeat(1000)}`);
   assert.ok(res.status === 400 || res.status === 404, String(res.status));
-  assert.ok(!res.body.toString().includes('yyyy'));
+  assert.ok(!res.body.toString().includes('yyyy'), 'the 400 body does not echo the URL');
 });
 
 test('a failing scrape is a 500 without internals, and is logged', async () => {
@@ -128,7 +128,10 @@ test('a failing scrape is a 500 without internals, and is logged', async () => {
     const u = await s.listen();
     const res = await request(`${u}/metrics`);
     assert.equal(res.status, 500);
-    assert.ok(!res.body.toString().includes('secret-internal-detail'));
+    assert.ok(
+      !res.body.toString().includes('secret-internal-detail'),
+      'the 500 body does not contain the internal error',
+    );
     assert.match(failing.logs(), /snapshot exploded/);
   } finally {
     await s.close();

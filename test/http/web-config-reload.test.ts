@@ -85,7 +85,8 @@ test('a web config rewritten in place: new users and headers apply, a broken fil
       'authentication is not turned off while running',
     );
     assert.equal(await status(url, 'mallory', 'x'), 401);
-    for (const secret of ['alice-pass-1', 'bob-pass-2']) assert.ok(!t.logs().includes(secret));
+    for (const secret of ['alice-pass-1', 'bob-pass-2'])
+      assert.ok(!t.logs().includes(secret), `the log does not contain the password ${secret}`);
   } finally {
     await srv.close();
   }

@@ -52,7 +52,10 @@ test('sections in collector order, each family its own gzip member; a family obj
       plain.body.toString(),
       'the concatenated members are one gzip stream',
     );
-    assert.ok(plain.body.toString().startsWith(snapshot.sentryText));
+    assert.ok(
+      plain.body.toString().startsWith(snapshot.sentryText),
+      'the uncompressed body begins with the Sentry part',
+    );
     assert.match(plain.body.toString(), /^sentry_exporter_event_loop_delay_p99_seconds \d/m);
     assert.match(
       plain.body.toString(),

@@ -144,7 +144,7 @@ test('windows and events are published before any release is known; each open is
     // Issue queries leave out the per-issue stats series, which the exporter does not read: with
     // `groupStatsPeriod=` Sentry sends no `stats` (docs/sentry-api.md §3.1, `stats`).
     const listings = t.sim.counters().requests.filter((r) => r.endpoint === '/organizations/{org}/issues/');
-    assert.ok(listings.length > 0);
+    assert.ok(listings.length > 0, 'the issues endpoint was queried');
     for (const r of listings) assert.equal(r.query.groupStatsPeriod, '');
     const arrived = t.gate.arrived().map(seriesOf);
     // The first two were asked for at once (either may arrive first); every later one alone, in order.

@@ -70,7 +70,11 @@ test('project lists are split so that every URL stays within the budget', () => 
   const ids = Array.from({ length: 700 }, (_, i) => String(4505281256090000 + i));
   const groups = splitByUrlLength(200, 'project', ids, URL_BUDGET_BYTES);
   assert.deepEqual(groups.flat(), ids, 'every id once, in order');
-  for (const g of groups) assert.ok(200 + g.length * '&project=4505281256090000'.length <= URL_BUDGET_BYTES);
+  for (const g of groups)
+    assert.ok(
+      200 + g.length * '&project=4505281256090000'.length <= URL_BUDGET_BYTES,
+      `a group of ${g.length} ids fits the URL budget of ${URL_BUDGET_BYTES} bytes`,
+    );
   assert.equal(groups.length, Math.ceil(700 / Math.floor((URL_BUDGET_BYTES - 200) / 25)));
   assert.deepEqual(splitByUrlLength(5000, 'project', ['1', '2'], URL_BUDGET_BYTES), [['1'], ['2']]);
 });
@@ -121,7 +125,7 @@ test('pages that never end stop at X-Hits plus the margin, naming the endpoint',
   const { client } = makeClient(server.baseUrl);
   try {
     const err = await rejection(listIssues(client, { query: '', projectIds: ['1'] }));
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.equal(err.kind, 'parse');
     assert.equal(err.endpoint, '/organizations/{org}/issues/');
     assert.match(err.message, /\/api\/0\/organizations\/acme\/issues\/: pagination does not end: 300 items/);
@@ -143,7 +147,7 @@ test('X-Hits at its cap is no bound: SENTRY_API_MAX_ITEMS stops a query, and the
   const { client } = makeClient(server.baseUrl, { maxItems: 1500 });
   try {
     const err = await rejection(listIssues(client, { query: 'endless', projectIds: ['1'] }));
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.match(
       err.message,
       /1500 items listed and more announced, the most one query may list \(SENTRY_API_MAX_ITEMS\)/,
@@ -153,7 +157,10 @@ test('X-Hits at its cap is no bound: SENTRY_API_MAX_ITEMS stops a query, and the
     const budget = new ItemBudget();
     assert.equal((await listIssues(client, { query: 'a', projectIds: ['1'] }, { budget })).length, 800);
     const second = await rejection(listIssues(client, { query: 'b', projectIds: ['1'] }, { budget }));
-    assert.ok(second instanceof SentryApiError);
+    assert.ok(
+      second instanceof SentryApiError,
+      `the second listing over the shared budget fails with a SentryApiError, got ${String(second)}`,
+    );
     assert.match(second.message, /this collector run listed 1500 items and more are announced/);
   } finally {
     await client.close();
@@ -187,7 +194,7 @@ test('one empty page that announces more is followed (Sentry guesses); three in 
   const second = makeClient(empty.baseUrl).client;
   try {
     const err = await rejection(listIssues(second, { query: '', projectIds: ['1'] }));
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.match(err.message, /3 pages in a row brought no new item, yet announce more \(results="true"\)/);
     assert.equal(empty.hits.length, 4);
   } finally {
@@ -219,7 +226,7 @@ test('a long project list is asked in groups: no URL longer than the budget, eve
       server.hits.flatMap((h) => h.query.getAll('project')),
       ids,
     );
-    assert.ok(server.hits.length >= 5);
+    assert.ok(server.hits.length >= 5, `the ids are split over at least 5 requests (${server.hits.length})`);
     for (const h of server.hits) {
       const length = `${server.baseUrl}organizations/acme/issues/?${h.query.toString()}`.length;
       assert.ok(length <= URL_BUDGET_BYTES, `${length} bytes`);
@@ -239,13 +246,16 @@ test('a URL over 8 KiB is never sent; response headers over 16 KiB fail at once,
   const { client } = makeClient(server.baseUrl);
   try {
     const long = await rejection(listIssues(client, { query: 'x'.repeat(MAX_URL_BYTES), projectIds: ['1'] }));
-    assert.ok(long instanceof SentryApiError);
+    assert.ok(
+      long instanceof SentryApiError,
+      `a query longer than the URL limit fails with a SentryApiError, got ${String(long)}`,
+    );
     assert.equal(long.kind, 'request');
     assert.match(long.message, /not sent: its URL would be \d+ bytes, more than the 8192 proxies accept/);
     assert.equal(server.hits.length, 0);
 
     const big = await rejection(listIssues(client, { query: '', projectIds: ['1'] }));
-    assert.ok(big instanceof SentryApiError);
+    assert.ok(big instanceof SentryApiError, `expected a SentryApiError, got ${String(big)}`);
     assert.equal(big.kind, 'request');
     assert.equal(big.attempts, 1);
     assert.match(big.message, /response headers exceed 16384 bytes \(UND_ERR_HEADERS_OVERFLOW\)/);
@@ -266,7 +276,7 @@ test('an answer larger than the body limit fails at once, not retried', async ()
   const { client } = makeClient(server.baseUrl, { maxResponseBytes: 64 * 1024 });
   try {
     const err = await rejection(listIssues(client, { query: '' }));
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.equal(err.kind, 'request');
     assert.equal(err.attempts, 1);
     assert.match(err.message, /the answer is larger than 65536 bytes/);
@@ -293,7 +303,7 @@ test('a 401 reads the token file again and tries once more with the new token', 
     const { client } = makeClient(server.baseUrl, { token: tokens });
     try {
       const refused = await rejection(listIssues(client, { query: '' }));
-      assert.ok(refused instanceof SentryApiError);
+      assert.ok(refused instanceof SentryApiError, `expected a SentryApiError, got ${String(refused)}`);
       assert.equal(refused.status, 401);
       assert.match(refused.message, /was read again and still holds the token the exporter started with/);
       assert.equal(server.hits.length, 1, 'not retried when the file holds the same token');
@@ -329,7 +339,7 @@ test('a malformed item is left out and reported when the caller asks, fails the 
   const { client } = makeClient(server.baseUrl, { onSkipped: (_e, n) => skippedCounts.push(n) });
   try {
     const strict = await rejection(listIssues(client, { query: '' }));
-    assert.ok(strict instanceof SentryApiError);
+    assert.ok(strict instanceof SentryApiError, `expected a SentryApiError, got ${String(strict)}`);
     assert.match(strict.message, /\[1\]\.count should be a non-negative integer string, got "abc"/);
 
     const skipped = new SkippedItems();

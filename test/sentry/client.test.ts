@@ -230,7 +230,7 @@ test('self-hosted Sentry (no rate-limit headers): everything works, observations
       assert.equal(o.endpoint, ENDPOINTS.issues);
       assert.equal(o.status, 200);
       assert.equal(o.rateLimitRemaining, undefined);
-      assert.ok(o.durationMs >= 0);
+      assert.ok(o.durationMs >= 0, `the duration is not negative: ${o.durationMs}`);
     }
     assert.deepEqual(client.rateLimits(), []);
     // 30 requests at 20/s: the configured rate alone paces them (at least one second in all).
@@ -295,10 +295,13 @@ test('the token never appears in logs (trace level) or error messages, whatever 
   assert.ok(!log.text().includes(TOKEN), 'token in log output');
   assert.ok(!/authorization|bearer/i.test(log.text()), 'authorization header in log output');
   for (const err of errors) {
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.ok(!err.message.includes(TOKEN), err.message);
     assert.ok(!(err.detail ?? '').includes(TOKEN), err.detail);
-    assert.ok(!JSON.stringify(err.toLog()).includes(TOKEN));
+    assert.ok(
+      !JSON.stringify(err.toLog()).includes(TOKEN),
+      "the error's log object does not contain the token",
+    );
   }
   assert.match((errors[0] as SentryApiError).message, /\[redacted\]/);
 });
@@ -392,7 +395,7 @@ test('the first call explains a wrong organization slug or base URL, with the re
     const { client } = makeClient(baseUrl, { org });
     try {
       const err = await rejection(client.listProjects());
-      assert.ok(err instanceof SentryApiError);
+      assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
       assert.equal(err.endpoint, ENDPOINTS.projects, 'the template stays the metric label');
       assert.doesNotMatch(err.message, /\{org\}/);
       assert.match(err.message, re);
@@ -465,7 +468,7 @@ test('the first call explains a wrong base URL only for 404 and non-JSON answers
     const { client } = makeClient(baseUrl, { org });
     try {
       const err = await rejection(client.listProjects());
-      assert.ok(err instanceof SentryApiError);
+      assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
       assert.ok(err.message.endsWith(tail), err.message);
     } finally {
       await client.close();

@@ -70,7 +70,7 @@ test('no answer within the timeout is a timeout error naming the time', async ()
   const err = await failure(transport(0.2).get(url, 'tok'));
   assert.equal(err.kind, 'timeout');
   assert.equal(err.message, 'no complete answer within 0.2s');
-  assert.ok(err.cause !== undefined);
+  assert.ok(err.cause !== undefined, 'the timeout error keeps its cause');
 });
 
 test('aborted before it was sent, or while waiting for the answer', async () => {
@@ -91,7 +91,7 @@ test('aborted before it was sent, or while waiting for the answer', async () => 
 
   const late = await failure(transport().get(url, 'tok', caller.signal));
   assert.deepEqual([late.kind, late.message], ['aborted', 'request aborted']);
-  assert.ok(late.cause !== undefined);
+  assert.ok(late.cause !== undefined, 'the abort error keeps its cause');
   assert.equal(arrived, 1);
 });
 

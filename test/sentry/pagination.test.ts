@@ -98,7 +98,7 @@ test('a server that serves the same cursor twice is an error, not an endless loo
   const { client } = makeClient(server.baseUrl);
   try {
     const err = await rejection(listIssues(client, { query: '' }));
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.equal(err.kind, 'parse');
     assert.equal(err.endpoint, '/organizations/{org}/issues/');
     assert.match(err.message, /cursor "0:100:0" was served twice/);
@@ -118,7 +118,7 @@ test('results="true" without a cursor is an error, not a silent last page', asyn
   const { client } = makeClient(server.baseUrl);
   try {
     const err = await rejection(client.listProjects());
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.equal(err.kind, 'parse');
     assert.equal(err.endpoint, '/organizations/{org}/projects/');
     assert.match(err.message, /no cursor/);

@@ -245,7 +245,7 @@ test('over HTTP: malformed JSON, an HTML page with 200, an empty body and wrong 
     ];
     for (const [p, endpoint, re] of cases) {
       const err = await p;
-      assert.ok(err instanceof SentryApiError);
+      assert.ok(err instanceof SentryApiError, `${endpoint}: expected a SentryApiError, got ${String(err)}`);
       assert.equal(err.kind, 'parse');
       // the template for metrics and logs; the real URL (organization, project, issue) in the message
       assert.equal(err.endpoint, endpoint);

@@ -107,7 +107,7 @@ test('a 429 without Retry-After is waited out until X-Sentry-Rate-Limit-Reset, t
     assert.ok(retryAt >= reset * 1000, `retry at ${retryAt} came before Reset ${reset * 1000}`);
     // Waited for Reset, not for the 5 s backoff: the client's own figure, not a wall-clock measurement.
     const retryLog = log.lines().find((l) => l['msg'] === 'retrying Sentry request');
-    assert.ok(retryLog !== undefined);
+    assert.ok(retryLog !== undefined, 'the retry is logged as "retrying Sentry request"');
     assert.equal(retryLog['status'], 429);
     assert.equal(retryLog['reason'], 'reset');
     assert.ok(
@@ -155,7 +155,7 @@ test('retries stop after `tries` attempts with an http error carrying status, de
   });
   try {
     const err = await rejection(client.listProjectKeys('web'));
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.equal(err.kind, 'http');
     assert.equal(err.status, 503);
     assert.equal(err.detail, 'Service unavailable');
@@ -202,7 +202,7 @@ for (const status of [400, 404]) {
     const { client } = makeClient(server.baseUrl);
     try {
       const err = await rejection(client.listProjectEnvironments('web'));
-      assert.ok(err instanceof SentryApiError);
+      assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
       assert.equal(err.kind, 'http');
       assert.equal(err.status, status);
       assert.equal(err.detail, `detail ${status}`);
@@ -248,7 +248,7 @@ test('401/403 errors name the scope the endpoint needs', async () => {
     ];
     for (const [p, status, scope] of cases) {
       const err = await p;
-      assert.ok(err instanceof SentryApiError);
+      assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
       assert.equal(err.status, status);
       assert.ok(err.message.includes(scope), `${err.message} should name ${scope}`);
       assert.ok(
@@ -259,7 +259,7 @@ test('401/403 errors name the scope the endpoint needs', async () => {
         ),
         err.message,
       );
-      assert.ok(!err.message.includes(TOKEN));
+      assert.ok(!err.message.includes(TOKEN), `the message does not contain the token: ${err.message}`);
     }
     assert.equal(server.hits.length, cases.length, 'auth errors are not retried');
   } finally {
@@ -286,7 +286,7 @@ test('the per-request timeout is enforced, retried, and reported as kind timeout
     const started = Date.now();
     const err = await rejection(client.listProjects());
     const took = Date.now() - started;
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.equal(err.kind, 'timeout');
     assert.equal(err.attempts, 2);
     assert.equal(server.hits.length, 2);
@@ -340,7 +340,7 @@ test('a connection reset is retried; repeated resets end as kind network', async
     assert.deepEqual(await client.listProjectKeys('web'), []);
     assert.equal(server.hitsOn('/projects/acme/web/keys/').length, 2);
     const err = await rejection(client.listProjectEnvironments('web'));
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.equal(err.kind, 'network');
     assert.equal(err.attempts, 3);
     assert.equal(server.hitsOn('/projects/acme/web/environments/').length, 3);
@@ -366,10 +366,10 @@ test('an abort signal cancels a pending retry wait promptly', async () => {
     );
     controller.abort();
     const err = await p;
-    assert.ok(err instanceof SentryApiError);
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
     assert.equal(err.kind, 'aborted');
     assert.equal(err.endpoint, '/organizations/{org}/projects/');
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(Date.now() - started < 2000, 'the abort ends the request within 2 s');
     assert.equal(server.hits.length, 1);
     assert.equal(client.stats().errors, 0, 'aborts are not counted as errors');
   } finally {
@@ -401,10 +401,10 @@ test('an abort signal cancels a 429 Reset wait and an in-flight request', async 
     while (server.hits.length < 2) await new Promise((r) => setTimeout(r, 5));
     controller.abort();
     for (const err of [await a, await b]) {
-      assert.ok(err instanceof SentryApiError);
+      assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
       assert.equal(err.kind, 'aborted');
     }
-    assert.ok(Date.now() - started < 3000);
+    assert.ok(Date.now() - started < 3000, 'the abort ends both requests within 3 s');
   } finally {
     await client.close();
   }
@@ -420,7 +420,7 @@ test('close() abandons pending calls with kind aborted', async () => {
   while (server.hits.length === 0) await new Promise((r) => setTimeout(r, 5));
   await client.close();
   const err = await p;
-  assert.ok(err instanceof SentryApiError);
+  assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
   assert.equal(err.kind, 'aborted');
 });
 

@@ -181,7 +181,8 @@ test(
         for (const v of values) {
           if (allowed)
             assert.ok(allowed.includes(v), `${r.endpoint}: ${name}=${v} not in ${JSON.stringify(allowed)}`);
-          if (name === 'limit' || name === 'per_page') assert.ok(Number(v) <= 100 && Number(v) >= 1);
+          if (name === 'limit' || name === 'per_page')
+            assert.ok(Number(v) <= 100 && Number(v) >= 1, `${r.endpoint}: ${name}=${v} is between 1 and 100`);
         }
       }
     }

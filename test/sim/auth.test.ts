@@ -58,8 +58,14 @@ test('unknown organizations, projects, issues and paths answer 404 JSON; other m
   });
   assert.equal(post.status, 405);
   const counters = sim.counters();
-  assert.ok((counters.byEndpoint['(unmatched)'] ?? 0) >= 2);
-  assert.ok((counters.byStatus['404'] ?? 0) >= 6);
+  assert.ok(
+    (counters.byEndpoint['(unmatched)'] ?? 0) >= 2,
+    `unmatched paths are counted as (unmatched): ${JSON.stringify(counters.byEndpoint)}`,
+  );
+  assert.ok(
+    (counters.byStatus['404'] ?? 0) >= 6,
+    `at least 6 answers were 404: ${JSON.stringify(counters.byStatus)}`,
+  );
 });
 
 test('the organization id works like its slug; projects resolve by id or slug', async () => {
@@ -68,7 +74,7 @@ test('the organization id works like its slug; projects resolve by id or slug', 
     slug: string;
   }>;
   const p = projects[0];
-  assert.ok(p);
+  assert.ok(p, 'the initech organization has a project');
   const bySlug = await get(sim, `projects/initech/${p.slug}/keys/`);
   const byId = await get(sim, `projects/initech/${p.id}/keys/`);
   assert.equal(bySlug.status, 200);

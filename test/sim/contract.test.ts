@@ -60,7 +60,7 @@ after(() => Promise.all([...sims.values()].map((s) => s.close())));
 
 function simFor(mode: SimMode): SentrySimulator {
   const sim = sims.get(mode);
-  assert.ok(sim);
+  assert.ok(sim, `a simulator runs in ${mode} mode`);
   return sim;
 }
 
@@ -141,7 +141,7 @@ for (const mode of MODES) {
   test(`${mode}: issue listings validate against the spec, across filters and stats periods`, async () => {
     const sim = simFor(mode);
     const withEnv = projects.find((p) => (p.environments ?? []).length > 0);
-    assert.ok(withEnv);
+    assert.ok(withEnv, 'some project has environments');
     const queries: Query[] = [
       {},
       { query: '', statsPeriod: '30d', limit: 100 },
@@ -157,7 +157,7 @@ for (const mode of MODES) {
       assertValid('/organizations/{org}/issues/', mode, reply.json, JSON.stringify(query));
       validated += (reply.json as unknown[]).length;
     }
-    assert.ok(validated > 100);
+    assert.ok(validated > 100, `more than 100 items validated against the spec (${validated})`);
   });
 
   test(`${mode}: stats_v2 answers validate against the spec but for the documented deviations`, async () => {

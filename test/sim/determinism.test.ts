@@ -43,22 +43,32 @@ test('the data has the promised shape', async () => {
     const projects = truth.rateLimits.map((r) => r.project);
     assert.equal(projects.length, 20);
     assert.equal(truth.issueWindows.filter((r) => r.environment === 'None').length, 1);
-    assert.ok(truth.issueWindows.some((r) => r.d14 > r.h24 && r.h24 > r.h1 && r.h1 > 0));
+    assert.ok(
+      truth.issueWindows.some((r) => r.d14 > r.h24 && r.h24 > r.h1 && r.h1 > 0),
+      'some issue has more events in 14 days than in 24 hours, and in 24 hours than in 1 hour (> 0)',
+    );
     assert.ok(
       truth.rateLimits.some((r) => r.eventsPerSecond > 0) &&
         truth.rateLimits.some((r) => r.eventsPerSecond === 0),
+      'some keys have a rate limit (eventsPerSecond > 0) and some have none (0)',
     );
-    assert.ok(truth.events.every((e) => e.received >= e.rejected + e.blacklisted));
+    assert.ok(
+      truth.events.every((e) => e.received >= e.rejected + e.blacklisted),
+      "every project's received events are at least its rejected plus blacklisted",
+    );
     // Environment names are shared between projects.
     const envs = truth.issueWindows.map((r) => r.environment);
-    assert.ok(envs.length > new Set(envs).size);
+    assert.ok(envs.length > new Set(envs).size, 'some environment name is shared by several projects');
     // Issues of all ages and statuses.
     const { items } = await getAll<{ status: string; firstSeen: string }>(sim, 'organizations/acme/issues/', {
       query: '',
       statsPeriod: '90d',
     });
     const ages = items.map((i) => (NOW - Date.parse(i.firstSeen)) / 3600_000);
-    assert.ok(ages.some((h) => h < 1) && ages.some((h) => h > 24 * 14) && ages.every((h) => h <= 24 * 30));
+    assert.ok(
+      ages.some((h) => h < 1) && ages.some((h) => h > 24 * 14) && ages.every((h) => h <= 24 * 30),
+      'issues first seen less than an hour ago and more than 14 days ago, none older than 30 days',
+    );
     for (const boundary of [1, 24, 24 * 14]) {
       assert.ok(
         ages.every((h) => Math.abs(h - boundary) > 10 / 60),

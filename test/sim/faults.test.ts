@@ -76,7 +76,10 @@ test('server errors, resets, malformed, HTML and wrong-type bodies appear at rou
     assert.ok(within(html.length, 0.1), `html: ${html.length}`);
     assert.ok(within(wrongType.length, 0.1), `wrong type: ${wrongType.length}`);
     assert.ok(new Set(serverErrors.map((r) => r.status)).size >= 2, 'several 5xx statuses');
-    assert.ok(serverErrors.some((r) => isJson(r.text)) && serverErrors.some((r) => !isJson(r.text)));
+    assert.ok(
+      serverErrors.some((r) => isJson(r.text)) && serverErrors.some((r) => !isJson(r.text)),
+      'server errors come both with JSON bodies and with non-JSON bodies',
+    );
     assert.equal(sim.counters().byStatus['0'], errors.length, 'resets are counted as status 0');
   } finally {
     sim.setFaults({});
@@ -92,7 +95,7 @@ test('faults can be restricted to some endpoints; wrong types per endpoint', asy
   sim.setFaults({ wrongTypeRate: 1, endpoints: ['/organizations/{org}/projects/'] });
   try {
     const projects = await call('organizations/acme/projects/');
-    assert.ok(projects.kind === 'reply' && projects.status === 200);
+    assert.ok(projects.kind === 'reply' && projects.status === 200, 'the projects call is answered with 200');
     assert.ok(!Array.isArray(JSON.parse(projects.text)), 'projects is not an array');
     const keys = await call('organizations/acme/project-keys/');
     assert.ok(keys.kind === 'reply' && Array.isArray(JSON.parse(keys.text)), 'other endpoints are healthy');
@@ -108,7 +111,10 @@ test('hangs delay the answer past a client timeout', async () => {
     assert.equal(timedOut.kind, 'error');
     assert.equal((timedOut as { name: string }).name, 'TimeoutError');
     const patient = await call('organizations/acme/projects/', 5000);
-    assert.ok(patient.kind === 'reply' && patient.status === 200);
+    assert.ok(
+      patient.kind === 'reply' && patient.status === 200,
+      'a client that waits 5 s gets a 200 answer',
+    );
   } finally {
     sim.setFaults({});
   }

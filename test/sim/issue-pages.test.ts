@@ -106,11 +106,11 @@ test('issue pages over HTTP: keyset cursors, X-Hits capped at 1000 with X-Max-Hi
   });
   const issues = reply.json as Array<{ firstSeen: string }>;
   const next = parseLink(reply.headers.get('link')).find((e) => e.rel === 'next');
-  assert.ok(next?.results);
+  assert.ok(next?.results, 'the first issues page links a next page with results="true"');
   const firstOfNext = (await fetchUrl(next.url, sim.token)).json as Array<{ firstSeen: string }>;
   const [value, offset] = next.cursor.split(':').map(Number);
   assert.equal(value, Math.floor(Date.parse(firstOfNext[0]!.firstSeen) / 1000) * 1000);
-  assert.ok(offset! >= 0);
+  assert.ok(offset! >= 0, `the next cursor's offset is not negative: ${next.cursor}`);
   assert.equal(issues.length, 100);
   assert.equal(reply.headers.get('x-max-hits'), '1000');
   assert.equal(reply.headers.get('x-hits'), '1000', 'more than 1000 issues: capped');
@@ -142,7 +142,11 @@ test('faults: overlapping pages, endless pages, no X-Hits, a proxy refusing long
         if (mode === 'empty') assert.deepEqual(ids, []);
         if (mode === 'fresh') {
           assert.equal(ids.length, 100);
-          for (const id of ids) assert.ok(!seen.has(id) && !firstIds.includes(id));
+          for (const id of ids)
+            assert.ok(
+              !seen.has(id) && !firstIds.includes(id),
+              `issue ${id} of a fresh page was neither seen before nor on the first page`,
+            );
           assert.equal(reply.headers.get('x-hits'), null);
         }
         for (const id of ids) seen.add(id);

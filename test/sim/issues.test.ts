@@ -104,13 +104,19 @@ test('recent open issues from the API match the ground truth, including current 
   const key = (i: { issueId: string; environment: string }) => `${i.issueId}/${i.environment}`;
   const sort = (list: typeof seen) => [...list].sort((a, b) => (key(a) < key(b) ? -1 : 1));
   assert.deepEqual(sort(seen), sort(truth.openIssues));
-  assert.ok(seen.some((i) => i.release === null) || seen.length < 10);
-  assert.ok(seen.some((i) => i.release !== null));
+  assert.ok(
+    seen.some((i) => i.release === null) || seen.length < 10,
+    'some open issue has no release (or there are fewer than 10 open issues)',
+  );
+  assert.ok(
+    seen.some((i) => i.release !== null),
+    'some open issue has a release',
+  );
 });
 
 test('without an environment, count is the total over all environments', async () => {
   const project = projects.find((p) => p.slug === 'checkout-api');
-  assert.ok(project);
+  assert.ok(project, 'the project checkout-api exists');
   const all = await getAll<Issue>(sim, 'organizations/acme/issues/', { project: project.id, query: '' });
   const perEnv = new Map<string, number>();
   for (const env of project.environments) {
@@ -129,7 +135,7 @@ test('without an environment, count is the total over all environments', async (
   }
   // Some issues have events in two environments; the union query sums both.
   const [a, b] = project.environments;
-  assert.ok(a && b);
+  assert.ok(a && b, 'checkout-api has two environments');
   const union = await getAll<Issue>(sim, 'organizations/acme/issues/', {
     project: project.id,
     environment: [a, b],
@@ -158,14 +164,17 @@ test('without an environment, count is the total over all environments', async (
 
 test('status, project, level and text filters', async () => {
   const project = projects.find((p) => p.slug === 'web-frontend');
-  assert.ok(project);
+  assert.ok(project, 'the project web-frontend exists');
   for (const status of ['unresolved', 'resolved', 'ignored']) {
     const { items } = await getAll<Issue>(sim, 'organizations/acme/issues/', {
       project: project.id,
       query: `is:${status}`,
     });
     assert.ok(items.length > 0, status);
-    assert.ok(items.every((i) => i.status === status && i.project.id === project.id));
+    assert.ok(
+      items.every((i) => i.status === status && i.project.id === project.id),
+      `status:${status} returns issues of that status and project only`,
+    );
   }
   const defaults = await getAll<Issue>(sim, 'organizations/acme/issues/', { project: project.id });
   assert.ok(
@@ -176,12 +185,18 @@ test('status, project, level and text filters', async () => {
     project: project.id,
     query: 'is:unresolved level:error',
   });
-  assert.ok(errors.items.length > 0 && errors.items.every((i) => i.level === 'error'));
+  assert.ok(
+    errors.items.length > 0 && errors.items.every((i) => i.level === 'error'),
+    'level:error returns issues, all of level error',
+  );
   const text = await getAll<Issue>(sim, 'organizations/acme/issues/', {
     project: project.id,
     query: 'TypeError',
   });
-  assert.ok(text.items.every((i) => i.title.includes('TypeError')));
+  assert.ok(
+    text.items.every((i) => i.title.includes('TypeError')),
+    'a text query returns only issues whose title contains it',
+  );
   const twoProjects = await getAll<Issue>(sim, 'organizations/acme/issues/', {
     project: [projects[0]?.id ?? '', project.id],
     query: '',
@@ -202,25 +217,43 @@ test('statsPeriod limits results by lastSeen; sorts are stable and correct', asy
   const now = Date.now();
   const all = await getAll<Issue>(sim, 'organizations/acme/issues/', { query: '', statsPeriod: '30d' });
   const day = await getAll<Issue>(sim, 'organizations/acme/issues/', { query: '', statsPeriod: '24h' });
-  assert.ok(day.items.length > 0 && day.items.length < all.items.length);
-  assert.ok(day.items.every((i) => now - Date.parse(i.lastSeen) <= 24 * 3600_000 + 60_000));
+  assert.ok(
+    day.items.length > 0 && day.items.length < all.items.length,
+    `statsPeriod=24h returns some issues but fewer than 30d (${day.items.length} of ${all.items.length})`,
+  );
+  assert.ok(
+    day.items.every((i) => now - Date.parse(i.lastSeen) <= 24 * 3600_000 + 60_000),
+    'statsPeriod=24h returns only issues seen in the last 24 hours',
+  );
   const defaults = await getAll<Issue>(sim, 'organizations/acme/issues/', { query: '' });
-  assert.ok(defaults.items.every((i) => now - Date.parse(i.lastSeen) <= 14 * 86400_000 + 60_000));
+  assert.ok(
+    defaults.items.every((i) => now - Date.parse(i.lastSeen) <= 14 * 86400_000 + 60_000),
+    'the default statsPeriod returns only issues seen in the last 14 days',
+  );
   assert.ok(defaults.items.length < all.items.length, 'the default statsPeriod is 14d');
 
   const isDescending = (values: number[]) => values.every((v, i) => i === 0 || (values[i - 1] ?? 0) >= v);
   // Sentry sorts by the first/last event time truncated to the second (executors.py aggregation_defs).
   const second = (iso: string) => Math.floor(Date.parse(iso) / 1000);
   const byDate = await getAll<Issue>(sim, 'organizations/acme/issues/', { query: '', sort: 'date' });
-  assert.ok(isDescending(byDate.items.map((i) => second(i.lastSeen))));
+  assert.ok(
+    isDescending(byDate.items.map((i) => second(i.lastSeen))),
+    'sort=date orders by lastSeen, newest first',
+  );
   const byNew = await getAll<Issue>(sim, 'organizations/acme/issues/', { query: '', sort: 'new' });
-  assert.ok(isDescending(byNew.items.map((i) => second(i.firstSeen))));
+  assert.ok(
+    isDescending(byNew.items.map((i) => second(i.firstSeen))),
+    'sort=new orders by firstSeen, newest first',
+  );
   const byFreq = await getAll<Issue>(sim, 'organizations/acme/issues/', {
     query: '',
     sort: 'freq',
     limit: 33,
   });
-  assert.ok(isDescending(byFreq.items.map((i) => Number(i.count))));
+  assert.ok(
+    isDescending(byFreq.items.map((i) => Number(i.count))),
+    'sort=freq orders by count, largest first',
+  );
   assert.equal(new Set(byFreq.items.map((i) => i.id)).size, defaults.items.length);
   assert.equal((await get(sim, 'organizations/acme/issues/', { sort: 'random' })).status, 400);
 });
@@ -244,7 +277,7 @@ test('without the multi project stream feature, cross-project queries answer 400
 
 test('environments endpoint honours visibility; old servers omit environments from project summaries', async () => {
   const withHidden = projects.find((p) => p.slug === 'inventory-worker');
-  assert.ok(withHidden);
+  assert.ok(withHidden, 'the project inventory-worker exists');
   const visible = (await get(sim, `projects/acme/${withHidden.slug}/environments/`)).json as Array<{
     name: string;
     isHidden: boolean;
@@ -256,7 +289,10 @@ test('environments endpoint honours visibility; old servers omit environments fr
   );
   const hidden = (await get(sim, `projects/acme/${withHidden.slug}/environments/`, { visibility: 'hidden' }))
     .json as Array<{ name: string; isHidden: boolean }>;
-  assert.ok(hidden.length === 1 && hidden[0]?.isHidden === true);
+  assert.ok(
+    hidden.length === 1 && hidden[0]?.isHidden === true,
+    'visibility=hidden lists the one hidden environment',
+  );
   const all = (await get(sim, `projects/acme/${withHidden.id}/environments/`, { visibility: 'all' }))
     .json as unknown[];
   assert.equal(all.length, visible.length + 1);
@@ -268,7 +304,10 @@ test('environments endpoint honours visibility; old servers omit environments fr
   const old = await startSimulator({ projects: 2, projectSummaryEnvironments: false });
   try {
     const ps = (await get(old, 'organizations/acme/projects/')).json as Array<Record<string, unknown>>;
-    assert.ok(ps.length === 2 && ps.every((p) => !('environments' in p)));
+    assert.ok(
+      ps.length === 2 && ps.every((p) => !('environments' in p)),
+      'an old server lists 2 projects without an environments key',
+    );
   } finally {
     await old.close();
   }
@@ -279,7 +318,7 @@ test('current release: per environment, null without one, 404 for an unknown iss
   assert.equal(missing.status, 404);
   assert.deepEqual(missing.json, { detail: 'The requested resource does not exist' });
   const project = projects.find((p) => p.slug === 'checkout-api');
-  assert.ok(project);
+  assert.ok(project, 'the project checkout-api exists');
   const { items } = await getAll<Issue>(sim, 'organizations/acme/issues/', {
     project: project.id,
     environment: project.environments[0] ?? '',
@@ -296,7 +335,10 @@ test('current release: per environment, null without one, 404 for an unknown iss
     versions.add(body.currentRelease?.release.version ?? null);
     if (body.currentRelease) {
       assert.equal(body.currentRelease.environment, project.environments[0]);
-      assert.ok(body.currentRelease.release.version.startsWith(`${project.slug}@`));
+      assert.ok(
+        body.currentRelease.release.version.startsWith(`${project.slug}@`),
+        `the current release is one of ${project.slug}: ${body.currentRelease.release.version}`,
+      );
     }
   }
   assert.ok(versions.has(null) && versions.size > 1, 'some issues have releases, some none');

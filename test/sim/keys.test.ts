@@ -20,8 +20,11 @@ test("keys: the first active key's rate limit is the ground truth; status filter
       projectId: number;
       rateLimit: { window: number; count: number } | null;
     }>;
-    assert.ok(keys.length >= 1 && keys.length <= 2);
-    assert.ok(keys.every((k) => k.projectId === Number(project.id)));
+    assert.ok(keys.length >= 1 && keys.length <= 2, `a project has one or two keys (${keys.length})`);
+    assert.ok(
+      keys.every((k) => k.projectId === Number(project.id)),
+      'every key belongs to the project asked for',
+    );
     const active = keys.find((k) => k.isActive);
     const eps = active?.rateLimit
       ? Math.round((active.rateLimit.count / active.rateLimit.window) * 1e6) / 1e6
@@ -37,6 +40,9 @@ test("keys: the first active key's rate limit is the ground truth; status filter
   });
   assert.ok(inactive.items.length > 0, 'some first keys are inactive');
   assert.equal(active.items.length + inactive.items.length, all.items.length);
-  assert.ok(active.items.every((k) => k.isActive) && inactive.items.every((k) => !k.isActive));
+  assert.ok(
+    active.items.every((k) => k.isActive) && inactive.items.every((k) => !k.isActive),
+    'status=active lists only active keys, status=inactive only inactive ones',
+  );
   assert.equal(new Set(all.items.map((k) => k.projectId)).size, projects.length);
 });

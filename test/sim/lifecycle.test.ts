@@ -21,7 +21,7 @@ test('stop() refuses connections; start() listens again on the same port with th
     await sim.stop();
     await sim.start();
     assert.equal(sim.port, port);
-    assert.ok(sim.url.includes(`:${port}/`));
+    assert.ok(sim.url.includes(`:${port}/`), `the URL names the port ${port}: ${sim.url}`);
     const again = await get(sim, 'organizations/acme/projects/');
     assert.equal(again.status, 200);
     assert.deepEqual(again.json, before.json);
@@ -61,7 +61,7 @@ test('close() with a request hanging still releases everything', async () => {
   }).catch((err: unknown) => err);
   while (sim.counters().total === 0) await new Promise((r) => setTimeout(r, 5));
   await sim.close();
-  assert.ok((await pending) instanceof Error);
+  assert.ok((await pending) instanceof Error, 'a request pending at close() rejects with an Error');
 });
 
 test('latency is added to every response', async () => {
@@ -69,11 +69,11 @@ test('latency is added to every response', async () => {
   try {
     let t = performance.now();
     await get(sim, 'organizations/acme/projects/');
-    assert.ok(performance.now() - t >= 100);
+    assert.ok(performance.now() - t >= 100, 'with 120 ms of latency a request takes at least 100 ms');
     sim.setLatency(0);
     t = performance.now();
     await get(sim, 'organizations/acme/projects/');
-    assert.ok(performance.now() - t < 2000);
+    assert.ok(performance.now() - t < 2000, 'a request without latency answers within 2 s');
     assert.throws(() => sim.setLatency(-1), RangeError);
   } finally {
     await sim.close();
@@ -98,7 +98,10 @@ test('counters record endpoint templates and queries; resetCounters clears them'
     });
     assert.deepEqual(c.requests[0]?.query, { environment: envs, query: 'is:unresolved' });
     assert.equal(c.requests[0]?.status, 200);
-    assert.ok(Math.abs((c.requests[0]?.at ?? 0) - Date.now()) < 60_000);
+    assert.ok(
+      Math.abs((c.requests[0]?.at ?? 0) - Date.now()) < 60_000,
+      "the request's recorded time is the wall clock's (within a minute)",
+    );
     sim.resetCounters();
     assert.equal(sim.counters().total, 0);
     assert.deepEqual(sim.counters().requests, []);

@@ -49,20 +49,50 @@ test('monitors: environments is an array, owner may be null, no isUpserting, con
   // object), `owner` actor_data.get(...) (None without owner), no `isUpserting` key; config is the stored
   // dict (models.py MONITOR_CONFIG requires neither timezone nor alert_rule_id).
   const monitors = await all(current);
-  assert.ok(monitors.every((m) => Array.isArray(m.environments)));
-  assert.ok(monitors.some((m) => m.environments.length === 0));
-  assert.ok(monitors.some((m) => m.owner === null));
-  assert.ok(monitors.some((m) => m.owner !== null && typeof m.owner === 'object'));
-  assert.ok(monitors.every((m) => !('isUpserting' in m)));
-  assert.ok(monitors.some((m) => !('timezone' in m.config)));
-  assert.ok(monitors.some((m) => !('alert_rule_id' in m.config)));
+  assert.ok(
+    monitors.every((m) => Array.isArray(m.environments)),
+    'every monitor has an environments list',
+  );
+  assert.ok(
+    monitors.some((m) => m.environments.length === 0),
+    'some monitor has no environment',
+  );
+  assert.ok(
+    monitors.some((m) => m.owner === null),
+    'some monitor has no owner (null)',
+  );
+  assert.ok(
+    monitors.some((m) => m.owner !== null && typeof m.owner === 'object'),
+    'some monitor has an owner object',
+  );
+  assert.ok(
+    monitors.every((m) => !('isUpserting' in m)),
+    'no monitor has an isUpserting key',
+  );
+  assert.ok(
+    monitors.some((m) => !('timezone' in m.config)),
+    "some monitor's config has no timezone",
+  );
+  assert.ok(
+    monitors.some((m) => !('alert_rule_id' in m.config)),
+    "some monitor's config has no alert_rule_id",
+  );
   // lastCheckIn and the next check-in times are nullable (models.py DateTimeField(null=True)).
   const envs = monitors.flatMap((m) => m.environments);
-  assert.ok(envs.some((e) => e.lastCheckIn === null));
-  assert.ok(envs.every((e) => 'activeIncident' in e));
+  assert.ok(
+    envs.some((e) => e.lastCheckIn === null),
+    'some monitor environment has never checked in (lastCheckIn null)',
+  );
+  assert.ok(
+    envs.every((e) => 'activeIncident' in e),
+    'every monitor environment has an activeIncident key',
+  );
   // Older releases: no owner and no activeIncident at all.
   const old = await all(older);
-  assert.ok(old.every((m) => !('owner' in m) && m.environments.every((e) => !('activeIncident' in e))));
+  assert.ok(
+    old.every((m) => !('owner' in m) && m.environments.every((e) => !('activeIncident' in e))),
+    'older releases send neither owner nor activeIncident',
+  );
 });
 
 test('monitors page by OffsetPaginator cursors, at most 100 a page; monitors pending deletion are not listed', async () => {
@@ -98,8 +128,11 @@ test('monitors page by OffsetPaginator cursors, at most 100 a page; monitors pen
   assert.equal((await get(current, PATH, { cursor: 'nope' })).status, 400);
   // Environments pending deletion are left out too.
   const names = [...(first.json as Monitor[]), ...rest].flatMap((m) => m.environments.map((e) => e.name));
-  assert.ok(!names.includes('deleted-environment'));
-  assert.ok(!names.some((n) => ['pending_deletion', 'deletion_in_progress'].includes(n)));
+  assert.ok(!names.includes('deleted-environment'), 'the environment pending deletion is not listed');
+  assert.ok(
+    !names.some((n) => ['pending_deletion', 'deletion_in_progress'].includes(n)),
+    'no environment in a deletion status is listed',
+  );
 });
 
 /** MONITOR_ENVIRONMENT_ORDERING: error, ok, active, disabled; a muted environment after them. */
@@ -163,16 +196,34 @@ test('monitors: isMuted is computed from every environment now, the monitor’s 
     const expected = m.environments.length > 0 && m.environments.every((e) => e.isMuted);
     assert.equal(m.isMuted, expected, m.slug);
   }
-  assert.ok(now.some((m) => m.isMuted));
-  assert.ok(now.some((m) => !m.isMuted && m.environments.some((e) => e.isMuted)));
+  assert.ok(
+    now.some((m) => m.isMuted),
+    'some monitor is muted (all its environments muted)',
+  );
+  assert.ok(
+    now.some((m) => !m.isMuted && m.environments.some((e) => e.isMuted)),
+    'some monitor is not muted while one of its environments is',
+  );
   // Older: a column of its own (serializers.py before November 2025: "isMuted": obj.is_muted).
   const old = await all(older);
-  assert.ok(old.some((m) => m.isMuted && m.environments.some((e) => !e.isMuted)));
+  assert.ok(
+    old.some((m) => m.isMuted && m.environments.some((e) => !e.isMuted)),
+    'older releases: some muted monitor has an environment that is not muted',
+  );
   const statuses = new Set(old.flatMap((m) => m.environments.map((e) => e.status)));
-  assert.ok(statuses.has('missed_checkin') && statuses.has('timeout'));
-  assert.ok(!new Set(now.flatMap((m) => m.environments.map((e) => e.status))).has('missed_checkin'));
+  assert.ok(
+    statuses.has('missed_checkin') && statuses.has('timeout'),
+    'older releases report the statuses missed_checkin and timeout',
+  );
+  assert.ok(
+    !new Set(now.flatMap((m) => m.environments.map((e) => e.status))).has('missed_checkin'),
+    'current releases never report missed_checkin',
+  );
   // Slugs: unique per project now (unique_together project_id, slug), in the organization before.
-  assert.ok(new Set(now.map((m) => m.slug)).size < now.length);
+  assert.ok(
+    new Set(now.map((m) => m.slug)).size < now.length,
+    'current releases: one slug is used in several projects',
+  );
   assert.equal(new Set(old.map((m) => m.slug)).size, old.length);
 });
 
@@ -180,13 +231,19 @@ test('monitors: project and environment filters', async () => {
   const monitors = await all(current);
   const project = monitors[0]!.project;
   const mine = await all(current, { project: project.id });
-  assert.ok(mine.length > 0 && mine.every((m) => m.project.id === project.id));
+  assert.ok(
+    mine.length > 0 && mine.every((m) => m.project.id === project.id),
+    `project=${project.id} returns that project's monitors only`,
+  );
   assert.equal(mine.length, monitors.filter((m) => m.project.id === project.id).length);
   assert.equal((await get(current, PATH, { project: '12345' })).status, 403);
   assert.equal((await get(current, PATH, { project: 'web' })).status, 400);
   const env = monitors.flatMap((m) => m.environments)[0]!.name;
   const inEnv = await all(current, { environment: env });
-  assert.ok(inEnv.length > 0);
-  assert.ok(inEnv.every((m) => m.environments.every((e) => e.name === env)));
+  assert.ok(inEnv.length > 0, `environment=${env} returns monitors`);
+  assert.ok(
+    inEnv.every((m) => m.environments.every((e) => e.name === env)),
+    `environment=${env} returns only that environment of each monitor`,
+  );
   assert.equal((await get(current, PATH, { environment: 'no-such-env' })).status, 404);
 });

@@ -47,9 +47,9 @@ test('issues of a busy environment need several pages; X-Hits gives the total', 
     environments: string[];
   }>;
   const busy = projects.find((p) => p.slug === 'checkout-api');
-  assert.ok(busy);
+  assert.ok(busy, 'the project checkout-api exists');
   const env = busy.environments[0];
-  assert.ok(env);
+  assert.ok(env, 'checkout-api has an environment');
   const all = await getAll<{ id: string }>(sim, 'organizations/acme/issues/', {
     project: busy.id,
     environment: env,
@@ -66,7 +66,7 @@ test('issues of a busy environment need several pages; X-Hits gives the total', 
     query: 'is:unresolved firstSeen:-14d',
     limit: 25,
   });
-  assert.ok(small.pages >= 5);
+  assert.ok(small.pages >= 5, `limit=25 takes at least 5 pages (${small.pages})`);
   assert.deepEqual(
     small.items.map((i) => i.id),
     all.items.map((i) => i.id),
@@ -119,6 +119,6 @@ test('every paginated list endpoint sends a Link header; project environments (u
   assert.equal(envs.status, 200);
   assert.equal(envs.headers.get('link'), null);
   const keys = await getAll(sim, 'organizations/acme/project-keys/', { per_page: 5 });
-  assert.ok(keys.pages >= 4);
+  assert.ok(keys.pages >= 4, `per_page=5 takes at least 4 pages of keys (${keys.pages})`);
   assert.equal(new Set(keys.items.map((k) => k.id)).size, keys.items.length);
 });

@@ -98,7 +98,10 @@ test('concurrent requests beyond the concurrency limit get 429', async () => {
     }
     // Finished requests free their slots.
     assert.equal((await fetchUrl(url, sim.token)).status, 200);
-    assert.ok(sim.counters().maxConcurrent >= 6);
+    assert.ok(
+      sim.counters().maxConcurrent >= 6,
+      `the counters saw the 6 requests at once (max concurrent: ${sim.counters().maxConcurrent})`,
+    );
   } finally {
     await sim.close();
   }
@@ -113,7 +116,10 @@ test('self-hosted: no rate-limit headers and no 429s; setRateLimit changes limit
   try {
     const url = buildUrl(sim, 'organizations/acme/projects/');
     const replies = await Promise.all(Array.from({ length: 10 }, () => fetchUrl(url, sim.token)));
-    assert.ok(replies.every((r) => r.status === 200));
+    assert.ok(
+      replies.every((r) => r.status === 200),
+      `10 requests within the limit all answer 200 (got ${replies.map((r) => r.status).join(', ')})`,
+    );
     for (const h of HEADERS)
       assert.ok(
         replies.every((r) => !r.headers.has(h)),

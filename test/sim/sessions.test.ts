@@ -69,7 +69,7 @@ test('sessions: by.project is an integer id; every status of a group is there, z
       if (g.totals['sum(session)'] === 0) zeros++;
       assert.equal(g.series['sum(session)']?.length, answer.intervals.length);
     }
-    assert.ok(byGroup.size > 10);
+    assert.ok(byGroup.size > 10, `more than 10 groups (got ${byGroup.size})`);
     for (const list of byGroup.values()) assert.deepEqual(list, statuses);
     assert.ok(zeros > 0, 'statuses without sessions are there with 0');
   }
@@ -99,7 +99,10 @@ test('sessions: rate fields cannot be grouped or filtered by session.status (400
   assert.equal(ok.status, 200);
   for (const g of ok.answer.groups) {
     const rate = g.totals['crash_free_rate(session)'];
-    assert.ok(rate !== null && rate !== undefined && rate >= 0 && rate <= 1);
+    assert.ok(
+      rate !== null && rate !== undefined && rate >= 0 && rate <= 1,
+      `crash_free_rate(session) is a number in [0, 1]: ${rate}`,
+    );
   }
 });
 
