@@ -44,8 +44,8 @@ trap cleanup EXIT
 [[ -f $repo/src/main.ts ]] || die "src/main.ts does not exist yet"
 [[ -f $repo/sim/main.ts ]] || die "sim/main.ts (the simulator) does not exist yet"
 
-log "making the local node:20-bookworm-slim base"
-"$tools/container/make-node-base.sh" >/dev/null
+log "making the local node:24-bookworm-slim base"
+"$tools/container/make-node-base.sh" node:24-bookworm-slim >/dev/null
 
 log "building $image"
 start=$SECONDS
