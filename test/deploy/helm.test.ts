@@ -470,6 +470,25 @@ renderTest('missing token and no existingSecret fails with the required message'
   assert.match(otherNamespace.stderr, /serviceMonitor\.namespace must be the release namespace/);
 });
 
+renderTest('replicaCount above 1 is refused at render time, saying why; 0 and 1 render', () => {
+  for (const replicaCount of [2, 3]) {
+    const r = render(['ci/default-values.yaml'], { replicaCount });
+    assert.notEqual(r.status, 0, `replicaCount ${replicaCount} rendered`);
+    assert.match(
+      r.stderr,
+      new RegExp(`replicaCount is ${replicaCount}, and this chart runs at most 1 replica`),
+    );
+    assert.match(r.stderr, /each replica would poll Sentry with the same token/);
+    assert.match(r.stderr, /halve\) the token's API rate budget/);
+    assert.match(r.stderr, /high availability is a later feature/);
+  }
+  for (const replicaCount of [0, 1])
+    assert.equal(
+      find(renderOk(['ci/default-values.yaml'], { replicaCount }), 'Deployment').spec.replicas,
+      replicaCount,
+    );
+});
+
 renderTest('probes: readiness /healthz, liveness /livez, a generous values-driven startup probe', () => {
   const c = container(renderOk(['ci/default-values.yaml']));
   assert.deepEqual(c.readinessProbe.httpGet, { path: '/healthz', port: 'http' });
