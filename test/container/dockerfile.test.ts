@@ -1,7 +1,8 @@
 /**
  * Lints the Dockerfile with dockerfilelint and checks the properties the image promises: multi-stage,
  * production dependencies only, non-root, port 9790, a node-based HEALTHCHECK on /livez, exec-form CMD
- * (node is PID 1 and gets SIGTERM). The image itself is built and run by test/container/smoke.sh.
+ * (node is PID 1 and gets SIGTERM). The image itself is built and run by test/container/smoke.sh, which
+ * test/container/image.test.ts runs where podman is present.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
