@@ -28,7 +28,7 @@ LABEL org.opencontainers.image.title="sentry-prometheus-exporter" \
 # A small young generation: the exporter's garbage is short-lived page parses, and V8's default 16 MiB
 # semi-spaces cost resident memory it does not need. Two malloc arenas for the process's threads, and large
 # buffers (answers from Sentry) always mapped on their own, so that their memory goes back to the system
-# when they are freed (see README, Performance).
+# when they are freed (see docs/performance.md).
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=2 \
     MALLOC_ARENA_MAX=2 \
