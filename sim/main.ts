@@ -1,7 +1,9 @@
 /**
  * Runs a Sentry simulator from the command line, e.g. to point a locally running exporter at it:
  *
- *   npx tsx sim/main.ts --port 9000 --projects 50 --rate-limit 20
+ *   npm run sim                                   (port 9000; it prints the `npm start` line to use)
+ *   npm run sim -- --port 9100 --projects 50 --rate-limit 20
+ *   node --import tsx sim/main.ts --projects 50   (a port of its choosing)
  *
  * `--rate-limit 0` turns rate limiting off; `--self-hosted` answers like an older self-hosted Sentry.
  */
@@ -10,7 +12,7 @@ import { DEFAULT_RATE_LIMIT, startSimulator } from './server.js';
 import type { SimOptions } from './types.js';
 
 const USAGE = `Usage: sentry-sim [options]
-  --port N          listen port (default: ephemeral)
+  --port N          listen port (default: one of the system's choosing; npm run sim passes 9000)
   --host H          listen address (default 127.0.0.1)
   --projects N      projects (default 20)
   --environments N  environments per project (default 2)
@@ -32,6 +34,11 @@ function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new Error(`--${name} expects a non-negative integer, got "${value}"`);
   return Number(value);
+}
+
+/** The command that runs the built exporter against this simulator. */
+function startLine(sim: { url: string; token: string; org: string }): string {
+  return `SENTRY_BASE_URL=${sim.url} SENTRY_AUTH_TOKEN=${sim.token} SENTRY_EXPORTER_ORG=${sim.org} npm start`;
 }
 
 async function main(): Promise<void> {
@@ -82,7 +89,11 @@ async function main(): Promise<void> {
   url:   ${sim.url}
   org:   ${sim.org}
   token: ${sim.token}
-  e.g.   curl -H 'Authorization: Bearer ${sim.token}' ${sim.url}organizations/${sim.org}/projects/`);
+  e.g.   curl -H 'Authorization: Bearer ${sim.token}' ${sim.url}organizations/${sim.org}/projects/
+
+Run the exporter against it from another terminal (after npm ci && npm run build):
+  ${startLine(sim)}
+Ctrl-C stops the simulator.`);
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -101,6 +112,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if ((err as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') {
+    console.error(
+      `${(err as Error).message}: another program listens on that port; choose another with --port N (npm run sim -- --port N)`,
+    );
+    process.exit(1);
+  }
   console.error(err instanceof Error ? err.message : err);
   console.error(USAGE);
   process.exit(2);

@@ -28,7 +28,7 @@ export const CORE_SETTINGS = {
     }),
     tokenFile: setting({
       env: 'SENTRY_AUTH_TOKEN_FILE',
-      doc: 'Read the auth token from this file instead (a mounted Kubernetes secret).',
+      doc: 'Read the auth token from this file instead (a mounted Kubernetes secret); set only one of the two. A rotated file is picked up while running.',
       default: '',
       format: text(),
     }),
@@ -41,7 +41,7 @@ export const CORE_SETTINGS = {
     }),
     projects: setting<string[]>({
       env: 'SENTRY_EXPORTER_PROJECTS',
-      doc: 'Comma-separated project slugs to export; empty exports every project the token can see.',
+      doc: 'Comma-separated project slugs to export; empty exports every project the token can see. A slug that does not exist is logged once as an error.',
       default: [],
       format: slugList,
     }),
@@ -139,7 +139,7 @@ export const CORE_SETTINGS = {
   exposition: {
     legacyMetrics: setting({
       env: 'SENTRY_EXPORTER_LEGACY_METRICS',
-      doc: 'Export the gauge-histogram sentry_issues with le="1h"/"24h" (what the Python exporter wrote).',
+      doc: 'The Python exporter\'s names and label spellings (the gauge-histogram sentry_issues with le="1h"/"24h"); false writes names that pass promtool check metrics (docs/metrics.md).',
       default: true,
       format: boolean,
       formerly: 'scrape.legacyMetrics',

@@ -1,5 +1,4 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { IntervalHistogram } from 'node:perf_hooks';
 import { renderFamilies } from './exposition.js';
 import { CachedRendering } from './rendering.js';
 import type { Rendered, RenderedSource } from './rendering.js';
@@ -15,7 +14,7 @@ const EVENT_LOOP_WINDOW_MS = 60_000;
  */
 export class ServingMetrics implements RenderedSource {
   private authFailures = 0;
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private loopWindowStart = performance.now();
   /** p99 of the last complete window, once there is one. */
   private loopLastP99: number | undefined;

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +37,8 @@ process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 interface ChartRenderer {
   command: string;
-  /** The command's arguments to render the chart with `flags` (values files and API versions). */
-  args(flags: string[]): string[];
+  /** The command's arguments to render the chart in `dir` with `flags` (values files and API versions). */
+  args(dir: string, flags: string[]): string[];
 }
 
 const offlineRenderer = path.join(repo, '../shared/tools/helm-render/build.sh');
@@ -69,10 +69,10 @@ function findRenderer(): ChartRenderer | undefined {
   if (/^v[3-9]\./.test(helmVersion.trim())) {
     renderer = {
       command: 'helm',
-      args: (flags) => [
+      args: (dir, flags) => [
         'template',
         release,
-        chart,
+        dir,
         '--namespace',
         namespace,
         '--kube-version',
@@ -89,7 +89,7 @@ function findRenderer(): ChartRenderer | undefined {
     const r = spawnSync('bash', [offlineRenderer, path.join(scratch, 'helm-render')], { encoding: 'utf8' });
     const built = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status === 0 && existsSync(built)) {
-      renderer = { command: built, args: (flags) => [chart, release, namespace, ...flags] };
+      renderer = { command: built, args: (dir, flags) => [dir, release, namespace, ...flags] };
     } else {
       rendererProblem = `${offlineRenderer} failed (status ${String(r.status)}): ${r.stderr.trim().slice(-500)}`;
     }
@@ -119,10 +119,13 @@ interface Rendered {
 
 let counter = 0;
 
-/** Renders the chart with the given values files (paths relative to the chart) and inline values. */
-function render(files: string[], inline?: object): Rendered {
+/**
+ * Renders the chart with the given values files (paths relative to the chart) and inline values; `dir`
+ * renders a copy of the chart instead.
+ */
+function render(files: string[], inline?: object, dir = chart): Rendered {
   const flags: string[] = [];
-  for (const f of files) flags.push('-f', path.join(chart, f));
+  for (const f of files) flags.push('-f', path.join(dir, f));
   if (inline) {
     const file = path.join(scratch, `values-${counter++}.json`);
     writeFileSync(file, JSON.stringify(inline));
@@ -131,7 +134,7 @@ function render(files: string[], inline?: object): Rendered {
   flags.push('--api-versions', 'monitoring.coreos.com/v1');
   const use = findRenderer();
   if (!use) throw new Error(`no chart renderer: ${rendererProblem}`);
-  const r = spawnSync(use.command, use.args(flags), { encoding: 'utf8' });
+  const r = spawnSync(use.command, use.args(dir, flags), { encoding: 'utf8' });
   const docs =
     r.status === 0
       ? parseAllDocuments(r.stdout)
@@ -142,6 +145,23 @@ function render(files: string[], inline?: object): Rendered {
           .filter((d): d is Doc => d !== null)
       : [];
   return { status: r.status ?? -1, stderr: r.stderr, docs };
+}
+
+/**
+ * NOTES.txt as `helm install` prints it. Neither `helm template` nor the offline renderer renders it, so a
+ * copy of the chart carries it as one more template, whose output is the text as a JSON string.
+ */
+function renderNotes(files: string[], inline?: object): string {
+  const copy = path.join(scratch, `notes-chart-${counter++}`);
+  cpSync(chart, copy, { recursive: true });
+  const notes = readFileSync(path.join(copy, 'templates/NOTES.txt'), 'utf8');
+  writeFileSync(
+    path.join(copy, 'templates/notes-as-yaml.yaml'),
+    `{{- define "notes-under-test" }}${notes}{{- end }}\nkind: Notes\nnotes: {{ include "notes-under-test" . | toJson }}\n`,
+  );
+  const r = render(files, inline, copy);
+  assert.equal(r.status, 0, `render failed: ${r.stderr}`);
+  return find(r.docs, 'Notes').notes as string;
 }
 
 function renderOk(files: string[], inline?: object): Doc[] {
@@ -478,6 +498,51 @@ renderTest('missing token and no existingSecret fails with the required message'
   });
   assert.notEqual(otherNamespace.status, 0);
   assert.match(otherNamespace.stderr, /serviceMonitor\.namespace must be the release namespace/);
+});
+
+renderTest('NOTES: the default image is where releases will be published; until then, build your own', () => {
+  const byDefault = renderNotes(['ci/default-values.yaml']);
+  assert.match(
+    byDefault,
+    /Image: ghcr\.io\/sentry-prometheus-exporter\/sentry-prometheus-exporter:0\.1\.0\n/,
+  );
+  assert.match(
+    byDefault,
+    /the chart's default image, where releases will be published; none is published there yet/,
+  );
+  assert.match(
+    byDefault,
+    /push it to your registry and set image\.registry, image\.repository and\s+image\.tag/,
+  );
+  const own = renderNotes(['ci/default-values.yaml'], {
+    image: {
+      registry: 'registry.example.com',
+      repository: 'monitoring/sentry-prometheus-exporter',
+      tag: '1.2.3',
+    },
+  });
+  assert.match(own, /Image: registry\.example\.com\/monitoring\/sentry-prometheus-exporter:1\.2\.3\n/);
+  assert.doesNotMatch(own, /none is published/);
+  assert.match(own, /kubectl -n monitoring rollout status deployment\/sentry-sentry-prometheus-exporter/);
+});
+
+renderTest('replicaCount above 1 is refused at render time, saying why; 0 and 1 render', () => {
+  for (const replicaCount of [2, 3]) {
+    const r = render(['ci/default-values.yaml'], { replicaCount });
+    assert.notEqual(r.status, 0, `replicaCount ${replicaCount} rendered`);
+    assert.match(
+      r.stderr,
+      new RegExp(`replicaCount is ${replicaCount}, and this chart runs at most 1 replica`),
+    );
+    assert.match(r.stderr, /each replica would poll Sentry with the same token/);
+    assert.match(r.stderr, /halve\) the token's API rate budget/);
+    assert.match(r.stderr, /high availability is a later feature/);
+  }
+  for (const replicaCount of [0, 1])
+    assert.equal(
+      find(renderOk(['ci/default-values.yaml'], { replicaCount }), 'Deployment').spec.replicas,
+      replicaCount,
+    );
 });
 
 renderTest('probes: readiness /healthz, liveness /livez, a generous values-driven startup probe', () => {

@@ -74,9 +74,12 @@ app.kubernetes.io/part-of: {{ include "sentry-prometheus-exporter.name" . }}
 
 {{/*
 Fails with a clear message when the chart cannot work: no token and no existingSecret, no organization,
-basic auth without a password. Included by every template that depends on these values.
+basic auth without a password, more than one replica. Included by every template that depends on these values.
 */}}
 {{- define "sentry-prometheus-exporter.validate" -}}
+{{- if gt (int .Values.replicaCount) 1 }}
+{{- fail (printf "replicaCount is %d, and this chart runs at most 1 replica: each replica would poll Sentry with the same token, so the replicas would split (and each halve) the token's API rate budget and export the same numbers twice. Set replicaCount=1 (0 scales it down); running several replicas for high availability is a later feature." (int .Values.replicaCount)) }}
+{{- end }}
 {{- if not .Values.existingSecret }}
 {{- $_ := required "sentry.authToken is required: set it (--set sentry.authToken=...) or name a Secret holding the token with existingSecret" .Values.sentry.authToken }}
 {{- if .Values.basicAuth.enabled }}
