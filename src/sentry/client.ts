@@ -10,6 +10,7 @@ import { SentryApiError } from './errors.js';
 import { defaultUserAgent } from './http.js';
 import { PAGE_SIZE, URL_BUDGET_BYTES, splitByUrlLength } from './pagination.js';
 import {
+  parseApiIndex,
   parseCurrentRelease,
   parseEnvironments,
   parseIssues,
@@ -100,29 +101,38 @@ class SentryClientImpl implements SentryClient {
         (p) => p.id,
       );
     } catch (err) {
-      throw err instanceof SentryApiError ? this.#explainFirstCall(err) : err;
+      throw err instanceof SentryApiError ? await this.#explainFirstCall(err) : err;
     }
   }
 
   /**
-   * The project list is the first call, where a wrong setting shows: a 404 from Sentry itself (its JSON
-   * `detail`) means the organization slug is wrong or not visible to the token; a 404 from something else,
-   * or a page that is not JSON (Sentry's web UI answers HTML on the same paths), means SENTRY_BASE_URL does
-   * not point at the API.
+   * The project list is the first call, where a wrong setting shows. A base URL that does not end in
+   * /api/0/ is the likeliest cause, so it is named first: Sentry's API index answers at `<root>/api/0/`
+   * without a token (src/sentry/api/endpoints/index.py, `{"version": "0"}`), and when it does there, the
+   * message gives the URL to set. Otherwise a 404 from Sentry itself (its JSON `detail`) means the
+   * organization slug is wrong or not visible to the token; a 404 from something else, a redirect, or a page
+   * that is not JSON (Sentry's web UI answers HTML on the same paths) means SENTRY_BASE_URL does not point at
+   * the API.
    */
-  #explainFirstCall(err: SentryApiError): SentryApiError {
+  async #explainFirstCall(err: SentryApiError): Promise<SentryApiError> {
+    const notJson = err.kind === 'parse' && /expected JSON/.test(err.message);
+    const redirect = err.status !== undefined && err.status >= 300 && err.status < 400;
+    if (err.status !== 404 && !notJson && !redirect) return err;
     const hints: string[] = [];
+    if (!new URL(this.#baseUrl).pathname.endsWith('/api/0/')) {
+      const api = await this.#apiRoot();
+      hints.push(
+        api === undefined
+          ? `check SENTRY_BASE_URL first: ${this.#baseUrl} does not end in /api/0/, as Sentry's API does (e.g. ${new URL('api/0/', this.#baseUrl).href})`
+          : `check SENTRY_BASE_URL first: Sentry's API answers at ${api}, not at ${this.#baseUrl}; set SENTRY_BASE_URL=${api}`,
+      );
+    }
     if (err.status === 404 && err.detail !== undefined) {
       hints.push(
         `Sentry does not know the organization "${this.org}" or the token cannot see it: check SENTRY_EXPORTER_ORG`,
       );
-    } else if (err.status === 404 || (err.kind === 'parse' && /expected JSON/.test(err.message))) {
+    } else if (hints.length === 0) {
       hints.push(`the answer did not come from Sentry's API: check SENTRY_BASE_URL (${this.#baseUrl})`);
-    } else {
-      return err;
-    }
-    if (!new URL(this.#baseUrl).pathname.endsWith('/api/0/')) {
-      hints.push(`SENTRY_BASE_URL usually ends in /api/0/, e.g. ${new URL('api/0/', this.#baseUrl).href}`);
     }
     return new SentryApiError(`${err.message}; ${hints.join('; ')}`, {
       kind: err.kind,
@@ -132,6 +142,21 @@ class SentryClientImpl implements SentryClient {
       attempts: err.attempts,
       cause: err,
     });
+  }
+
+  /** Where Sentry's API index answers, of the base URL with /api/0/ added or at its host's root; if anywhere. */
+  async #apiRoot(): Promise<string | undefined> {
+    for (const path of ['api/0/', '/api/0/']) {
+      try {
+        await this.#requests.get(ENDPOINTS.index, path, [], parseApiIndex, {
+          signal: AbortSignal.timeout(10_000),
+        });
+        return new URL(path, this.#baseUrl).href;
+      } catch {
+        // not the API there either
+      }
+    }
+    return undefined;
   }
 
   listProjectEnvironments(projectSlug: string, opts: CallOptions = {}): Promise<SentryEnvironment[]> {

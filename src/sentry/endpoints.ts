@@ -4,6 +4,8 @@
  * what each one answers and where that is in Sentry's code.
  */
 export const ENDPOINTS = {
+  /** The API's index, `{"version": "0"}`: asked only to tell where the API is when the first call fails. */
+  index: '/',
   projects: '/organizations/{org}/projects/',
   environments: '/projects/{org}/{project}/environments/',
   issues: '/organizations/{org}/issues/',
@@ -22,6 +24,8 @@ export type EndpointTemplate = (typeof ENDPOINTS)[keyof typeof ENDPOINTS];
  * endpoints (docs/sentry-api.md, "Scopes").
  */
 export const REQUIRED_SCOPE: Record<EndpointTemplate, string> = {
+  // IndexEndpoint: permission_classes = () (src/sentry/api/endpoints/index.py)
+  [ENDPOINTS.index]: 'none',
   [ENDPOINTS.projects]: 'org:read',
   [ENDPOINTS.statsV2]: 'org:read',
   // OrganizationSessionsEndpoint keeps OrganizationEndpoint's OrganizationPermission (GET: org:read).

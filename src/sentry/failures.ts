@@ -3,6 +3,7 @@ import { REQUIRED_SCOPE, type EndpointTemplate } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import type { HttpResponse } from './http.js';
 import { errorDetail } from './parse.js';
+import { headerValue } from './rate-limit.js';
 
 /** The URL without its query, as errors name it: the real organization and project, not a template. */
 export function where(url: URL): string {
@@ -35,12 +36,26 @@ export function httpError(
       status === 401
         ? ` (the token is invalid or revoked, or lacks the ${scope} scope${tokenNote === undefined ? '' : `; ${tokenNote}`})`
         : ` (the token likely lacks the ${scope} scope, or access to this organization/project)`;
+  } else if (status >= 300 && status < 400) {
+    const location = headerValue(response.headers, 'location');
+    const to = location === undefined ? undefined : redirectTarget(location, url);
+    message += ` (a redirect${to === undefined ? '' : ` to ${to}`}: SENTRY_BASE_URL probably points at a web page or a sign-in proxy, not at the API, which answers under /api/0/ with JSON)`;
   } else if (status === 429) {
     message += ` (rate limited; gave up after ${attempts} attempts)`;
   } else if (attempts > 1) {
     message += ` (after ${attempts} attempts)`;
   }
   return new SentryApiError(message, { kind: 'http', endpoint, status, detail, project, attempts });
+}
+
+/** Where a redirect points, without its query (it may carry a session or a `next` URL). */
+function redirectTarget(location: string, from: URL): string | undefined {
+  try {
+    const to = new URL(location, from);
+    return `${to.origin}${to.pathname}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A call given up because its signal fired (the run's deadline, or shutdown). */

@@ -192,6 +192,13 @@ export function errorDetail(body: string): string | undefined {
   return undefined;
 }
 
+/** The API index (src/sentry/api/endpoints/index.py): only that it is Sentry's, `version` "0". */
+export function parseApiIndex(ctx: ParseContext, json: Json): true {
+  const o = object(ctx, json, '');
+  if (o['version'] !== '0') fail(ctx, 'version', '"0"', o['version']);
+  return true;
+}
+
 export function parseProjects(ctx: ParseContext, json: Json): SentryProject[] {
   return list(ctx, json, (o, p) => {
     const envs = o['environments'];

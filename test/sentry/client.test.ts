@@ -360,13 +360,19 @@ test('the first call explains a wrong organization slug or base URL, with the re
   // Sentry answers an unknown organization with 404 {"detail": "The requested resource does not exist"}
   // (src/sentry/api/bases/organization.py, OrganizationEndpoint.convert_args); its web UI answers HTML on the
   // same paths without /api/0/.
+  // The API's index answers without a token (src/sentry/api/endpoints/index.py: permission_classes = ()).
   const server = await startServer((_req, res, hit) => {
-    if (hit.path.startsWith('/api/0/organizations/acme/')) sendJson(res, 200, []);
+    if (hit.path === '/api/0/') sendJson(res, 200, { version: '0', auth: null, user: null });
+    else if (hit.path.startsWith('/api/0/organizations/acme/')) sendJson(res, 200, []);
     else if (hit.path.startsWith('/api/0/'))
       sendJson(res, 404, { detail: 'The requested resource does not exist' });
     else if (hit.path.startsWith('/organizations/')) {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!DOCTYPE html><html><body>Sentry</body></html>');
+    } else if (hit.path.startsWith('/login-first/')) {
+      // A sign-in proxy (or Sentry's web UI for a visitor): a redirect to its login page.
+      res.writeHead(302, { location: '/auth/login/?next=%2Forganizations%2Facme%2F' });
+      res.end();
     } else {
       res.writeHead(404, { 'content-type': 'text/html' });
       res.end('<html>not found</html>');
@@ -383,12 +389,23 @@ test('the first call explains a wrong organization slug or base URL, with the re
     [
       root,
       'acme',
-      /\/organizations\/acme\/projects\/: expected JSON, got .* text\/html; the answer did not come from Sentry's API: check SENTRY_BASE_URL .*; SENTRY_BASE_URL usually ends in \/api\/0\/, e.g. http:\/\/127\.0\.0\.1:\d+\/api\/0\/$/,
+      new RegExp(
+        `/organizations/acme/projects/: expected JSON, got .* text/html; check SENTRY_BASE_URL first: Sentry's API answers at ${server.baseUrl}, not at ${root}; set SENTRY_BASE_URL=${server.baseUrl}$`,
+      ),
     ],
     [
       `${root}sentry/`,
       'acme',
-      /\/sentry\/organizations\/acme\/projects\/ answered HTTP 404; the answer did not come from Sentry's API: check SENTRY_BASE_URL .*\/api\/0\/$/,
+      new RegExp(
+        `/sentry/organizations/acme/projects/ answered HTTP 404; check SENTRY_BASE_URL first: Sentry's API answers at ${server.baseUrl}, not at ${root}sentry/; set SENTRY_BASE_URL=${server.baseUrl}$`,
+      ),
+    ],
+    [
+      `${root}login-first/`,
+      'acme',
+      new RegExp(
+        `/login-first/organizations/acme/projects/ answered HTTP 302 \\(a redirect to ${root}auth/login/: SENTRY_BASE_URL probably points at a web page or a sign-in proxy, not at the API, which answers under /api/0/ with JSON\\); check SENTRY_BASE_URL first: Sentry's API answers at ${server.baseUrl}`,
+      ),
     ],
   ];
   for (const [baseUrl, org, re] of cases) {
@@ -461,7 +478,7 @@ test('the first call explains a wrong base URL only for 404 and non-JSON answers
     [
       `${server.baseUrl}x/`,
       'acme',
-      `/api/0/x/organizations/acme/projects/ answered HTTP 404: The requested resource does not exist; Sentry does not know the organization "acme" or the token cannot see it: check SENTRY_EXPORTER_ORG; SENTRY_BASE_URL usually ends in /api/0/, e.g. ${server.baseUrl}x/api/0/`,
+      `/api/0/x/organizations/acme/projects/ answered HTTP 404: The requested resource does not exist; check SENTRY_BASE_URL first: ${server.baseUrl}x/ does not end in /api/0/, as Sentry's API does (e.g. ${server.baseUrl}x/api/0/); Sentry does not know the organization "acme" or the token cannot see it: check SENTRY_EXPORTER_ORG`,
     ],
   ];
   for (const [baseUrl, org, tail] of cases) {
