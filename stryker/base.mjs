@@ -3,11 +3,10 @@
  * mutates one layer and runs only the test files of that layer: a mutant runs the files that executed its
  * code during the initial run and stops at the first failure.
  *
- * `skipTests` (patterns of test names) leaves tests out of a part: tests that run the whole exporter, whose
- * collection happens in the collection thread (src/pipeline/thread.ts), and the scale tests of 1,000
- * projects. Stryker records which code a test file runs in the file's own thread only, so the former would
- * never be credited with a mutant they kill; both are the slowest of their files, and each mutant runs its
- * files again.
+ * `skipTests` (patterns of test names) leaves tests out of a part: the scale tests of 1,000 projects, the
+ * slowest of their files (each mutant runs its files again). Stryker records which code a test file runs in
+ * the file's own thread only; the tests run the collection in their own thread (test/helpers/exporter.ts),
+ * so a test of the whole collection is credited with the mutants it kills.
  */
 export function part(name, { mutate, testFiles, skipTests = [] }) {
   const nodeArgs = ['--import', 'tsx', '--test-reporter=tap'];

@@ -1,9 +1,9 @@
 import { part } from './base.mjs';
 
 /**
- * The collectors, measured by their own tests (test/collectors/) and the golden expositions
- * (test/metrics/families.test.ts renders every collector's families). test/collectors/collection.test.ts
- * runs the whole exporter only (see `skipTests` in base.mjs) and is left out.
+ * The collectors, measured by their own tests (test/collectors/, the whole collection among them: it runs
+ * in the test's thread) and the golden expositions (test/metrics/families.test.ts renders every
+ * collector's families).
  */
 export default part('collectors', {
   mutate: ['src/collectors/**/*.ts'],
@@ -19,15 +19,9 @@ export default part('collectors', {
     'test/collectors/outcomes.test.ts',
     'test/collectors/index.test.ts',
     'test/collectors/all-or-nothing.test.ts',
+    'test/collectors/collection.test.ts',
   ],
   skipTests: [
-    'LONG',
-    // the whole exporter against the simulator, in both of its modes
-    '(sentry\\.io|self-hosted)[:,] ',
-    'a token without org:read \\(403 on sessions\\)',
-    'a token refused on monitors',
-    'SENTRY_EXPORTER_PROJECTS keeps the monitors',
-    'SENTRY_SCRAPE_MONITOR_METRICS=false',
     // scale tests of 1,000 projects (seconds each, every time a mutant runs their file)
     '1,000 projects with far more than 10,000 outcome rows',
     'the default configuration at 1,000 × 5',

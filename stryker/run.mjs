@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-const PARTS = ['sentry', 'collectors', 'metrics'];
+const PARTS = ['sentry', 'collectors', 'metrics', 'pipeline', 'config'];
 const args = process.argv.slice(2);
 const named = args.filter((a) => PARTS.includes(a));
 const scoreOnly = args.includes('--score');

@@ -129,20 +129,13 @@ function readConfigFile(
  */
 function unknownKeys(data: Record<string, unknown>, settings: SettingInfo[], where: string): string[] {
   const paths = new Set(settings.map((s) => s.path));
-  const groups = new Set(
-    settings.flatMap((s) =>
-      s.path
-        .split('.')
-        .slice(0, -1)
-        .map((_, i, a) => a.slice(0, i + 1).join('.')),
-    ),
-  );
   const problems: string[] = [];
   const walk = (node: Record<string, unknown>, prefix: string): void => {
     for (const [key, value] of Object.entries(node)) {
       const path = prefix === '' ? key : `${prefix}.${key}`;
       if (paths.has(path)) continue;
-      if (groups.has(path) && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      // A mapping is walked into, known or not: its keys may be ones that moved (`scrape.issueMetrics`).
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
         walk(value as Record<string, unknown>, path);
         continue;
       }

@@ -169,3 +169,60 @@ test('config/default.yaml lists every setting with the schema default', () => {
   const c = loadConfig({ env: base, configFile: file.pathname });
   assert.equal(c.sentry.rate, 3);
 });
+
+test('a settings file: each unknown key says what was probably meant', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spe-config-'));
+  const file = join(dir, 'exporter.yaml');
+  writeFileSync(
+    file,
+    [
+      'SENTRY_BASE_URL: https://sentry.example.com/api/0/',
+      'scrape:',
+      '  issueMetrics: false',
+      'schedule:',
+      '  pollIntervall: 30',
+      'collectors:',
+      '  issues:',
+      '    enable: true',
+      'tokn: x',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(problemsOf(base, file), [
+    `--config: ${file} has an unknown key "SENTRY_BASE_URL"; SENTRY_BASE_URL is an environment variable; in a settings file it is the key "sentry.baseUrl"`,
+    `--config: ${file} has an unknown key "scrape.issueMetrics"; it is now "collectors.issues.enabled"`,
+    `--config: ${file} has an unknown key "schedule.pollIntervall"; did you mean "schedule.pollInterval"?`,
+    `--config: ${file} has an unknown key "collectors.issues.enable"; did you mean "collectors.issues.enabled"?`,
+    `--config: ${file} has an unknown key "tokn"; did you mean "sentry.token"?`,
+  ]);
+});
+
+test('a settings file that does not parse: its problem and line whole, the value masked, nothing reported missing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spe-config-'));
+  const file = join(dir, 'broken.yaml');
+  writeFileSync(file, 'sentry:\n  org: acme\n  token: tok-abc: pw-xyz\n');
+  const problems = problemsOf({}, file);
+  assert.deepEqual(problems, [
+    [
+      `--config: cannot parse ${file}: Nested mappings are not allowed in compact mappings at line 3, column 10`,
+      '    line 3:   token: …',
+      '                     ^ (the value is not shown: it may be a secret)',
+    ].join('\n'),
+  ]);
+  assert.ok(!problems.join('\n').includes('tok-abc'), 'the token is not shown');
+});
+
+test('a bad value from the settings file names the variable and the file key; a secret is not quoted', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spe-config-'));
+  const file = join(dir, 'values.yaml');
+  writeFileSync(file, 'sentry:\n  org: acme\n  token: [tok-abc]\nschedule:\n  pollInterval: 1x\n');
+  assert.deepEqual(problemsOf({}, file), [
+    `SENTRY_AUTH_TOKEN (sentry.token in ${file}): must be a string, got a list`,
+    `SENTRY_POLL_INTERVAL (schedule.pollInterval in ${file}): must be a duration greater than 0: seconds (e.g. 60) or a number with a unit (90s, 1m, 2h), got "1x"`,
+  ]);
+  // Durations with a unit, from the environment and from a file.
+  writeFileSync(file, 'schedule:\n  pollInterval: 2m\n');
+  const c = loadConfig({ env: { ...base, SENTRY_METADATA_INTERVAL: '1h' }, configFile: file });
+  assert.equal(c.schedule.pollInterval, 120);
+  assert.equal(c.schedule.metadataInterval, 3600);
+});
