@@ -57,6 +57,11 @@ export interface CollectContext<Rows = unknown> {
    * the pipeline.
    */
   publish?: (rows: Rows) => void;
+  /**
+   * Says how far the run is (`releases`, 40 of 240): shown in the progress log of a long cycle and on the
+   * status page. Absent when the caller is not the pipeline.
+   */
+  progress?: (what: string, done: number, total?: number) => void;
 }
 
 export interface RenderContext {

@@ -40,16 +40,20 @@ export interface CollectorSet {
   metadata: Collector<ProjectInfo[]>;
   /** The collectors that export families, each enabled by its settings. */
   metrics: Collector[];
+  /** The collectors their settings turn off. */
+  disabled: string[];
 }
 
 export function createCollectors(config: ExporterConfig, api: SentryApi, logger: Logger): CollectorSet {
   const deps = (name: string) => ({ api, logger: logger.child({ collector: name }) });
   const metrics: Collector[] = [];
+  const disabled: string[] = [];
   for (const definition of COLLECTORS as readonly CollectorDefinition[]) {
     // Each definition's own settings, as loaded from its declaration (the list's types are one union).
     const settings = (config.collectors as Record<string, unknown>)[definition.name];
     const collector = definition.create(deps(definition.name), settings as never, config);
-    if (collector !== undefined) metrics.push(collector);
+    if (collector === undefined) disabled.push(definition.name);
+    else metrics.push(collector);
   }
   return {
     metadata: new MetadataCollector(deps('metadata'), {
@@ -57,5 +61,6 @@ export function createCollectors(config: ExporterConfig, api: SentryApi, logger:
       interval: config.schedule.metadataInterval,
     }),
     metrics,
+    disabled,
   };
 }

@@ -97,10 +97,12 @@ class IssueCollector implements Collector<IssueData> {
     });
   }
 
-  async collect({ projects, now, signal, publish, skipped }: CollectContext<IssueData>): Promise<IssueData> {
-    const tally = new IssueTally(projects, now);
+  async collect(ctx: CollectContext<IssueData>): Promise<IssueData> {
+    const { projects, now, signal, skipped, progress } = ctx;
+    let pages = 0;
+    const tally = new IssueTally(projects, now, () => progress?.('pages', ++pages));
     await this.fetchIssues(projects, { signal, skipped, budget: new ItemBudget() }, tally);
-    return this.summarize(tally, now, signal, publish);
+    return this.summarize(tally, ctx);
   }
 
   render(data: IssueData, ctx: RenderContext): Family[] {
@@ -234,9 +236,7 @@ class IssueCollector implements Collector<IssueData> {
    */
   private async summarize(
     tally: IssueTally,
-    now: number,
-    signal: AbortSignal,
-    publish: ((rows: IssueData) => void) | undefined,
+    { now, signal, publish, progress }: CollectContext<IssueData>,
   ): Promise<IssueData> {
     const windows = tally.windows();
     if (!this.opts.openIssues) return { windows, openIssues: [], openIssuesDropped: 0 };
@@ -252,9 +252,11 @@ class IssueCollector implements Collector<IssueData> {
       openIssuesDropped,
     });
     let publishing = false;
+    let releasesKnown = 0;
     const onKnown = (i: number, release: string | null): void => {
       const { issue, environment } = kept[i]!;
       rows[i] = openIssueRow(issue, environment, release);
+      progress?.('releases', ++releasesKnown, kept.length);
       if (publishing) publish?.(known());
     };
     const resolving = this.releases.resolve(
@@ -296,6 +298,8 @@ class IssueTally {
   constructor(
     private readonly projects: readonly ProjectInfo[],
     private readonly now: number,
+    /** Called for each page added (the run's progress). */
+    private readonly onPage: () => void = () => undefined,
   ) {
     this.reset();
   }
@@ -315,6 +319,7 @@ class IssueTally {
   }
 
   add(environment: string | null, issues: readonly SentryIssue[]): void {
+    this.onPage();
     const now = this.now;
     for (const issue of issues) {
       const row = this.rows.get(issue.projectSlug)?.get(environment);

@@ -36,6 +36,7 @@ export class SelfMetrics implements RenderedSource {
   readonly tokenReloads: Counter;
   readonly duplicateItems: Counter<'endpoint'>;
   readonly skippedItems: Counter<'endpoint'>;
+  readonly series: Gauge<'family'>;
   private readonly rendering: CachedRendering;
 
   constructor(opts: {
@@ -57,7 +58,7 @@ export class SelfMetrics implements RenderedSource {
     }).set({ version: opts.version }, 1);
     this.up = new Gauge({
       name: 'sentry_exporter_up',
-      help: `1 when the last run of every collector succeeded, else 0. ${every}`,
+      help: `0 when the latest run of a collector failed, else 1 (a collector whose first run has not ended has not failed). ${every}`,
       registers,
     });
     this.collectionDuration = new Gauge({
@@ -121,6 +122,12 @@ export class SelfMetrics implements RenderedSource {
       name: 'sentry_exporter_items_skipped_total',
       help: 'Malformed items left out of Sentry list answers (the rest of the answer is used).',
       labelNames: ['endpoint'],
+      registers,
+    });
+    this.series = new Gauge({
+      name: 'sentry_exporter_series',
+      help: 'Series of each family the collectors export, in the exposition as now published: what the exporter costs in Prometheus.',
+      labelNames: ['family'],
       registers,
     });
     this.cyclesSkipped.inc(0);

@@ -14,9 +14,33 @@ import type { SectionSink } from '../metrics/section-renderer.js';
 import { SelfMetrics } from '../metrics/self-metrics.js';
 import { createSentryClient } from '../sentry/client.js';
 import { VERSION } from '../version.js';
+import type { EndpointRateLimit } from '../sentry/rate-limit.js';
 import type { Readiness } from './readiness.js';
 import { Scheduler } from './scheduler.js';
-import type { CycleReport } from './scheduler.js';
+import type { CollectorReport, CycleReport } from './scheduler.js';
+
+/** What the status page shows of the collection, as of now. */
+export interface CollectionStatus {
+  readiness: Readiness;
+  /** Every collector this configuration runs, the metadata collector first. */
+  collectors: CollectorReport[];
+  /** The collectors their settings turn off. */
+  disabled: string[];
+  /** The request budget and what Sentry said of it. */
+  requests: {
+    /** SENTRY_API_RATE, SENTRY_API_CONCURRENCY. */
+    rate: number;
+    concurrency: number;
+    /** Since the start: HTTP exchanges (every attempt and page), those answered 429, retried attempts. */
+    total: number;
+    rateLimited: number;
+    retries: number;
+    /** The latest X-Sentry-Rate-Limit-* reading per endpoint (none from self-hosted Sentry). */
+    rateLimits: EndpointRateLimit[];
+  };
+  /** Series per family in the exposition. */
+  series: Record<string, number>;
+}
 
 /** What the rest of the exporter (and the tests) see of the collection, wherever it runs. */
 export interface Collection {
@@ -31,6 +55,7 @@ export interface Collection {
   /** Runs one cycle now, as if a poll tick had come (see Scheduler.runCycle). */
   runCycle(): Promise<CycleReport>;
   readiness(): Readiness;
+  status(): CollectionStatus;
   /** Stops the schedule (running collectors get a short grace), closes Sentry connections. */
   stop(): Promise<void>;
 }
@@ -85,6 +110,23 @@ export function createCollection(
     start: () => scheduler.start(),
     runCycle: () => scheduler.runCycle(),
     readiness: () => scheduler.readiness(),
+    status() {
+      const stats = client.stats();
+      return {
+        readiness: scheduler.readiness(),
+        collectors: scheduler.report(),
+        disabled: collectors.disabled,
+        requests: {
+          rate: sentry.rate,
+          concurrency: sentry.concurrency,
+          total: stats.requests,
+          rateLimited: stats.rateLimited,
+          retries: stats.retries,
+          rateLimits: client.rateLimits(),
+        },
+        series: Object.fromEntries(scheduler.seriesByFamily()),
+      };
+    },
     async stop() {
       await scheduler.stop();
       await client.close();

@@ -1,16 +1,37 @@
 /**
  * What /healthz answers, computed from the collectors' state where it is kept (the scheduler), with the
- * clock the collection runs on.
+ * clock the collection runs on. docs/operations.md documents every field.
  */
 
+/** A collector's last failure: the message, and where Sentry is concerned the endpoint, status and detail. */
+export interface ErrorReport {
+  message: string;
+  /** Path template, e.g. `/organizations/{org}/stats_v2/`. */
+  endpoint?: string;
+  status?: number;
+  /** Sentry's own `detail`, when it sent one. */
+  detail?: string;
+}
+
+/**
+ * `ok`: its last run succeeded; `failing`: its last run failed (it keeps what it published before);
+ * `not yet run`: no run has ended yet (the first may be under way).
+ */
+export type CollectorState = 'ok' | 'failing' | 'not yet run';
+
 /** A collector as /healthz reports it. */
-interface CollectorHealth {
+export interface CollectorHealth {
+  state: CollectorState;
   /** Unix seconds of its last successful run, when there was one. */
   lastSuccess?: number;
+  /** Seconds since then. */
+  lastSuccessAgeSeconds?: number;
   /** Unix seconds of when its values were last published: at the end of a run or as a run's progress. */
   lastPublished?: number;
-  /** Its last run failed: the error, with endpoint, status and what to do. */
-  error?: string;
+  /** How long its last run took, whatever its outcome. */
+  lastDurationSeconds?: number;
+  /** Its last run failed: why. */
+  lastError?: ErrorReport;
 }
 
 /** What /healthz reports. */
@@ -30,13 +51,28 @@ export interface CollectorStatus {
   lastSuccess?: number;
   lastPublished?: number;
   lastRunOk?: boolean;
-  lastError?: string;
+  lastDurationMs?: number;
+  lastError?: ErrorReport;
 }
 
 /** The collectors' state: the metadata collector, then the collectors that export families. */
 export interface PipelineState {
   metadata: CollectorStatus;
   metrics: CollectorStatus[];
+}
+
+function healthOf(s: CollectorStatus, now: number): CollectorHealth {
+  const health: CollectorHealth = {
+    state: s.lastRunOk === undefined ? 'not yet run' : s.lastRunOk ? 'ok' : 'failing',
+  };
+  if (s.lastSuccess !== undefined) {
+    health.lastSuccess = Math.floor(s.lastSuccess / 1000);
+    health.lastSuccessAgeSeconds = Math.max(0, Math.round((now - s.lastSuccess) / 1000));
+  }
+  if (s.lastPublished !== undefined) health.lastPublished = Math.floor(s.lastPublished / 1000);
+  if (s.lastDurationMs !== undefined) health.lastDurationSeconds = s.lastDurationMs / 1000;
+  if (s.lastRunOk === false && s.lastError !== undefined) health.lastError = s.lastError;
+  return health;
 }
 
 /**
@@ -51,15 +87,9 @@ export interface PipelineState {
 export function readinessOf(state: PipelineState, maxAgeSeconds: number, now: number): Readiness {
   const { metadata, metrics } = state;
   const collectors: Record<string, CollectorHealth> = {};
-  for (const s of [metadata, ...metrics]) {
-    const health: CollectorHealth = {};
-    if (s.lastSuccess !== undefined) health.lastSuccess = Math.floor(s.lastSuccess / 1000);
-    if (s.lastPublished !== undefined) health.lastPublished = Math.floor(s.lastPublished / 1000);
-    if (s.lastRunOk === false && s.lastError !== undefined) health.error = s.lastError;
-    collectors[s.name] = health;
-  }
+  for (const s of [metadata, ...metrics]) collectors[s.name] = healthOf(s, now);
   if (metadata.lastSuccess === undefined) {
-    const error = metadata.lastError;
+    const error = metadata.lastRunOk === false ? metadata.lastError?.message : undefined;
     return {
       ready: false,
       reason: `the project list has not been read yet${error === undefined ? '' : `: ${error}`}`,
@@ -83,4 +113,18 @@ export function readinessOf(state: PipelineState, maxAgeSeconds: number, now: nu
   }
   const oldest = Math.min(...fresh.map((s) => s.lastPublished ?? now), metadata.lastSuccess);
   return { ready: true, lastSuccess: Math.floor(oldest / 1000), collectors };
+}
+
+/**
+ * What /healthz answers a caller without the credentials /metrics asks for: the verdict and each
+ * collector's state, none of the errors (they name the Sentry URL, the organization and projects).
+ */
+export function publicReadiness(r: Readiness): Readiness {
+  const collectors: Record<string, CollectorHealth> = {};
+  for (const [name, health] of Object.entries(r.collectors)) collectors[name] = { state: health.state };
+  return {
+    ready: r.ready,
+    ...(r.ready ? {} : { reason: r.reason?.split(':')[0] ?? 'not ready' }),
+    collectors,
+  };
 }

@@ -5,18 +5,21 @@
  */
 import type { Logger } from 'pino';
 import type { CollectorSet } from '../collectors/index.js';
-import type { Collector, ProjectInfo } from '../collectors/collector.js';
+import type { Family, ProjectInfo } from '../collectors/collector.js';
 import type { ScheduleConfig } from '../config/schema.js';
 import type { SectionRenderer } from '../metrics/section-renderer.js';
 import type { SelfMetrics } from '../metrics/self-metrics.js';
-import { SentryApiError } from '../sentry/errors.js';
+import { callerScope } from '../sentry/caller.js';
 import { SkippedItems } from '../sentry/skipped.js';
+import { cycleDeadlineOf, initialState, readyMaxAgeOf } from './collector-state.js';
+import type { CollectorState } from './collector-state.js';
 import { ProgressPublisher } from './progress.js';
 import { readinessOf } from './readiness.js';
-import type { CollectorStatus, Readiness } from './readiness.js';
+import type { CollectorHealth, CollectorStatus, Readiness } from './readiness.js';
+import { errorForLog, errorReport } from './run-errors.js';
 
 export interface SchedulerDeps {
-  collectors: CollectorSet;
+  collectors: Pick<CollectorSet, 'metadata' | 'metrics'>;
   schedule: ScheduleConfig;
   /** SENTRY_EXPORTER_LEGACY_METRICS: the Python exporter's names and label spellings. */
   legacyMetrics: boolean;
@@ -30,6 +33,18 @@ export interface SchedulerDeps {
   onChange?: () => void;
   /** Milliseconds since the epoch; tests may pass their own. */
   clock?: () => number;
+}
+
+/** A collector as the status page shows it: its health, its interval and requests, and its run under way. */
+export interface CollectorReport extends CollectorHealth {
+  name: string;
+  /** Seconds between runs. */
+  interval: number;
+  /** Sentry requests its last run made (every attempt and page). */
+  requestsLastRun?: number;
+  running?: { forSeconds: number; requests: number; progress: string };
+  /** Seconds until its next run, when it is scheduled (not while it runs or waits for the project list). */
+  nextRunInSeconds?: number;
 }
 
 export interface CycleReport {
@@ -52,56 +67,14 @@ const FIRST_RETRY_MS = 2000;
 const DUE_TOGETHER_MS = 50;
 /** Least time between two publishes of a running collector's progress. */
 const PROGRESS_GAP_MS = 1000;
+/** While runs take longer than this, the progress is logged this often. */
+const PROGRESS_LOG_MS = 10_000;
 
 /** Why a run's signal fired at shutdown: a run abandoned for it is no failure. */
 class ShuttingDown extends Error {
   constructor() {
     super('exporter shutting down');
   }
-}
-
-interface CollectorState<Rows> {
-  collector: Collector<Rows>;
-  running: Promise<Rows | undefined> | undefined;
-  abort: AbortController | undefined;
-  lastStart: number | undefined;
-  lastEnd: number | undefined;
-  /** When its last run succeeded (its final values published). */
-  lastSuccess: number | undefined;
-  /** When values of it were last published: at the end of a run or as a run's progress. */
-  lastPublished: number | undefined;
-  lastRunOk: boolean | undefined;
-  /** Failures since the last success. */
-  failures: number;
-  lastError: string | undefined;
-  /** When it is due again after a success (start-aligned: start + k × interval). */
-  nextDue: number;
-}
-
-function initialState<Rows>(collector: Collector<Rows>): CollectorState<Rows> {
-  return {
-    collector,
-    running: undefined,
-    abort: undefined,
-    lastStart: undefined,
-    lastEnd: undefined,
-    lastSuccess: undefined,
-    lastPublished: undefined,
-    lastRunOk: undefined,
-    failures: 0,
-    lastError: undefined,
-    nextDue: 0,
-  };
-}
-
-/** SENTRY_READY_MAX_AGE, with 0 meaning 3 × SENTRY_POLL_INTERVAL. */
-export function readyMaxAgeOf(s: ScheduleConfig): number {
-  return s.readyMaxAge > 0 ? s.readyMaxAge : 3 * s.pollInterval;
-}
-
-/** SENTRY_CYCLE_DEADLINE, with 0 meaning max(10 × SENTRY_POLL_INTERVAL, 300). */
-export function cycleDeadlineOf(s: ScheduleConfig): number {
-  return s.cycleDeadline > 0 ? s.cycleDeadline : Math.max(10 * s.pollInterval, 300);
 }
 
 /**
@@ -117,6 +90,8 @@ export class Scheduler {
   private readonly metrics: Array<CollectorState<unknown>>;
   private projects: ProjectInfo[] | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private progressLog: NodeJS.Timeout | undefined;
+  private readonly series = new Map<string, number>();
   private started = false;
   private stopped = false;
   private cycleCount = 0;
@@ -125,6 +100,7 @@ export class Scheduler {
     this.clock = deps.clock ?? Date.now;
     this.metadata = initialState(deps.collectors.metadata);
     this.metrics = deps.collectors.metrics.map(initialState);
+    deps.self.up.set(1);
     for (const { collector } of this.all()) {
       deps.self.collectorInterval.set({ collector: collector.name }, collector.interval);
       deps.self.collectionErrors.inc({ collector: collector.name }, 0);
@@ -140,6 +116,8 @@ export class Scheduler {
     if (this.started || this.stopped) return;
     this.started = true;
     this.arm(0);
+    this.progressLog = setInterval(() => this.logProgress(), PROGRESS_LOG_MS);
+    this.progressLog.unref();
   }
 
   /** Stops the schedule; waits a little for running collectors to finish, then abandons them. */
@@ -147,6 +125,7 @@ export class Scheduler {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    clearInterval(this.progressLog);
     const running = this.all()
       .map((s) => s.running)
       .filter((r) => r !== undefined);
@@ -186,12 +165,62 @@ export class Scheduler {
       ...(s.lastSuccess === undefined ? {} : { lastSuccess: s.lastSuccess }),
       ...(s.lastPublished === undefined ? {} : { lastPublished: s.lastPublished }),
       ...(s.lastRunOk === undefined ? {} : { lastRunOk: s.lastRunOk }),
+      ...(s.lastDurationMs === undefined ? {} : { lastDurationMs: s.lastDurationMs }),
       ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
     });
     return readinessOf(
       { metadata: status(this.metadata), metrics: this.metrics.map(status) },
       readyMaxAgeOf(this.deps.schedule),
       this.clock(),
+    );
+  }
+
+  /** Each collector as the status page shows it, now: its health and its schedule. */
+  report(): CollectorReport[] {
+    const now = this.clock();
+    const { collectors } = this.readiness();
+    return this.all().map((s) => {
+      const health = collectors[s.collector.name] ?? { state: 'not yet run' };
+      const due = this.dueAt(s);
+      return {
+        name: s.collector.name,
+        interval: s.collector.interval,
+        ...health,
+        ...(s.lastRequests === undefined ? {} : { requestsLastRun: s.lastRequests }),
+        ...(s.current === undefined || s.lastStart === undefined
+          ? {}
+          : {
+              running: {
+                forSeconds: Math.round((now - s.lastStart) / 1000),
+                requests: s.current.caller.requests,
+                progress: progressText(s.current.progress),
+              },
+            }),
+        ...(Number.isFinite(due) && this.started && !this.stopped
+          ? { nextRunInSeconds: Math.max(0, Math.round((due - now) / 1000)) }
+          : {}),
+      };
+    });
+  }
+
+  /** While a run has gone on for PROGRESS_LOG_MS or more: one line saying what is done and what is left. */
+  private logProgress(): void {
+    const now = this.clock();
+    const long = this.all().some(
+      (s) => s.current !== undefined && s.lastStart !== undefined && now - s.lastStart >= PROGRESS_LOG_MS,
+    );
+    if (!long) return;
+    const parts = this.report().map((r) => {
+      if (r.running !== undefined) {
+        const detail = [`${r.running.requests} requests`, r.running.progress].filter((x) => x !== '');
+        return `${r.name} running for ${r.running.forSeconds}s (${detail.join(', ')})`;
+      }
+      return `${r.name} ${r.state === 'ok' ? 'done' : r.state === 'failing' ? 'failed' : 'waiting'}`;
+    });
+    const first = this.metrics.some((s) => s.lastSuccess === undefined);
+    this.deps.logger.info(
+      { progress: parts.join('; ') },
+      first ? 'first collection in progress' : 'collection in progress',
     );
   }
 
@@ -292,6 +321,7 @@ export class Scheduler {
           rateLimited: report.rateLimited,
           ran,
           failed,
+          series: [...this.series.values()].reduce((a, b) => a + b, 0),
         },
         failed.length === 0 ? 'collection cycle done' : 'collection cycle done with errors',
       );
@@ -328,6 +358,7 @@ export class Scheduler {
     const publish = async (rows: Rows): Promise<void> => {
       const families = collector.render(rows, render);
       if (families.length > 0) await sections.publishFamilies(collector.name, families, this.clock());
+      this.countSeries(s, families);
       // Counted for readiness only once the values are published: /healthz never runs ahead of /metrics.
       s.lastPublished = this.clock();
       onChange?.();
@@ -339,15 +370,22 @@ export class Scheduler {
       ),
     );
     const skipped = new SkippedItems();
+    const current = { caller: { name: collector.name, requests: 0 }, progress: new Map() };
+    s.current = current;
     let succeeded = false;
     try {
-      const rows = await collector.collect({
-        signal: abort.signal,
-        now: start,
-        projects: this.projects ?? [],
-        skipped,
-        publish: (partial) => progress.offer(partial),
-      });
+      // Its Sentry requests are counted for it (callerScope), however deep in the client they are made.
+      const rows = await callerScope.run(current.caller, () =>
+        collector.collect({
+          signal: abort.signal,
+          now: start,
+          projects: this.projects ?? [],
+          skipped,
+          publish: (partial) => progress.offer(partial),
+          progress: (what, done, total) =>
+            current.progress.set(what, total === undefined ? { done } : { done, total }),
+        }),
+      );
       await progress.close(false);
       await publish(rows);
       const end = this.clock();
@@ -363,7 +401,7 @@ export class Scheduler {
       if (abort.signal.reason instanceof ShuttingDown) return undefined;
       s.failures++;
       s.lastRunOk = false;
-      s.lastError = errorText(err, abort.signal);
+      s.lastError = errorReport(err, abort.signal);
       self.collectionErrors.inc({ collector: collector.name });
       // Logged once per collector and run.
       logger.error(
@@ -387,12 +425,37 @@ export class Scheduler {
       }
       const end = this.clock();
       s.lastEnd = end;
+      s.lastDurationMs = end - start;
+      s.lastRequests = current.caller.requests;
+      s.current = undefined;
       self.collectionDuration.set({ collector: collector.name }, (end - start) / 1000);
       if (!this.stopped) this.scheduleNext(s, start, end);
-      self.up.set(this.all().every((x) => x.lastRunOk === true) ? 1 : 0);
+      // 0 only when a collector's latest run failed: one that has not ended its first run has not failed.
+      self.up.set(this.all().some((x) => x.lastRunOk === false) ? 0 : 1);
       self.invalidate();
       onChange?.();
     }
+  }
+
+  /** Series per family in the exposition (sentry_exporter_series), as the collector's section now holds them. */
+  private countSeries(s: CollectorState<unknown>, families: readonly Family[]): void {
+    const now = new Set<string>();
+    for (const f of families) {
+      now.add(f.name);
+      this.series.set(f.name, f.samples.length);
+      this.deps.self.series.set({ family: f.name }, f.samples.length);
+    }
+    for (const name of s.families) {
+      if (now.has(name)) continue;
+      this.series.delete(name);
+      this.deps.self.series.remove({ family: name });
+    }
+    s.families = now;
+  }
+
+  /** Series in the collectors' sections, by family. */
+  seriesByFamily(): ReadonlyMap<string, number> {
+    return this.series;
   }
 
   /** Start-aligned: the next tick after the run ended; ticks that passed while it ran are skipped and counted. */
@@ -410,33 +473,14 @@ export class Scheduler {
   }
 }
 
+/** `releases 40/240, pages 12`. */
+function progressText(progress: ReadonlyMap<string, { done: number; total?: number }>): string {
+  return [...progress]
+    .map(([what, p]) => `${what} ${p.done}${p.total === undefined ? '' : `/${p.total}`}`)
+    .join(', ');
+}
+
 /** A collector that has never succeeded is retried after 2 s, 4 s, 8 s, ... up to its interval. */
 function retryDelayMs(s: CollectorState<unknown>): number {
   return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, s.failures - 1), s.collector.interval * 1000);
-}
-
-/**
- * A failure for the log: Sentry errors with their endpoint, status and detail; others with message and
- * name. When the run's signal fired (deadline or shutdown), its reason is added: the client only knows that
- * its call was abandoned, the operator needs to know why.
- */
-function errorForLog(err: unknown, signal?: AbortSignal): Record<string, unknown> {
-  const base: Record<string, unknown> =
-    err instanceof SentryApiError
-      ? err.toLog()
-      : {
-          message: err instanceof Error ? err.message : String(err),
-          name: err instanceof Error ? err.name : typeof err,
-        };
-  if (signal === undefined || !signal.aborted) return base;
-  const reason: unknown = signal.reason;
-  return { ...base, aborted: reason instanceof Error ? reason.message : String(reason) };
-}
-
-/** One line for /healthz. */
-function errorText(err: unknown, signal: AbortSignal): string {
-  const message = err instanceof Error ? err.message : String(err);
-  if (!signal.aborted) return message;
-  const reason: unknown = signal.reason;
-  return `${message} (${reason instanceof Error ? reason.message : String(reason)})`;
 }

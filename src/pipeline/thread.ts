@@ -9,7 +9,7 @@ import type { ExporterConfig } from '../collectors/index.js';
 import { destinationOf } from '../log.js';
 import { ReceivedRendering } from '../metrics/rendering.js';
 import type { SectionSink } from '../metrics/section-renderer.js';
-import type { Collection } from './collection.js';
+import type { Collection, CollectionStatus } from './collection.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import type { Readiness } from './readiness.js';
 import type { CycleReport } from './scheduler.js';
@@ -25,7 +25,8 @@ export async function startCollectionThread(
   const log = destinationOf(logger);
   const calls = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   let nextId = 0;
-  let readiness: Readiness = { ready: false, reason: 'the collection thread is starting', collectors: {} };
+  let status: CollectionStatus | undefined;
+  const starting: Readiness = { ready: false, reason: 'the collection thread is starting', collectors: {} };
   let failure: Error | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -40,7 +41,7 @@ export async function startCollectionThread(
             m.now,
           );
         else if (m.type === 'self') self.set(m.text, m.gzip);
-        else if (m.type === 'readiness') readiness = m.readiness;
+        else if (m.type === 'status') status = m.status;
         else if (m.type === 'log') log.write(m.line);
         else {
           calls.get(m.id)?.resolve(m.type === 'cycle' ? m.report : undefined);
@@ -79,7 +80,22 @@ export async function startCollectionThread(
     self,
     start: () => worker.postMessage({ type: 'start' } satisfies ToWorker),
     runCycle: () => call<CycleReport>((id) => ({ type: 'runCycle', id })),
-    readiness: () => readiness,
+    readiness: () => status?.readiness ?? starting,
+    status: () =>
+      status ?? {
+        readiness: starting,
+        collectors: [],
+        disabled: [],
+        requests: {
+          rate: config.sentry.rate,
+          concurrency: config.sentry.concurrency,
+          total: 0,
+          rateLimited: 0,
+          retries: 0,
+          rateLimits: [],
+        },
+        series: {},
+      },
     stop() {
       stopping ??= (async () => {
         if (failure === undefined) await call<void>((id) => ({ type: 'stop', id })).catch(() => undefined);

@@ -1,8 +1,8 @@
 /**
  * The collection thread: the collection (collection.ts) in a worker thread, so that its parsing, rendering
  * and garbage never hold up a scrape. It posts what the serving thread keeps (thread.ts): each section,
- * the self-metrics at most once a second, readiness when it may have changed (and each second, as ages
- * move), and its log lines, already written.
+ * the self-metrics at most once a second, its status (readiness within) when it may have changed and each
+ * second (ages move), and its log lines, already written.
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -30,12 +30,12 @@ function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
   const write = (line: string) => post({ type: 'log', line });
   const logger = createLogger({ level: config.logLevel, destination: { write } });
-  let lastReadiness = '';
-  const postReadiness = () => {
-    const readiness = collection.readiness();
-    const json = JSON.stringify(readiness);
-    if (json !== lastReadiness) post({ type: 'readiness', readiness });
-    lastReadiness = json;
+  let lastStatus = '';
+  const postStatus = () => {
+    const status = collection.status();
+    const json = JSON.stringify(status);
+    if (json !== lastStatus) post({ type: 'status', status });
+    lastStatus = json;
   };
   const collection = createCollection(
     config,
@@ -43,7 +43,7 @@ function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
       const [copies, buffers] = owned(parts);
       post({ type: 'section', name, parts: copies, now }, buffers);
     },
-    { logger, onChange: postReadiness },
+    { logger, onChange: postStatus },
   );
   let pushed = 0;
   const pushSelf = async () => {
@@ -54,7 +54,7 @@ function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
     post({ type: 'self', text: text!, gzip: gzip! }, buffers);
   };
   const tick = setInterval(() => {
-    postReadiness();
+    postStatus();
     pushSelf().catch((err: unknown) => logger.warn({ err }, 'rendering the self-metrics failed'));
   }, SELF_METRICS_MAX_AGE_MS);
   port.on('message', (m: ToWorker) => {
@@ -67,7 +67,7 @@ function runCollectionThread(port: MessagePort, config: ExporterConfig): void {
     clearInterval(tick);
     void collection.stop().then(() => post({ type: 'stopped', id: m.id }));
   });
-  postReadiness();
+  postStatus();
   void pushSelf().then(() =>
     post({ type: 'ready', collectorNames: collection.collectorNames, sections: collection.sections }),
   );

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { SentryConfig } from '../config/schema.js';
 import type { TokenSource } from '../config/token-file.js';
 import type { CallOptions, RequestObservation, RequestStats } from './api.js';
+import { callerScope, type Caller } from './caller.js';
 import type { EndpointTemplate } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import { HttpTransport, TransportError, type HttpResponse } from './http.js';
@@ -264,7 +265,7 @@ export class Requester {
     // The caller's signal is short-lived (a collector run's deadline), so combining with it leaks nothing.
     const signal = opts.signal === undefined ? call.signal : AbortSignal.any([opts.signal, call.signal]);
     try {
-      return await this.#attempts(endpoint, url, opts.project, signal);
+      return await this.#attempts(endpoint, url, opts.project, signal, callerScope.getStore());
     } finally {
       this.#calls.delete(call);
     }
@@ -275,6 +276,7 @@ export class Requester {
     url: URL,
     project: string | undefined,
     signal: AbortSignal,
+    caller: Caller | undefined,
   ): Promise<Answer> {
     let tokenRetried = false;
     for (let attempt = 1; ; attempt++) {
@@ -283,7 +285,7 @@ export class Requester {
       try {
         ({ response, token } = await this.#queue.run(
           endpoint,
-          (slot) => this.#exchange(endpoint, url, slot, signal),
+          (slot) => this.#exchange(endpoint, url, slot, signal, caller),
           signal,
         ));
       } catch (err) {
@@ -371,7 +373,9 @@ export class Requester {
     url: URL,
     slot: Slot,
     signal: AbortSignal,
+    caller: Caller | undefined,
   ): Promise<{ response: HttpResponse; token: string }> {
+    if (caller !== undefined) caller.requests++;
     const rateLimits = this.#queue.rateLimits;
     // Read at sending time: a token rotated while the request waited in the queue is already used.
     const token = this.#tokens.current();

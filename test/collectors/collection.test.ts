@@ -415,10 +415,13 @@ test('one collector refused (403 on stats_v2): /healthz is still 200, names it a
   try {
     const url = exporter.url;
     const body = await healthWhen(url, 'issues done and the outcomes error', (b) =>
-      Boolean(b.collectors.issues?.lastSuccess !== undefined && b.collectors.outcomes?.error),
+      Boolean(b.collectors.issues?.lastSuccess !== undefined && b.collectors.outcomes?.lastError?.message),
     );
     assert.equal(body.status, 'ok');
-    assert.match(body.collectors.outcomes?.error ?? '', /stats_v2\/ answered HTTP 403: .*org:read/);
+    assert.match(
+      body.collectors.outcomes?.lastError?.message ?? '',
+      /stats_v2\/ answered HTTP 403: .*org:read/,
+    );
     assert.equal(body.collectors.outcomes?.lastSuccess, undefined);
     const text = await (await fetch(`${url}/metrics`)).text();
     const rows = parseExposition(text);

@@ -481,12 +481,12 @@ test('a token refused on monitors: /healthz stays 200 and names the scope; the o
       Boolean(
         b.collectors.outcomes?.lastSuccess &&
         b.collectors.issues?.lastSuccess &&
-        b.collectors.monitors?.error,
+        b.collectors.monitors?.lastError?.message,
       ),
     );
     assert.equal(body.status, 'ok');
     assert.match(
-      body.collectors.monitors?.error ?? '',
+      body.collectors.monitors?.lastError?.message ?? '',
       /monitors\/ answered HTTP 403: .*org:read or alerts:read/,
     );
     const text = await (await fetch(`${exporter.url}/metrics`)).text();

@@ -844,10 +844,15 @@ test('a token without org:read (403 on sessions) disables only release health; /
   const { exporter } = await startExporterAgainst(sim, { SENTRY_API_RATE: '40' });
   try {
     const body = await healthWhen(exporter.url, 'issues done and the release health error', (b) =>
-      Boolean(b.collectors.issues?.lastSuccess !== undefined && b.collectors.release_health?.error),
+      Boolean(
+        b.collectors.issues?.lastSuccess !== undefined && b.collectors.release_health?.lastError?.message,
+      ),
     );
     assert.equal(body.status, 'ok');
-    assert.match(body.collectors.release_health?.error ?? '', /sessions\/ answered HTTP 403: .*org:read/);
+    assert.match(
+      body.collectors.release_health?.lastError?.message ?? '',
+      /sessions\/ answered HTTP 403: .*org:read/,
+    );
     const text = await (await fetch(`${exporter.url}/metrics`)).text();
     const got = exportedNumbers(text);
     const want = expectedNumbers(sim.truth());

@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
 import { SETTINGS } from '../../src/collectors/index.js';
 import { listSettings } from '../../src/config/settings.js';
-import { cycleDeadlineOf, readyMaxAgeOf } from '../../src/pipeline/scheduler.js';
+import { cycleDeadlineOf, readyMaxAgeOf } from '../../src/pipeline/collector-state.js';
 
 const base = { SENTRY_AUTH_TOKEN: 'tok-123456', SENTRY_EXPORTER_ORG: 'acme' };
 

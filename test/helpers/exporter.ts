@@ -3,6 +3,7 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { startExporter } from '../../src/app.js';
 import type { Exporter } from '../../src/app.js';
+import type { CollectorHealth } from '../../src/pipeline/readiness.js';
 import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
 import { REDACT_CENSOR, REDACT_PATHS } from '../../src/log.js';
 import type { SentrySimulator } from '../../sim/index.js';
@@ -59,7 +60,7 @@ export async function startExporterAgainst(
 /** The body of `/healthz`: the overall status and each collector's last success and error. */
 export interface HealthBody {
   status: string;
-  collectors: Record<string, { lastSuccess?: number; error?: string }>;
+  collectors: Record<string, CollectorHealth>;
 }
 
 /** Polls `/healthz` until it answers 200 and `ready` holds for its body; returns that body. */

@@ -84,8 +84,11 @@ test('/healthz follows readiness; /livez is always 200', async () => {
   });
 
   const collectors = {
-    metadata: { lastSuccess: 1700000000 },
-    events: { error: 'Sentry /organizations/acme/stats_v2/ answered HTTP 403' },
+    metadata: { state: 'ok' as const, lastSuccess: 1700000000 },
+    events: {
+      state: 'failing' as const,
+      lastError: { message: 'Sentry /organizations/acme/stats_v2/ answered HTTP 403' },
+    },
   };
   t.readiness = { ready: true, lastSuccess: 1700000000, collectors };
   res = await request(`${url}/healthz`);

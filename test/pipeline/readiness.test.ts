@@ -1,7 +1,7 @@
 /** What /healthz answers, from the collectors' state alone (src/pipeline/readiness.ts), worked out by hand. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readinessOf } from '../../src/pipeline/readiness.js';
+import { publicReadiness, readinessOf } from '../../src/pipeline/readiness.js';
 
 const NOW = Date.parse('2026-12-06T12:00:00Z');
 const S = 1000;
@@ -10,11 +10,16 @@ test('before the project list is read: not ready, with the reason and the last e
   assert.deepEqual(readinessOf({ metadata: { name: 'metadata' }, metrics: [{ name: 'issues' }] }, 180, NOW), {
     ready: false,
     reason: 'the project list has not been read yet',
-    collectors: { metadata: {}, issues: {} },
+    collectors: { metadata: { state: 'not yet run' }, issues: { state: 'not yet run' } },
   });
   const refused = readinessOf(
     {
-      metadata: { name: 'metadata', lastRunOk: false, lastError: 'HTTP 403' },
+      metadata: {
+        name: 'metadata',
+        lastRunOk: false,
+        lastDurationMs: 250,
+        lastError: { message: 'HTTP 403', endpoint: '/organizations/{org}/projects/', status: 403 },
+      },
       metrics: [{ name: 'issues' }],
     },
     180,
@@ -22,7 +27,11 @@ test('before the project list is read: not ready, with the reason and the last e
   );
   assert.equal(refused.ready, false);
   assert.equal(refused.reason, 'the project list has not been read yet: HTTP 403');
-  assert.deepEqual(refused.collectors.metadata, { error: 'HTTP 403' });
+  assert.deepEqual(refused.collectors.metadata, {
+    state: 'failing',
+    lastDurationSeconds: 0.25,
+    lastError: { message: 'HTTP 403', endpoint: '/organizations/{org}/projects/', status: 403 },
+  });
 });
 
 test('the project list alone is not ready: no collector has published', () => {
@@ -61,7 +70,7 @@ test('one of several collectors failing: still ready, the failure listed with it
       metadata: { name: 'metadata', lastSuccess: NOW - 10 * S, lastRunOk: true },
       metrics: [
         { name: 'issues', lastSuccess: NOW - 2 * S, lastPublished: NOW - 2 * S, lastRunOk: true },
-        { name: 'outcomes', lastRunOk: false, lastError: 'stats_v2 answered HTTP 403' },
+        { name: 'outcomes', lastRunOk: false, lastError: { message: 'stats_v2 answered HTTP 403' } },
       ],
     },
     180,
@@ -70,9 +79,14 @@ test('one of several collectors failing: still ready, the failure listed with it
   assert.equal(r.ready, true);
   assert.equal(r.lastSuccess, (NOW - 10 * S) / 1000, 'the project list is older than the issues: it counts');
   assert.deepEqual(r.collectors, {
-    metadata: { lastSuccess: (NOW - 10 * S) / 1000 },
-    issues: { lastSuccess: (NOW - 2 * S) / 1000, lastPublished: (NOW - 2 * S) / 1000 },
-    outcomes: { error: 'stats_v2 answered HTTP 403' },
+    metadata: { state: 'ok', lastSuccess: (NOW - 10 * S) / 1000, lastSuccessAgeSeconds: 10 },
+    issues: {
+      state: 'ok',
+      lastSuccess: (NOW - 2 * S) / 1000,
+      lastSuccessAgeSeconds: 2,
+      lastPublished: (NOW - 2 * S) / 1000,
+    },
+    outcomes: { state: 'failing', lastError: { message: 'stats_v2 answered HTTP 403' } },
   });
 });
 
@@ -86,7 +100,7 @@ test('a collector that failed after a success keeps its last success, and its er
           lastSuccess: NOW - 100 * S,
           lastPublished: NOW - 100 * S,
           lastRunOk: false,
-          lastError: 'timeout',
+          lastError: { message: 'timeout' },
         },
       ],
     },
@@ -95,8 +109,32 @@ test('a collector that failed after a success keeps its last success, and its er
   );
   assert.equal(r.ready, true, 'its values are 100 s old, within 180 s');
   assert.deepEqual(r.collectors.issues, {
+    state: 'failing',
     lastSuccess: (NOW - 100 * S) / 1000,
+    lastSuccessAgeSeconds: 100,
     lastPublished: (NOW - 100 * S) / 1000,
-    error: 'timeout',
+    lastError: { message: 'timeout' },
+  });
+});
+
+test('without credentials /healthz tells only the verdict and the states, none of the errors', () => {
+  const full = readinessOf(
+    {
+      metadata: {
+        name: 'metadata',
+        lastRunOk: false,
+        lastError: {
+          message: 'https://sentry.example.com/api/0/organizations/acme/projects/ answered HTTP 403',
+        },
+      },
+      metrics: [{ name: 'issues' }],
+    },
+    180,
+    NOW,
+  );
+  assert.deepEqual(publicReadiness(full), {
+    ready: false,
+    reason: 'the project list has not been read yet',
+    collectors: { metadata: { state: 'failing' }, issues: { state: 'not yet run' } },
   });
 });

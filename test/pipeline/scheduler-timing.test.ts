@@ -23,6 +23,7 @@ class ScriptedCollector implements Collector<string[]> {
   /** When each run started (ms after T0), and its signal. */
   readonly starts: number[] = [];
   readonly signals: AbortSignal[] = [];
+  readonly contexts: CollectContext[] = [];
   private pending: Array<{ resolve: (rows: string[]) => void; reject: (err: Error) => void }> = [];
 
   constructor(
@@ -35,6 +36,7 @@ class ScriptedCollector implements Collector<string[]> {
   collect(ctx: CollectContext): Promise<string[]> {
     this.starts.push(ctx.now - T0);
     this.signals.push(ctx.signal);
+    this.contexts.push(ctx);
     if (this.mode === 'ok') return Promise.resolve(ctx.projects.map((p) => p.slug));
     if (this.mode === 'fail') return Promise.reject(new Error(`${this.name} refused`));
     return new Promise((resolve, reject) => {
@@ -45,6 +47,10 @@ class ScriptedCollector implements Collector<string[]> {
 
   finish(): void {
     this.pending.shift()?.resolve(['done']);
+  }
+
+  fail(): void {
+    this.pending.shift()?.reject(new Error(`${this.name} failed`));
   }
 
   render(rows: string[]): Family[] {
@@ -98,7 +104,7 @@ async function stop(scheduler: Scheduler): Promise<void> {
 }
 
 function setup(metrics: Array<Collector<unknown>>, schedule: Partial<ScheduleConfig> = {}) {
-  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: T0 });
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: T0 });
   const { logger, lines } = memoryLogger('debug');
   const published: Array<{ name: string; at: number }> = [];
   const metadata = new ProjectList(600);
@@ -210,7 +216,7 @@ test('readiness: not before the project list, then ready with fresh data, stale 
   assert.deepEqual(scheduler.readiness(), {
     ready: false,
     reason: 'the project list has not been read yet',
-    collectors: { metadata: {}, once: {} },
+    collectors: { metadata: { state: 'not yet run' }, once: { state: 'not yet run' } },
   });
   scheduler.start();
   await advance(0);
@@ -222,7 +228,8 @@ test('readiness: not before the project list, then ready with fresh data, stale 
   const stale = scheduler.readiness();
   assert.equal(stale.ready, false, 'the failing runs publish nothing: stale after 90 s');
   assert.equal(stale.reason, 'no fresh data: once data is 91s old (max 90s)');
-  assert.match(stale.collectors.once?.error ?? '', /once refused/);
+  assert.match(stale.collectors.once?.lastError?.message ?? '', /once refused/);
+  assert.equal(stale.collectors.once?.state, 'failing');
   await stop(scheduler);
 });
 
@@ -250,4 +257,66 @@ test('shutdown abandons a run still waiting after the grace, with one info line 
     await self.registry.getSingleMetric('sentry_exporter_collection_errors_total')?.get()
   )?.values.find((v) => v.labels.collector === 'hanging')?.value;
   assert.equal(errors, 0, 'not counted as a collection error');
+});
+
+test('a run going on for 10 s or more logs what is done and what is left, every 10 s; the status shows it', async (t) => {
+  t.after(() => mock.timers.reset());
+  const slow = new ScriptedCollector('slow', 60, 'manual');
+  const quick = new ScriptedCollector('quick', 60);
+  const { scheduler, logs } = setup([slow, quick]);
+  scheduler.start();
+  await advance(0);
+  // What the run says of itself, as the issues collector does of its pages and releases.
+  const ctxProgress = slow.contexts[0]?.progress;
+  ctxProgress?.('releases', 40, 240);
+  await advance(9_000);
+  assert.equal(
+    logs().filter((r) => r.msg.endsWith('collection in progress')).length,
+    0,
+    'nothing before 10 s',
+  );
+  await advance(21_000);
+  const lines = logs().filter((r) => r.msg.endsWith('collection in progress'));
+  assert.equal(lines.length, 3, 'at 10, 20 and 30 s');
+  assert.equal(lines[0]!.msg, 'first collection in progress');
+  assert.equal(
+    lines[0]!.progress,
+    'metadata done; slow running for 10s (0 requests, releases 40/240); quick done',
+  );
+  const report = scheduler.report();
+  assert.deepEqual(report.find((r) => r.name === 'slow')?.running, {
+    forSeconds: 30,
+    requests: 0,
+    progress: 'releases 40/240',
+  });
+  assert.equal(report.find((r) => r.name === 'quick')?.nextRunInSeconds, 30, 'due again at 60 s');
+  slow.finish();
+  await advance(11_000);
+  assert.equal(logs().filter((r) => r.msg.endsWith('collection in progress')).length, 3, 'quiet once done');
+  await stop(scheduler);
+});
+
+test('sentry_exporter_up is 1 until a collector fails, 0 while its latest run failed; series are counted per family', async (t) => {
+  t.after(() => mock.timers.reset());
+  const flaky = new ScriptedCollector('flaky', 60, 'manual');
+  const { scheduler, self } = setup([flaky]);
+  const up = async () => (await self.registry.getSingleMetric('sentry_exporter_up')?.get())?.values[0]?.value;
+  assert.equal(await up(), 1, 'nothing failed before the first run ended');
+  scheduler.start();
+  await advance(0);
+  assert.equal(await up(), 1, 'a first run under way is no failure');
+  flaky.fail();
+  await advance(0);
+  assert.equal(await up(), 0, 'its latest run failed');
+  await advance(2_000);
+  flaky.finish();
+  await advance(0);
+  assert.equal(await up(), 1, 'its latest run succeeded');
+  const series = (await self.registry.getSingleMetric('sentry_exporter_series')?.get())?.values;
+  assert.deepEqual(
+    series?.map((v) => [v.labels.family, v.value]),
+    [['x_flaky', 1]],
+    'one family of one series',
+  );
+  await stop(scheduler);
 });
