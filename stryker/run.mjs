@@ -7,9 +7,13 @@
  *   npm run test:mutation                     every part, reusing unchanged results
  *   npm run test:mutation -- sentry --force   the Sentry client part only, every mutant
  *   npm run test:mutation -- --score          only print the scores of the last runs
+ *
+ * Besides the scores it writes reports/mutation/survivors.md: every mutant that survived or that no test
+ * covered, by file and line, with the code as it was and as the mutant changed it. That list is made
+ * afresh from the reports at each run; nothing keeps line numbers by hand.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -66,3 +70,47 @@ for (const part of PARTS) {
   console.log(line(`part ${part}`, sum));
 }
 console.log(line('all parts', total));
+
+const survivors = [
+  '# Surviving mutants',
+  '',
+  'Made by `npm run test:mutation` from the last run of each part. See docs/development.md.',
+  '',
+];
+for (const part of PARTS) {
+  const file = `reports/mutation/${part}.json`;
+  if (!existsSync(file)) continue;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  survivors.push(`## Part ${part}`, '');
+  for (const [name, { source, mutants }] of Object.entries(report.files).sort(([a], [b]) =>
+    a < b ? -1 : 1,
+  )) {
+    const open = mutants
+      .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+      .sort(
+        (a, b) =>
+          a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column,
+      );
+    if (open.length === 0) continue;
+    const lines = source.split('\n');
+    survivors.push(`### ${name} (${open.length})`, '');
+    for (const m of open) {
+      const { start, end } = m.location;
+      const code =
+        start.line === end.line
+          ? lines[start.line - 1].slice(start.column - 1, end.column - 1)
+          : `${lines[start.line - 1].slice(start.column - 1)} ...`;
+      const status = m.status === 'NoCoverage' ? 'not covered' : 'survived';
+      survivors.push(
+        `- line ${start.line}: ${m.mutatorName}, \`${code.trim().slice(0, 100)}\` → \`${String(
+          m.replacement ?? '',
+        )
+          .replace(/\s+/g, ' ')
+          .slice(0, 100)}\` (${status})`,
+      );
+    }
+    survivors.push('');
+  }
+}
+writeFileSync('reports/mutation/survivors.md', `${survivors.join('\n')}\n`);
+console.log('\nsurvivors by file and line: reports/mutation/survivors.md');
