@@ -10,6 +10,7 @@ export type {
   MonitorTruth,
   OpenIssueTruth,
   OutcomeTruth,
+  PerformanceTruthQuery,
   RateLimitTruth,
   ReleaseCrashFreeTruth,
   ReleaseHealthTruth,
@@ -20,4 +21,6 @@ export type {
   SimMode,
   SimRequestRecord,
   TokenStatus,
+  TransactionTruth,
 } from './types.js';
+export type { EventsRelease } from './events.js';
