@@ -364,14 +364,17 @@ export class PerformanceCollector implements Collector<PerformanceData> {
         failure.push({ name: 'sentry_transaction_failure_ratio', labels, value: r.failureRatio });
       if (r.perSecond !== null)
         throughput.push({ name: 'sentry_transaction_throughput_per_second', labels, value: r.perSecond });
-      counts.push({ name: 'sentry_transactions_window_count', labels, value: r.count });
+      counts.push({ name: 'sentry_transactions_in_window', labels, value: r.count });
     }
     const scope = `the ${this.o.transactions} busiest transactions of the organization over the last ${window}`;
     return [
+      // A summary of quantiles only: quantiles over a sliding window are what a summary's are, and
+      // Prometheus' lint refuses a `quantile` label on any other type. No _sum or _count: nothing here is
+      // cumulative (the window's count is sentry_transactions_in_window).
       {
         name: 'sentry_transaction_duration_seconds',
-        type: 'gauge',
-        help: `Duration quantiles (0.5, 0.75, 0.95, 0.99) in seconds, per project and transaction, of ${scope}, as Sentry computes them. ${refreshed}`,
+        type: 'summary',
+        help: `Duration quantiles (0.5, 0.75, 0.95, 0.99) in seconds, per project and transaction, of ${scope}, as Sentry computes them (quantiles only, no _sum or _count). ${refreshed}`,
         samples: durations,
       },
       {
@@ -386,8 +389,9 @@ export class PerformanceCollector implements Collector<PerformanceData> {
         help: `Transactions per second Sentry stored (after SDK and dynamic sampling), of ${scope}. ${refreshed}`,
         samples: throughput,
       },
+      // Not `..._count`: Prometheus' lint keeps that suffix for histograms and summaries, where it is cumulative.
       {
-        name: 'sentry_transactions_window_count',
+        name: 'sentry_transactions_in_window',
         type: 'gauge',
         help: `Transactions Sentry stored, of ${scope}: what the quantiles and ratios rest on. ${refreshed}`,
         samples: counts,
