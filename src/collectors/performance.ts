@@ -132,6 +132,25 @@ function refusedByServer(err: unknown): err is SentryApiError {
   );
 }
 
+/**
+ * A 404 without a body is the events endpoint's answer to an organization without Discover or Performance
+ * (`has_feature`, src/sentry/api/bases/organization_events.py): said so, rather than a bare status.
+ */
+function explained(err: unknown): unknown {
+  if (!(err instanceof SentryApiError) || err.status !== 404 || err.detail !== undefined) return err;
+  return new SentryApiError(
+    `${err.message} (no body: the organization has neither Discover nor Performance, which the events endpoint needs)`,
+    {
+      kind: err.kind,
+      endpoint: err.endpoint,
+      status: err.status,
+      project: err.project,
+      attempts: err.attempts,
+      cause: err,
+    },
+  );
+}
+
 export class PerformanceCollector implements Collector<PerformanceData> {
   readonly name = 'performance';
   readonly interval: number;
@@ -259,7 +278,7 @@ export class PerformanceCollector implements Collector<PerformanceData> {
       try {
         page = await this.ask(dataset, projectIds, ctx);
       } catch (err) {
-        if (!refusedByServer(err)) throw err;
+        if (!refusedByServer(err)) throw explained(err);
         refusal = err;
       }
       if (page !== undefined && answeredBy(dataset, page)) {

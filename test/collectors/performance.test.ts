@@ -374,6 +374,10 @@ test('a query timeout, a 404 without the performance features, a refusal everywh
   try {
     const err = await rejection(m.run());
     assert.ok(err instanceof SentryApiError && err.status === 404);
+    assert.match(
+      err.message,
+      /answered HTTP 404 \(no body: the organization has neither Discover nor Performance/,
+    );
     assert.equal(missing.hits.length, 1);
   } finally {
     await m.close();
