@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { startSimulator } from '../../sim/index.js';
 import type { EventsRelease, SentrySimulator } from '../../sim/index.js';
 import { quantizeTime } from '../../sim/events.js';
-import { quantile } from '../../sim/spans.js';
+import { FIRST_FAILURE_STATUS, SPAN_STATUSES, quantile } from '../../sim/spans.js';
 import { get, parseLink } from './helpers.js';
 import type { Query } from './helpers.js';
 
@@ -275,4 +275,10 @@ test("ClickHouse's quantile on few values, worked by hand: linear between the tw
   assert.ok(Math.abs((quantile(values, 0.95) ?? 0) - 38.5) < 1e-12); // index 2.85
   assert.equal(quantile([7], 0.99), 7);
   assert.equal(quantile([], 0.5), null);
+});
+
+test('failure statuses: every one but ok, cancelled and unknown (NON_FAILURE_STATUS)', () => {
+  // src/sentry/search/events/constants.py NON_FAILURE_STATUS; src/sentry/search/eap/spans/formulas.py failure_rate
+  assert.deepEqual(SPAN_STATUSES.slice(0, FIRST_FAILURE_STATUS), ['ok', 'cancelled', 'unknown']);
+  assert.ok(SPAN_STATUSES.slice(FIRST_FAILURE_STATUS).includes('internal_error'));
 });
