@@ -15,10 +15,12 @@ import type {
   SimIssueEnv,
   SimKey,
   SimProject,
+  SpanTable,
 } from './entities.js';
 import { generateMonitors } from './monitors.js';
 import { Prng } from './prng.js';
 import { generateSessions } from './sessions.js';
+import { generateSpans } from './spans.js';
 
 /** Sentry's outcomes (src/sentry/utils/outcomes.py `Outcome`, api_name), indexed as stored. */
 export const OUTCOMES = [
@@ -530,6 +532,7 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     now: opts.now,
   });
   const sessions = generateSessions(projects, opts.now, opts.seed ^ 0x5eed4);
+  let spans: SpanTable | undefined;
 
   const issuesByProject = new Map<SimProject, SimIssue[]>(projects.map((p) => [p, []]));
   const issuesByProjectEnv = new Map<string, SimIssue[]>();
@@ -568,5 +571,6 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     monitors,
     monitorRelease,
     sessions,
+    spans: () => (spans ??= generateSpans(projects, opts.now, opts.seed ^ 0x5eed5)),
   };
 }

@@ -145,6 +145,33 @@ export interface OutcomeTable {
   timesSeen: number[];
 }
 
+/**
+ * Spans as columns sorted by time: the transactions (segment spans) of every project and their child spans
+ * (sim/spans.ts). A child span carries its transaction's name, environment and time.
+ */
+export interface SpanTable {
+  /** Milliseconds since the epoch. */
+  time: Float64Array;
+  /** Project index. */
+  project: Int32Array;
+  /** Index into `names` (the transaction name) and `ops` (its transaction.op). */
+  name: Int32Array;
+  /** Index into `envNames`; -1 for a span sent without an environment. */
+  env: Int32Array;
+  /** `span.duration` in milliseconds, microsecond precision. */
+  durationMs: Float64Array;
+  /** Index into SPAN_STATUSES (sim/spans.ts). */
+  status: Int32Array;
+  /** 1 for a segment span (a transaction), 0 for a child span. */
+  segment: Uint8Array;
+  /** The sampling weight the EAP store keeps: 1 ÷ the SDK's sample rate. */
+  weight: Float64Array;
+  length: number;
+  names: string[];
+  ops: string[];
+  envNames: string[];
+}
+
 export interface Dataset {
   org: { id: string; slug: string; name: string };
   generatedAt: number;
@@ -166,4 +193,6 @@ export interface Dataset {
   monitorRelease: MonitorRelease;
   /** Release health: sessions per project, environment, release, status and user over time. */
   sessions: SessionTable;
+  /** Transactions and spans (generated on first use). */
+  spans: () => SpanTable;
 }

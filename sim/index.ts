@@ -9,4 +9,6 @@ export type {
   SimOptions,
   SimMode,
   TokenStatus,
+  TransactionTruth,
 } from './types.js';
+export type { EventsRelease } from './events.js';

@@ -4,6 +4,8 @@
  */
 import { parseDuration } from './durations.js';
 import type { Dataset, SimProject } from './entities.js';
+import { eventsAnswer } from './events.js';
+import type { EventsRelease } from './events.js';
 import type { IssueListFaults } from './faults.js';
 import { HttpError, NOT_FOUND, PERMISSION_DENIED } from './http-error.js';
 import { issueScore } from './issue-query.js';
@@ -38,10 +40,15 @@ interface RouteContext {
   issueListFaults: IssueListFaults;
   /** Issue id -> the `count` text to send (SentrySimulator.setIssueCount). */
   countTexts: ReadonlyMap<string, string>;
+  /** Which release's events endpoint (and datasets) to answer like. */
+  eventsRelease: EventsRelease;
+  /** The organization has the Discover or Performance feature; without, the events endpoint is a 404. */
+  performanceView: boolean;
 }
 
 interface RouteResult {
   status: number;
+  /** JSON; `undefined` for an answer without a body. */
   body: unknown;
   headers?: Record<string, string>;
 }
@@ -440,6 +447,42 @@ const monitorsRoute: Route = {
   },
 };
 
+/**
+ * The Explore/Discover table (sim/events.ts): aggregate tables of transactions from the spans,
+ * transactions or discover dataset, offset pages.
+ */
+const eventsRoute: Route = {
+  template: '/organizations/{org}/events/',
+  pattern: /^\/api\/0\/organizations\/([^/]+)\/events\/$/,
+  queryParams: [
+    'dataset',
+    'field',
+    'query',
+    'statsPeriod',
+    'start',
+    'end',
+    'project',
+    'environment',
+    'sort',
+    'per_page',
+    'cursor',
+    'sampling',
+    'disableAggregateExtrapolation',
+  ],
+  handle(ctx) {
+    requireOrg(ctx, ctx.params[0]);
+    return eventsAnswer({
+      data: ctx.data,
+      query: ctx.query,
+      base: ctx.base,
+      now: ctx.now,
+      release: ctx.eventsRelease,
+      performanceView: ctx.performanceView,
+      globalViews: ctx.multiProjectStream,
+    });
+  },
+};
+
 export const ROUTES: readonly Route[] = [
   projectsRoute,
   environmentsRoute,
@@ -451,6 +494,7 @@ export const ROUTES: readonly Route[] = [
   orgCurrentReleaseRoute,
   currentReleaseRoute,
   monitorsRoute,
+  eventsRoute,
 ];
 
 /** Endpoint template -> the query parameters the simulator interprets (for contract tests). */

@@ -22,7 +22,7 @@ import { RateLimiter } from './rate-limit.js';
 import type { RateDecision } from './rate-limit.js';
 import { ROUTES, matchRoute } from './routes.js';
 import type { Route } from './routes.js';
-import { computeTruth } from './truth.js';
+import { computeTruth, performanceTruth } from './truth.js';
 import type { Faults, SentrySimulator, SimOptions, TokenStatus } from './types.js';
 
 export const DEFAULT_RATE_LIMIT = { perSecond: 40, concurrent: 25 } as const;
@@ -33,7 +33,9 @@ interface Answer {
   body: string;
 }
 
+/** A JSON answer; `body` undefined is an answer without a body (DRF's `Response(status=404)`). */
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
+  if (body === undefined) return { status, headers, body: '' };
   return { status, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
@@ -100,6 +102,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
   const organizationProjectKeys = opts.organizationProjectKeys ?? io;
   const statsSeriesByProject = opts.statsSeriesByProject ?? !io;
   const sessionUnhandledStatus = opts.sessionUnhandledStatus ?? io;
+  const eventsRelease = opts.eventsRelease ?? (io ? 'current' : 'before-spans');
+  const performanceView = opts.performanceView ?? true;
   const faults = new FaultInjector(
     seed,
     ROUTES.map((r) => r.template),
@@ -158,6 +162,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
         onSessionsCut: () => counters.cutSessions(),
         issueListFaults: faults.issueList,
         countTexts,
+        eventsRelease,
+        performanceView,
       });
     } catch (err) {
       if (err instanceof HttpError)
@@ -290,6 +296,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     org,
     token,
     truth: () => computeTruth(data, now(), { sessionUnhandledStatus }),
+    performanceTruth: (q) => performanceTruth(data, now(), eventsRelease, q),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
     setFaults: (f: Faults) => faults.set(f),

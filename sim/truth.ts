@@ -3,10 +3,13 @@
  * straight from the dataset, never through the HTTP layer, so it can check the client end to end.
  */
 import { CATEGORIES, OUTCOMES, REASONS } from './dataset.js';
+import { eventsWindow, lowerBound as firstSpanAt } from './events.js';
+import type { EventsRelease } from './events.js';
 import { DAY, HOUR } from './durations.js';
 import type { Dataset } from './entities.js';
 import { isListed, listedEnvironments, monitorIsMuted } from './monitors.js';
 import { OLDER_SESSION_STATUSES, SESSION_STATUSES, Tally, complement, lowerBound } from './sessions.js';
+import { FIRST_FAILURE_STATUS, quantile, round9 } from './spans.js';
 import type {
   EventsTruth,
   GroundTruth,
@@ -14,8 +17,10 @@ import type {
   MonitorTruth,
   OpenIssueTruth,
   OutcomeTruth,
+  PerformanceTruthQuery,
   RateLimitTruth,
   ReleaseHealthTruth,
+  TransactionTruth,
 } from './types.js';
 
 const NO_ENVIRONMENT = 'None';
@@ -276,4 +281,81 @@ export function computeTruth(
     monitors: monitors(data),
     releaseHealth: releaseHealth(data, now, opts.sessionUnhandledStatus ?? true),
   };
+}
+
+/**
+ * The busiest transactions over the window that a query with `statsPeriod` of `windowSeconds` covers at
+ * `now`, from the dataset a correct exporter reads in this release: the spans of the EAP store (their own
+ * durations, percentiles rounded to 9 decimals like snuba's) on current Sentry, the transactions table
+ * (whole milliseconds) otherwise. Counted are stored transactions, never extrapolated.
+ */
+export function performanceTruth(
+  data: Dataset,
+  now: number,
+  release: EventsRelease,
+  q: PerformanceTruthQuery,
+): TransactionTruth[] {
+  const spans = release === 'current';
+  const { start, end } = eventsWindow(
+    new URLSearchParams({ statsPeriod: `${q.windowSeconds}s` }),
+    now,
+    Number(data.org.id),
+  );
+  const seconds = (end - start) / 1000;
+  const t = data.spans();
+  const envs = q.environments !== undefined && q.environments.length > 0 ? new Set(q.environments) : null;
+  const projects = q.projects === undefined ? null : new Set(q.projects);
+  const groups = new Map<
+    string,
+    { project: string; name: string; env: string | null; durations: number[]; failures: number }
+  >();
+  for (let i = firstSpanAt(t.time, start); i < t.length && (t.time[i] ?? 0) < end; i++) {
+    if (t.segment[i] !== 1) continue;
+    const project = data.projects[t.project[i] ?? 0]?.slug ?? '';
+    if (projects && !projects.has(project)) continue;
+    const envIndex = t.env[i] ?? -1;
+    const env = envIndex >= 0 ? (t.envNames[envIndex] ?? null) : null;
+    if (envs && (env === null || !envs.has(env))) continue;
+    const name = t.names[t.name[i] ?? 0] ?? '';
+    if (q.op !== undefined && t.ops[t.name[i] ?? 0] !== q.op) continue;
+    const key = `${project}\u0000${name}\u0000${envs ? (env ?? '\u0001') : ''}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { project, name, env: envs ? env : null, durations: [], failures: 0 }));
+    const ms = t.durationMs[i] ?? 0;
+    g.durations.push(spans ? ms : Math.floor(ms));
+    if ((t.status[i] ?? 0) >= FIRST_FAILURE_STATUS) g.failures++;
+  }
+  const byCode = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const rows = [...groups.values()].map((g): TransactionTruth => {
+    g.durations.sort((a, b) => a - b);
+    const at = (level: number): number => {
+      const v = quantile(g.durations, level) ?? Number.NaN;
+      return (spans ? round9(v) : v) / 1000;
+    };
+    const row: TransactionTruth = {
+      project: g.project,
+      transaction: g.name,
+      count: g.durations.length,
+      perSecond: g.durations.length / seconds,
+      failureRatio: g.failures / g.durations.length,
+      seconds: [at(0.5), at(0.75), at(0.95), at(0.99)],
+    };
+    if (envs) row.environment = g.env;
+    return row;
+  });
+  rows.sort(
+    (a, b) =>
+      b.count - a.count ||
+      byCode(a.project, b.project) ||
+      byCode(a.transaction, b.transaction) ||
+      // events without an environment sort last, as SQL NULLs do
+      (a.environment === b.environment
+        ? 0
+        : a.environment === null || a.environment === undefined
+          ? 1
+          : b.environment === null || b.environment === undefined
+            ? -1
+            : byCode(a.environment, b.environment)),
+  );
+  return rows.slice(0, q.top);
 }

@@ -74,6 +74,17 @@ export interface SimOptions {
    */
   sessionUnhandledStatus?: boolean;
   /**
+   * Which release's events endpoint to answer like (sim/events.ts EventsRelease): default 'current'
+   * (sentry.io: the spans dataset), 'before-spans' (self-hosted: a release of August 2024 that refuses
+   * `dataset=spans` and answers `transactions`).
+   */
+  eventsRelease?: 'current' | 'spans-without-eap' | 'before-spans' | 'before-transactions';
+  /**
+   * Default true; false: the organization has neither Discover nor Performance, and the events endpoint
+   * answers an empty 404.
+   */
+  performanceView?: boolean;
+  /**
    * Clock in ms for the data: ages are relative to it at start, queries and truth() use it. Default Date.now.
    * Rate-limit windows and request times always use the wall clock.
    */
@@ -252,6 +263,39 @@ export interface ReleaseHealthTruth {
   releases: ReleaseCrashFreeTruth[];
 }
 
+/**
+ * One of the busiest transactions over a window: what the performance families of a correct exporter
+ * publish for it.
+ */
+export interface TransactionTruth {
+  project: string;
+  /** The name as Sentry stores it (not cut). */
+  transaction: string;
+  /** Only when the query named environments: the name, or null for events sent without one. */
+  environment?: string | null;
+  /** Stored transactions in the window. */
+  count: number;
+  /** `count` ÷ the window's seconds. */
+  perSecond: number;
+  /** Transactions whose status is not ok, cancelled or unknown ÷ `count`. */
+  failureRatio: number;
+  /** p50, p75, p95, p99 of the duration, in seconds. */
+  seconds: [number, number, number, number];
+}
+
+export interface PerformanceTruthQuery {
+  /** How many of the busiest. */
+  top: number;
+  /** The window up to the simulator's clock, seconds (SENTRY_PERFORMANCE_WINDOW). */
+  windowSeconds: number;
+  /** Only these environments, one row per environment; default all, not split. */
+  environments?: readonly string[];
+  /** Only transactions of this transaction.op. */
+  op?: string;
+  /** Only these projects (slugs); default all. */
+  projects?: readonly string[];
+}
+
 /** Exactly what a correct exporter should publish, computed at the simulator's current clock. */
 export interface GroundTruth {
   /**
@@ -286,6 +330,13 @@ export interface SentrySimulator {
   readonly org: string;
   readonly token: string;
   truth(): GroundTruth;
+  /**
+   * The busiest transactions over a window, busiest first (ties by project slug, then name, then
+   * environment), from the dataset a correct exporter ends up reading in this simulator's release: spans
+   * where it has data, transactions or discover otherwise. Counts are stored transactions (not
+   * extrapolated by sampling weights).
+   */
+  performanceTruth(query: PerformanceTruthQuery): TransactionTruth[];
   counters(): SimCounters;
   resetCounters(): void;
   /** Replaces the current faults; `setFaults({})` clears them. */

@@ -11,7 +11,7 @@ import type { SettingTree, ValueOf } from '../config/settings.js';
 import type { SentryApi } from '../sentry/api.js';
 import type { SkippedItems } from '../sentry/skipped.js';
 
-type MetricType = 'gauge' | 'counter' | 'histogram' | 'untyped';
+type MetricType = 'gauge' | 'counter' | 'histogram' | 'summary' | 'untyped';
 
 export interface Sample {
   /** Full sample name, e.g. `sentry_issues_bucket`. */

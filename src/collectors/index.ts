@@ -11,10 +11,11 @@ import { issues } from './issues.js';
 import { MetadataCollector } from './metadata.js';
 import { monitors } from './monitors.js';
 import { outcomes } from './outcomes.js';
+import { performance } from './performance.js';
 import { rateLimits } from './rate-limits.js';
 import { releaseHealth } from './sessions.js';
 
-const COLLECTORS = [issues, outcomes, rateLimits, monitors, releaseHealth] as const;
+const COLLECTORS = [issues, outcomes, rateLimits, monitors, releaseHealth, performance] as const;
 
 type Definitions = (typeof COLLECTORS)[number];
 /** Each collector's settings under its name: `collectors.<name>.*` in a settings file. */

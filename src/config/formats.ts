@@ -88,8 +88,16 @@ export function number(opts: {
  * unit (`90s`, `1m`, `1m30s`, `2h`, `500ms`). The value is seconds. `zero` allows 0 (a setting where 0 means
  * "derived from another one").
  */
-export function duration(opts: { zero: boolean }): Format<number> {
-  const least = opts.zero ? 'of 0 or more' : 'greater than 0';
+export function duration(opts: {
+  zero: boolean;
+  /** The least value other than 0, in seconds. */ min?: number;
+}): Format<number> {
+  const least =
+    opts.min !== undefined
+      ? `${opts.zero ? 'of 0 or ' : 'of '}at least ${opts.min}s`
+      : opts.zero
+        ? 'of 0 or more'
+        : 'greater than 0';
   return {
     read(value) {
       let seconds = asNumber(value);
@@ -97,8 +105,11 @@ export function duration(opts: { zero: boolean }): Format<number> {
         const ms = parseGoDuration(value);
         seconds = ms === undefined ? undefined : ms / 1000;
       }
-      if (seconds !== undefined && Number.isFinite(seconds) && (opts.zero ? seconds >= 0 : seconds > 0))
-        return ok(seconds);
+      const fits =
+        seconds !== undefined &&
+        Number.isFinite(seconds) &&
+        ((opts.zero && seconds === 0) || (seconds > 0 && seconds >= (opts.min ?? 0)));
+      if (fits) return ok(seconds as number);
       return bad(
         `must be a duration ${least}: seconds (e.g. 60) or a number with a unit (90s, 1m, 2h), got ${given(value)}`,
       );
@@ -131,16 +142,28 @@ export const baseUrl: Format<string> = {
   },
 };
 
+/**
+ * A comma-separated list (or a list in a settings file) of names, e.g. `list('environment names')`: each
+ * trimmed, without blanks and repeats, in the order given.
+ */
+export function list(what: string): Format<string[]> {
+  return {
+    read(value) {
+      const items =
+        typeof value === 'string'
+          ? value.split(',')
+          : Array.isArray(value)
+            ? (value as unknown[])
+            : undefined;
+      if (items === undefined || !items.every((s) => typeof s === 'string'))
+        return bad(`must be a comma-separated list of ${what}`);
+      return ok([...new Set(items.map((s) => s.trim()).filter((s) => s !== ''))]);
+    },
+  };
+}
+
 /** A comma-separated list (or a list in a settings file) of project slugs, without blanks and repeats. */
-export const slugList: Format<string[]> = {
-  read(value) {
-    const items =
-      typeof value === 'string' ? value.split(',') : Array.isArray(value) ? (value as unknown[]) : undefined;
-    if (items === undefined || !items.every((s) => typeof s === 'string'))
-      return bad('must be a comma-separated list of project slugs');
-    return ok([...new Set(items.map((s) => s.trim()).filter((s) => s !== ''))]);
-  },
-};
+export const slugList: Format<string[]> = list('project slugs');
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -2,6 +2,7 @@ import type { ItemBudget } from './pagination.js';
 import type { SkippedItems } from './skipped.js';
 import type {
   CurrentReleaseVersion,
+  EventsDataset,
   SentryEnvironment,
   SentryIssue,
   SentryMonitor,
@@ -11,6 +12,7 @@ import type {
   SessionsPage,
   StatsGroupBy,
   StatsV2,
+  TransactionStatsPage,
 } from './types.js';
 
 /** Per-call options: a signal that abandons the call (deadline, shutdown) and the project it is about. */
@@ -105,6 +107,27 @@ export interface SessionsQuery {
 }
 
 /**
+ * A table of transactions from `GET /organizations/{org}/events/` (docs/sentry-api.md Part 4): per project
+ * and transaction (and environment, when `byEnvironment`), the count, rate, failure rate and duration
+ * quantiles over the last `statsPeriod`, busiest first.
+ */
+export interface TransactionStatsQuery {
+  dataset: EventsDataset;
+  /** Project ids; omitted or empty: every project the token can see (`project=-1`). */
+  projectIds?: readonly string[];
+  /** Environment names to filter by (one `environment` parameter each); empty: every environment. */
+  environments?: readonly string[];
+  /** Also group by environment (adds the `environment` field). */
+  byEnvironment?: boolean;
+  /** Sentry search syntax added to the dataset's own condition (e.g. `transaction.op:http.server`). */
+  query?: string;
+  /** Sentry's relative period, e.g. `15m` or `900s`. */
+  statsPeriod: string;
+  /** 1..100. */
+  perPage: number;
+}
+
+/**
  * The Sentry Web API as the collectors need it, bound to one organization. Every list method follows
  * pagination to the end; every method goes through the one rate-limited request queue.
  */
@@ -141,4 +164,9 @@ export interface SentryApi {
   ): Promise<CurrentReleaseVersion>;
   /** `GET /organizations/{org}/monitors/`: every cron monitor of every project the token can see. */
   listMonitors(opts?: CallOptions): Promise<SentryMonitor[]>;
+  /** One page (at `cursor`, or the first) of a transaction table of the events endpoint. */
+  getTransactionStats(
+    query: TransactionStatsQuery,
+    opts?: CallOptions & { cursor?: string },
+  ): Promise<TransactionStatsPage>;
 }

@@ -15,6 +15,7 @@ export const ENDPOINTS = {
   sessions: '/organizations/{org}/sessions/',
   currentRelease: '/organizations/{org}/issues/{issue_id}/current-release/',
   monitors: '/organizations/{org}/monitors/',
+  events: '/organizations/{org}/events/',
 } as const;
 
 export type EndpointTemplate = (typeof ENDPOINTS)[keyof typeof ENDPOINTS];
@@ -37,4 +38,6 @@ export const REQUIRED_SCOPE: Record<EndpointTemplate, string> = {
   [ENDPOINTS.currentRelease]: 'event:read',
   // OrganizationAlertRulePermission: any of org:read, org:write, org:admin or alerts:read.
   [ENDPOINTS.monitors]: 'org:read or alerts:read',
+  // OrganizationEventsEndpointBase keeps OrganizationEndpoint's OrganizationPermission (GET: org:read).
+  [ENDPOINTS.events]: 'org:read',
 };

@@ -1,11 +1,28 @@
 /**
- * The one place where Sentry's JSON becomes the typed objects of `types.ts`.
+ * Where Sentry's JSON becomes the typed objects of `types.ts` (the events endpoint's in parse-events.ts).
  *
  * Rule: a field the exporter needs that is present with the wrong type, or a required one that is missing,
  * is an error naming the endpoint and the field (`[3].count`), never a silently wrong metric. Fields that
  * older self-hosted Sentry versions do not send get a documented default instead (e.g. `isUnhandled`).
  */
 import { SentryApiError } from './errors.js';
+import {
+  array,
+  boolean,
+  countField,
+  fail,
+  id,
+  integer,
+  isObject,
+  items,
+  join,
+  list,
+  nullableDate,
+  nullableString,
+  object,
+  string,
+} from './json.js';
+import type { Json, JsonObject, ParseContext } from './json.js';
 import type {
   CurrentReleaseVersion,
   SentryEnvironment,
@@ -20,144 +37,6 @@ import type {
   StatsV2,
   StatsV2Group,
 } from './types.js';
-
-/** Where a parse happens: carried into every error. */
-export interface ParseContext {
-  /** Path template, e.g. `/organizations/{org}/issues/`. */
-  endpoint: string;
-  /** The URL asked, without its query: what messages name. */
-  url?: string | undefined;
-  project?: string | undefined;
-  /**
-   * Lists only: a malformed item is handed here and left out, instead of failing the whole answer. The
-   * answer's envelope (not an array) still fails it.
-   */
-  skip?: ((problem: SentryApiError) => void) | undefined;
-}
-
-type Json = unknown;
-type JsonObject = Record<string, Json>;
-
-function describe(value: Json): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string')
-    return value.length > 40 ? `a string of ${value.length} chars` : JSON.stringify(value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-function fail(ctx: ParseContext, path: string, expected: string, got: Json): never {
-  const where = path === '' ? 'the body' : path;
-  throw new SentryApiError(
-    `Unexpected response from Sentry ${ctx.url ?? ctx.endpoint}: ${where} should be ${expected}, got ${describe(got)}`,
-    { kind: 'parse', endpoint: ctx.endpoint, project: ctx.project },
-  );
-}
-
-function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
-
-function isObject(v: Json): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function object(ctx: ParseContext, v: Json, path: string): JsonObject {
-  if (!isObject(v)) fail(ctx, path, 'an object', v);
-  return v;
-}
-
-function array(ctx: ParseContext, v: Json, path: string): Json[] {
-  if (!Array.isArray(v)) fail(ctx, path, 'an array', v);
-  return v;
-}
-
-function string(ctx: ParseContext, o: JsonObject, key: string, path: string): string {
-  const v = o[key];
-  if (typeof v !== 'string') fail(ctx, join(path, key), 'a string', v);
-  return v;
-}
-
-/** `null` when absent or null; a string otherwise. */
-function nullableString(ctx: ParseContext, o: JsonObject, key: string, path: string): string | null {
-  const v = o[key];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string') fail(ctx, join(path, key), 'a string or null', v);
-  return v;
-}
-
-function boolean(ctx: ParseContext, o: JsonObject, key: string, path: string, absent?: boolean): boolean {
-  const v = o[key];
-  if (v === undefined && absent !== undefined) return absent;
-  if (typeof v !== 'boolean') fail(ctx, join(path, key), 'a boolean', v);
-  return v;
-}
-
-/** Sentry ids are strings, a few (a key's `projectId`) integers; both become non-empty strings. */
-function id(ctx: ParseContext, o: JsonObject, key: string, path: string): string {
-  const v = o[key];
-  if (typeof v === 'string' && v !== '') return v;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-  fail(ctx, join(path, key), 'an id (non-empty string)', v);
-}
-
-function integer(ctx: ParseContext, o: JsonObject, key: string, path: string): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(ctx, join(path, key), 'an integer', v);
-  return v;
-}
-
-/**
- * Issue `count`: Sentry sends a string of digits ("42", `str(times_seen)`); a plain integer is accepted
- * too. A count past 2^53 ("9007199254740993") becomes the nearest double, as Prometheus stores every
- * value; it is not an error.
- */
-function countField(ctx: ParseContext, o: JsonObject, key: string, path: string): number {
-  const v = o[key];
-  if (typeof v === 'string' && /^\d{1,300}$/.test(v)) return Number(v);
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
-  fail(ctx, join(path, key), 'a non-negative integer string', v);
-}
-
-/** A timestamp the exporter computes with (`firstSeen`): null, or a string `Date.parse` understands. */
-function nullableDate(ctx: ParseContext, o: JsonObject, key: string, path: string): string | null {
-  const v = nullableString(ctx, o, key, path);
-  if (v !== null && Number.isNaN(Date.parse(v))) fail(ctx, join(path, key), 'a date or null', v);
-  return v;
-}
-
-/**
- * The items of a list answer. With `ctx.skip`, an item that is not what the endpoint documents is left
- * out and reported there; without it, it fails the whole answer.
- */
-function list<T>(ctx: ParseContext, json: Json, item: (o: JsonObject, path: string) => T): T[] {
-  return items(ctx, array(ctx, json, ''), '', item);
-}
-
-/** The items of an array found at `at` (`''`: the body), each skipped or failing as `list` says. */
-function items<T>(
-  ctx: ParseContext,
-  values: readonly Json[],
-  at: string,
-  item: (o: JsonObject, path: string) => T,
-): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const path = `${at}[${i}]`;
-    if (ctx.skip === undefined) {
-      out.push(item(object(ctx, values[i], path), path));
-      continue;
-    }
-    try {
-      out.push(item(object(ctx, values[i], path), path));
-    } catch (err) {
-      if (!(err instanceof SentryApiError)) throw err;
-      ctx.skip(err);
-    }
-  }
-  return out;
-}
 
 /** Parses a response body; a body that is not JSON at all (HTML error page, truncation) is a parse error. */
 export function parseJsonBody(ctx: ParseContext, body: string, contentType: string | undefined): Json {

@@ -131,3 +131,46 @@ export interface SessionsPage {
   /** The next page's cursor when the `Link` header says there are more results. */
   next: string | undefined;
 }
+
+/**
+ * Which of Sentry's datasets answers a transaction table of `GET /organizations/{org}/events/`: `spans`
+ * (the segment spans of the EAP store, current Sentry), `transactions` (SnQL, August 2024 on) or
+ * `discover` (SnQL, every server with the events table; transactions filtered by `event.type`).
+ * docs/sentry-api.md, Part 4.
+ */
+export type EventsDataset = 'spans' | 'transactions' | 'discover';
+
+/** The quantiles the exporter asks of a transaction's duration (p50, p75, p95, p99). */
+export const TRANSACTION_QUANTILES = [0.5, 0.75, 0.95, 0.99] as const;
+
+/**
+ * One row of a transaction table: a transaction of a project (and environment, when the query is split by
+ * environment) over the window, its values already in base units from the answer's `meta.units`.
+ */
+export interface TransactionStats {
+  /** The project's slug. */
+  project: string;
+  transaction: string;
+  /** Only when the query asked for `environment`; null for events sent without one. */
+  environment?: string | null;
+  /** Transactions in the window (`count()`). */
+  count: number;
+  /** `epm()` in transactions per second; null when Sentry sent none. */
+  perSecond: number | null;
+  /** `failure_rate()`, a ratio 0..1; null when Sentry sent none. */
+  failureRatio: number | null;
+  /** Duration quantiles in seconds, in TRANSACTION_QUANTILES order; null where Sentry sent null. */
+  seconds: Array<number | null>;
+}
+
+/** One page of a transaction table. */
+export interface TransactionStatsPage {
+  /**
+   * `meta.dataset`: the dataset the server really used (`DATASET_LABELS`), which tells a server that ignored
+   * the `dataset` parameter; undefined when the answer has none (older servers, or no project to query).
+   */
+  dataset: string | undefined;
+  rows: TransactionStats[];
+  /** The next page's cursor when the `Link` header announces one. */
+  next: string | undefined;
+}

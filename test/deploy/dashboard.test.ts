@@ -63,6 +63,7 @@ test('the dashboard parses and has the rows of the issue', () => {
       'Exporter health',
       'Cron monitors',
       'Release health',
+      'Performance',
     ],
   );
   assert.ok(queryPanels.length >= 20, `at least 20 panels with queries (${queryPanels.length})`);

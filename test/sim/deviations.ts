@@ -200,6 +200,23 @@ export const QUERY_DEVIATIONS: readonly QueryDeviation[] = [
     pinnedBy:
       'test/sim/sessions.test.ts: sessions: without session.status, per_page pages through Link cursors',
   },
+  {
+    endpoint: '/organizations/{org}/events/',
+    param: 'sampling',
+    what: 'sampling=NORMAL|HIGHEST_ACCURACY|HIGHEST_ACCURACY_FLEX_TIME chooses the storage tier of the spans dataset (an unknown mode is a 400); the exporter asks HIGHEST_ACCURACY, the full-fidelity tier',
+    source:
+      'src/sentry/search/eap/sampling.py (validate_sampling); src/sentry/search/eap/constants.py (SAMPLING_MODE_MAP); src/sentry/api/endpoints/organization_events.py',
+    pinnedBy: 'test/sim/events.test.ts: events: limits and refusals of the request itself',
+  },
+  {
+    endpoint: '/organizations/{org}/events/',
+    param: 'disableAggregateExtrapolation',
+    what: 'disableAggregateExtrapolation=1 makes the spans aggregates plain (not extrapolated by sampling weights): count() is the number of stored spans',
+    source:
+      'src/sentry/api/endpoints/organization_events.py (get_rpc_config: request.GET.get("disableAggregateExtrapolation", "0") == "1")',
+    pinnedBy:
+      'test/sim/events.test.ts: events: spans counts are extrapolated by sampling weight unless disableAggregateExtrapolation=1',
+  },
 ];
 
 /**
@@ -243,6 +260,28 @@ export const BEHAVIOUR_DEVIATIONS: readonly Deviation[] = [
     source:
       'src/sentry/snuba/sessions_v2.py (get_constrained_date_range, AllowedResolution.ten_seconds); src/sentry/snuba/metrics/utils.py (to_intervals)',
     pinnedBy: 'test/sim/sessions.test.ts: sessions: start is floored and end ceiled to the interval',
+  },
+  {
+    endpoint: '/organizations/{org}/events/',
+    what: '`dataset` is optional (discover when absent) and takes every key of DATASET_OPTIONS of the release, transactions and discover among them; the spec requires it and lists six values; older releases refuse spans with a 400 naming the ones they know',
+    source:
+      'src/sentry/api/bases/organization_events.py (get_dataset: request.GET.get("dataset", "discover")); src/sentry/snuba/utils.py (DATASET_OPTIONS)',
+    pinnedBy:
+      'test/sim/events.test.ts: events: each release knows its datasets; an unknown one is a 400 naming DATASET_OPTIONS in order',
+  },
+  {
+    endpoint: '/organizations/{org}/events/',
+    what: '`project` takes numeric ids (or -1), not slugs as the spec says: a slug is a 400',
+    source: 'src/sentry/api/bases/organization.py (get_requested_project_ids_unchecked)',
+    pinnedBy: 'test/sim/events.test.ts: events: limits and refusals of the request itself',
+  },
+  {
+    endpoint: '/organizations/{org}/events/',
+    what: 'without Discover or Performance the answer is a 404 with no body (not a JSON detail)',
+    source:
+      'src/sentry/api/endpoints/organization_events.py (get: if not self.has_feature(...): return Response(status=404)); src/sentry/api/bases/organization_events.py (has_feature)',
+    pinnedBy:
+      'test/sim/events.test.ts: events: without Discover or Performance the answer is a 404 with no body',
   },
 ];
 
