@@ -40,6 +40,7 @@ export async function startExporter(
   logger: Logger,
   opts: StartOptions = {},
 ): Promise<Exporter> {
+  const startedAt = Date.now();
   const thread = opts.thread ?? config.collection.thread;
   if (thread && opts.clock !== undefined) throw new Error('a clock cannot be given to the collection thread');
   const serving = new ServingMetrics();
@@ -69,8 +70,11 @@ export async function startExporter(
       version: VERSION,
       scrape: (acceptGzip) => snapshot.scrape(acceptGzip),
       readiness: () => collection.readiness(),
+      status: () => collection.status(),
       onAuthFailure: () => serving.authFailed(),
-      pollInterval: config.schedule.pollInterval,
+      org: config.sentry.org,
+      sentryUrl: config.sentry.baseUrl,
+      startedAt,
     });
   } catch (err) {
     await collection.stop();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { HttpConfig } from '../config/schema.js';
 import type { ScrapeBody } from '../metrics/snapshot.js';
+import type { CollectionStatus } from '../pipeline/collection.js';
 import type { Readiness } from '../pipeline/readiness.js';
 
 /**
@@ -14,8 +15,14 @@ export interface HttpDeps {
   /** Pre-rendered exposition; cheap, never waits on Sentry. */
   scrape(acceptGzip: boolean): Promise<ScrapeBody>;
   readiness(): Readiness;
+  /** What the status page shows; held by the exporter, never asked of Sentry. */
+  status(): CollectionStatus;
   /** Called once per rejected basic-auth attempt (feeds a self-metric). */
   onAuthFailure(): void;
-  /** Poll interval in seconds, shown on the landing page. */
-  pollInterval: number;
+  /** Shown on the status page. */
+  org: string;
+  /** SENTRY_BASE_URL (shown without credentials). */
+  sentryUrl: string;
+  /** When the exporter started, ms since the epoch. */
+  startedAt: number;
 }

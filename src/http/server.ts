@@ -147,7 +147,14 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
   if (log.isLevelEnabled('debug')) addRequestLog(app, log, limits.maxLoggedUrlLength);
   setErrorHandlers(app, { onAuthFailure: deps.onAuthFailure, maxLoggedUrlLength: limits.maxLoggedUrlLength });
   await app.register(metricsRoutes, { scrape: deps.scrape, protect });
-  await app.register(landingRoutes, { version: deps.version, pollInterval: deps.pollInterval, protect });
+  await app.register(landingRoutes, {
+    version: deps.version,
+    org: deps.org,
+    sentryUrl: deps.sentryUrl,
+    startedAt: deps.startedAt,
+    status: deps.status,
+    protect,
+  });
   await app.register(healthRoutes, { readiness: deps.readiness });
 
   await app.ready();

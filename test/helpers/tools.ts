@@ -81,6 +81,7 @@ export const OPENAPI_SPEC = fileTool(
 );
 
 export const PROMETHEUS = commandTool('prometheus', 'apt-get install prometheus (Debian)');
+export const CHROMIUM = commandTool('chromium', 'apt-get install chromium (Debian)');
 export const PROMTOOL = commandTool('promtool', 'apt-get install prometheus (Debian)');
 
 /** The tools of `tools` that are not available. */

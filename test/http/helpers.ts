@@ -45,12 +45,21 @@ export function makeDeps(http: Partial<HttpConfig> = {}): TestDeps {
     },
     logger,
     version: '1.2.3-test',
-    pollInterval: 60,
+    org: 'acme',
+    sentryUrl: 'https://user:secret@sentry.example.com/api/0/',
+    startedAt: Date.now() - 3_725_000,
     async scrape(acceptGzip: boolean) {
       scrapes += 1;
       return acceptGzip ? new ScrapeBody([GZIPPED], true) : new ScrapeBody([PLAIN], false);
     },
     readiness: () => state.readiness,
+    status: () => ({
+      readiness: state.readiness,
+      collectors: [],
+      disabled: [],
+      requests: { rate: 3, concurrency: 2, total: 0, rateLimited: 0, retries: 0, rateLimits: [] },
+      series: {},
+    }),
     onAuthFailure: () => {
       failures += 1;
     },

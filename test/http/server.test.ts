@@ -61,16 +61,26 @@ test('HEAD /metrics answers headers without a body', async () => {
   assert.equal(res.body.length, 0);
 });
 
-test('landing page links the endpoints and shows version and poll interval', async () => {
+test('the status page links the endpoints and shows the organization, version, uptime, never credentials', async () => {
   const res = await request(`${url}/`);
   assert.equal(res.status, 200);
   assert.match(String(res.headers['content-type']), /^text\/html/);
   const html = res.body.toString();
-  assert.match(html, /<title>Sentry Prometheus Exporter<\/title>/);
+  assert.match(html, /<title>Sentry Prometheus Exporter: acme<\/title>/);
   assert.match(html, /1\.2\.3-test/);
+  assert.match(
+    html,
+    /<code>https:\/\/sentry\.example\.com\/api\/0\/<\/code>/,
+    'the base URL without its userinfo',
+  );
+  assert.doesNotMatch(html, /secret/, 'no credentials of the base URL');
+  assert.match(html, /Up for<\/dt><dd>1 h 2 min<\/dd>/);
   assert.match(html, /href="metrics"/);
   assert.match(html, /href="healthz"/);
-  assert.match(html, /every 60&nbsp;s/);
+  assert.match(html, /href="livez"/);
+  assert.doesNotMatch(html, /http-equiv="refresh"/, 'no reload unless asked');
+  const refreshed = (await request(`${url}/?refresh=1`)).body.toString();
+  assert.match(refreshed, /<meta http-equiv="refresh" content="5">/, 'asked: at least every 5 s');
 });
 
 test('/healthz follows readiness; /livez is always 200', async () => {
