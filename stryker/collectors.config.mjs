@@ -22,6 +22,9 @@ export default part('collectors', {
     'test/collectors/collection.test.ts',
   ],
   skipTests: [
+    // the two whole-collection tests that take ten seconds (3 requests/s, readiness over several cycles)
+    'a steady-state cycle costs few requests',
+    '/healthz turns ready only once a collector has published',
     // scale tests of 1,000 projects (seconds each, every time a mutant runs their file)
     '1,000 projects with far more than 10,000 outcome rows',
     'the default configuration at 1,000 × 5',
