@@ -84,6 +84,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
           ),
         }),
     issuesPerProject: nonNegativeInt('issuesPerProject', opts.issuesPerProject, 60),
+    ...(opts.deletedProjects === undefined
+      ? {}
+      : { deletedProjects: nonNegativeInt('deletedProjects', opts.deletedProjects, 1) }),
     outcomeVariety: opts.outcomeVariety ?? 1,
     org,
     now: now(),
@@ -289,7 +292,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     mode,
     org,
     token,
-    truth: () => computeTruth(data, now(), { sessionUnhandledStatus }),
+    truth: (t = {}) => computeTruth(data, now(), { sessionUnhandledStatus, ...t }),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
     setFaults: (f: Faults) => faults.set(f),
