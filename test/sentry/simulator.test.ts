@@ -118,6 +118,9 @@ test(
         categories: ['span'],
         groupBy: ['project', 'category', 'outcome', 'reason'],
       });
+      // The quota usage, and the outcome families without project_slug: the whole organization.
+      await client.getEventStats({ start, end, outcomes: ['accepted'], groupBy: ['category'] });
+      await client.getEventStats({ start, end, groupBy: ['category', 'outcome', 'reason'] });
       await client.getCurrentRelease(issues[0]!.id, p.environments?.[0]);
       await client.getCurrentRelease(issues[0]!.id, undefined);
       await client.listMonitors();
