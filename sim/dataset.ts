@@ -16,6 +16,7 @@ import type {
   SimKey,
   SimProject,
   SpanTable,
+  SimTeam,
 } from './entities.js';
 import { generateMonitors } from './monitors.js';
 import { Prng } from './prng.js';
@@ -74,7 +75,19 @@ export interface DatasetOptions {
   monitors?: number;
   /** Default 'current'. */
   monitorRelease?: MonitorRelease;
+  /** Projects deleted two days ago, their outcomes kept; default 1 (with 2 projects or more). */
+  deletedProjects?: number;
 }
+
+/** The organization's teams; the token's user is a member of the first three. */
+const TEAMS: SimTeam[] = [1, 2, 3, 4, 5].map((n) => ({
+  id: String(9 + n),
+  name: `Team ${n}`,
+  slug: `team-${n}`,
+}));
+const MEMBER_TEAMS = new Set(['team-1', 'team-2', 'team-3']);
+/** Days before generation of a deleted project's last outcomes. */
+const DELETED_DAYS_AGO = 2;
 
 const PROJECT_NAMES = [
   'checkout-api',
@@ -239,7 +252,10 @@ function generateProjects(opts: DatasetOptions, rng: Prng, envIds: Map<string, s
       environments.push({ id: envId('legacy-staging'), name: 'legacy-staging', isHidden: true });
     }
     const platform = i % 17 === 5 ? null : rng.pick(PLATFORMS);
-    const teamIndex = i % 5;
+    const team = TEAMS[i % 5] ?? TEAMS[0]!;
+    // Most projects have one team, some two (listed second-team first, as Sentry lists them in no order),
+    // one in thirteen none (its team was removed).
+    const teams = i % 13 === 11 ? [] : i % 6 === 4 ? [TEAMS[(i + 2) % 5] ?? team, team] : [team];
     const releases: SimProject['releases'] = [];
     const major = rng.int(1, 4);
     for (let r = 0; r < 3; r++) {
@@ -254,7 +270,9 @@ function generateProjects(opts: DatasetOptions, rng: Prng, envIds: Map<string, s
       name: titleCase(slug),
       platform,
       dateCreated: isoMs(opts.now - (400 + i) * DAY),
-      team: { id: String(10 + teamIndex), name: `Team ${teamIndex + 1}`, slug: `team-${teamIndex + 1}` },
+      team,
+      teams,
+      isMember: teams.some((t) => MEMBER_TEAMS.has(t.slug)),
       environments,
       visibleEnvironments: visible,
       releases,
@@ -444,7 +462,13 @@ const CATEGORY_USE: Record<(typeof CATEGORIES)[number], { p: number; needs?: str
  * sends some categories (projects 0 and 1 all of them); per category it has accepted outcomes every day and
  * a handful of (outcome, reason) pairs on some days, so the month's rows grow with the date like Sentry's.
  */
-function generateOutcomes(opts: DatasetOptions, rng: Prng, projects: SimProject[]): OutcomeTable {
+function generateOutcomes(
+  opts: DatasetOptions,
+  rng: Prng,
+  projects: SimProject[],
+  /** Days before generation of the last bins (a deleted project's last day). */
+  lastDay = 0,
+): OutcomeTable {
   const table: OutcomeTable = {
     time: [],
     project: [],
@@ -464,7 +488,8 @@ function generateOutcomes(opts: DatasetOptions, rng: Prng, projects: SimProject[
     /** Quantity per counted item (bytes or milliseconds per item; 1 for counts). */
     perItem: number;
   }
-  const combos: Combo[][] = projects.map((project) => {
+  const combos = new Map<SimProject, Combo[]>();
+  for (const project of projects) {
     const scale = rng.range(0.2, 3);
     const used = new Set<string>();
     const out: Combo[] = [];
@@ -493,13 +518,13 @@ function generateOutcomes(opts: DatasetOptions, rng: Prng, projects: SimProject[
         });
       }
     });
-    return out;
-  });
+    combos.set(project, out);
+  }
   const today = Math.floor(opts.now / DAY) * DAY;
-  for (let day = 45; day >= 0; day--) {
+  for (let day = 45; day >= lastDay; day--) {
     const time = today - day * DAY;
     for (const project of projects) {
-      for (const combo of combos[project.index] ?? []) {
+      for (const combo of combos.get(project) ?? []) {
         if (combo.p < 1 && !rng.chance(combo.p)) continue;
         const quantity = Math.max(1, Math.floor(rng.range(0.3, 1.7) * combo.daily));
         table.time.push(time);
@@ -515,6 +540,57 @@ function generateOutcomes(opts: DatasetOptions, rng: Prng, projects: SimProject[
   return table;
 }
 
+/** Both tables' rows in one, by time (each is sorted by time already). */
+function mergeByTime(a: OutcomeTable, b: OutcomeTable): OutcomeTable {
+  if (b.time.length === 0) return a;
+  const out: OutcomeTable = {
+    time: [],
+    project: [],
+    category: [],
+    outcome: [],
+    reason: [],
+    quantity: [],
+    timesSeen: [],
+  };
+  const columns = Object.keys(out) as Array<keyof OutcomeTable>;
+  let i = 0;
+  let j = 0;
+  while (i < a.time.length || j < b.time.length) {
+    const fromA = j >= b.time.length || (i < a.time.length && (a.time[i] ?? 0) <= (b.time[j] ?? 0));
+    const [from, at] = fromA ? [a, i++] : [b, j++];
+    for (const c of columns) out[c].push(from[c][at] ?? 0);
+  }
+  return out;
+}
+
+/**
+ * Projects deleted a few days ago: they sent data this month, then were deleted, so only the
+ * organization's usage still counts them. Indexes continue after the active projects'.
+ */
+function generateDeletedProjects(opts: DatasetOptions, first: number): SimProject[] {
+  const count = opts.deletedProjects ?? (opts.projects >= 2 ? 1 : 0);
+  return Array.from({ length: count }, (_, k) => {
+    const index = first + k;
+    const idNum = 4505281256090000 + index * 13;
+    const team = TEAMS[index % 5] ?? TEAMS[0]!;
+    return {
+      index,
+      id: String(idNum),
+      idNum,
+      slug: `retired-${k + 1}`,
+      name: `Retired ${k + 1}`,
+      platform: 'python',
+      dateCreated: isoMs(opts.now - 200 * DAY),
+      team,
+      teams: [team],
+      isMember: MEMBER_TEAMS.has(team.slug),
+      environments: [],
+      visibleEnvironments: [],
+      releases: [],
+    };
+  });
+}
+
 export function generateDataset(opts: DatasetOptions): Dataset {
   const rng = new Prng(opts.seed);
   const envIds = new Map<string, string>();
@@ -522,7 +598,11 @@ export function generateDataset(opts: DatasetOptions): Dataset {
   // Separate streams per part, so changing one part's generation does not shift the others.
   const issues = generateIssues(opts, new Prng(opts.seed ^ 0x5eed1), projects);
   const keys = generateKeys(opts, new Prng(opts.seed ^ 0x5eed2), projects);
-  const outcomes = generateOutcomes(opts, new Prng(opts.seed ^ 0x5eed3), projects);
+  const deletedProjects = generateDeletedProjects(opts, projects.length);
+  const outcomes = mergeByTime(
+    generateOutcomes(opts, new Prng(opts.seed ^ 0x5eed3), projects),
+    generateOutcomes(opts, new Prng(opts.seed ^ 0x5eed5), deletedProjects, DELETED_DAYS_AGO),
+  );
   const monitorRelease = opts.monitorRelease ?? 'current';
   const monitors = generateMonitors({
     seed: opts.seed,
@@ -558,6 +638,7 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     org: { id: '4504765715316736', slug: opts.org, name: titleCase(opts.org) },
     generatedAt: opts.now,
     projects,
+    deletedProjects,
     projectsBySlug: new Map(projects.map((p) => [p.slug, p])),
     projectsById: new Map(projects.map((p) => [p.id, p])),
     orgEnvironments,

@@ -11,6 +11,12 @@ export interface SimEnvironment {
   isHidden: boolean;
 }
 
+export interface SimTeam {
+  id: string;
+  name: string;
+  slug: string;
+}
+
 export interface SimProject {
   index: number;
   id: string;
@@ -19,7 +25,16 @@ export interface SimProject {
   name: string;
   platform: string | null;
   dateCreated: string;
-  team: { id: string; name: string; slug: string };
+  /** The project's first team (owners, ownership rules). */
+  team: SimTeam;
+  /** Every team that owns the project (`teams` of the project summary); empty for a project without a team. */
+  teams: SimTeam[];
+  /**
+   * The token's user is a member of one of the project's teams. The organization has open membership, so the
+   * user can access every project (`project=-1`, explicit ids), but without `project` Sentry answers for
+   * member projects only (src/sentry/api/bases/organization.py `get_projects`).
+   */
+  isMember: boolean;
   /** Visible and hidden environments. Issues only ever have events in visible ones. */
   environments: SimEnvironment[];
   /** Names of the visible environments, in creation order. */
@@ -176,6 +191,12 @@ export interface Dataset {
   org: { id: string; slug: string; name: string };
   generatedAt: number;
   projects: SimProject[];
+  /**
+   * Projects deleted this month (after sending data): listed nowhere and refused (403) by id, but their
+   * outcomes stay in the organization's usage (stats_v2 without `project`). Their `index` continues after
+   * the active projects', so outcome rows tell them apart.
+   */
+  deletedProjects: SimProject[];
   projectsBySlug: Map<string, SimProject>;
   projectsById: Map<string, SimProject>;
   /** Environment names that exist anywhere in the organization. */

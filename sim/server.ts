@@ -86,6 +86,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
           ),
         }),
     issuesPerProject: nonNegativeInt('issuesPerProject', opts.issuesPerProject, 60),
+    ...(opts.deletedProjects === undefined
+      ? {}
+      : { deletedProjects: nonNegativeInt('deletedProjects', opts.deletedProjects, 1) }),
     outcomeVariety: opts.outcomeVariety ?? 1,
     org,
     now: now(),
@@ -295,7 +298,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     mode,
     org,
     token,
-    truth: () => computeTruth(data, now(), { sessionUnhandledStatus }),
+    truth: (t = {}) => computeTruth(data, now(), { sessionUnhandledStatus, ...t }),
     performanceTruth: (q) => performanceTruth(data, now(), eventsRelease, q),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),

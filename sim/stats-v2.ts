@@ -83,16 +83,35 @@ function parseInstant(name: string, value: string): number {
   return ms;
 }
 
-function resolveProjects(data: Dataset, raw: string[]): SimProject[] | null {
-  if (raw.length === 0 || raw.includes('-1')) return null;
-  const out: SimProject[] = [];
+/**
+ * The projects a query counts, as organization_stats_v2.py `_get_projects_for_orgstats_query` picks them;
+ * null: the whole organization. `_is_org_total_query`: no `project` or exactly `project=-1`, and the LAST
+ * `groupBy` value not containing "project" (QueryDict.get), is an organization-wide query: snuba filters on
+ * the organization only, so every project counts, deleted ones too. Otherwise `get_projects`
+ * (src/sentry/api/bases/organization.py): no `project` means the member projects, `-1` every project the
+ * caller can access (open membership: every active one), ids each an active project of the organization,
+ * else 403; no project at all is a 400.
+ */
+function resolveProjects(data: Dataset, raw: string[], groupBy: string[]): Set<number> | null {
   for (const id of raw) {
     if (!/^-?\d+$/.test(id)) throw new HttpError(400, 'Invalid project parameter. Values must be numbers.');
-    const project = data.projectsById.get(id);
-    if (!project) throw new HttpError(403, PERMISSION_DENIED);
-    out.push(project);
   }
-  return out;
+  const ids = new Set(raw.map(Number));
+  const allAccessible = ids.size === 1 && ids.has(-1);
+  if ((ids.size === 0 || allAccessible) && !(groupBy.at(-1) ?? '').includes('project')) return null;
+  let projects: SimProject[];
+  if (ids.size === 0) projects = data.projects.filter((p) => p.isMember);
+  else if (ids.has(-1)) projects = data.projects;
+  else {
+    projects = [];
+    for (const id of raw) {
+      const project = data.projectsById.get(id);
+      if (!project) throw new HttpError(403, PERMISSION_DENIED);
+      projects.push(project);
+    }
+  }
+  if (projects.length === 0) throw new HttpError(400, 'No projects available');
+  return new Set(projects.map((p) => p.index));
 }
 
 /** utils/dates.py `parse_stats_period`: `<n>[smhdw]`, a bare number is seconds; anything else: undefined. */
@@ -198,14 +217,14 @@ export function statsV2(
   seriesByProject: boolean,
   onCut: () => void = () => {},
 ): Record<string, unknown> {
-  const projects = resolveProjects(data, query.getAll('project'));
+  const groupBy = query.getAll('groupBy');
+  const projectFilter = resolveProjects(data, query.getAll('project'), groupBy);
   const fields = query.getAll('field');
   if (fields.length === 0) throw new HttpError(400, 'At least one "field" is required.');
   const range = dateRange(query, now);
   for (const f of fields) {
     if (!(FIELDS as readonly string[]).includes(f)) throw new HttpError(400, `Invalid field: "${f}"`);
   }
-  const groupBy = query.getAll('groupBy');
   for (const g of groupBy) {
     if (!(GROUP_BYS as readonly string[]).includes(g)) throw new HttpError(400, `Invalid groupBy: "${g}"`);
   }
@@ -222,7 +241,6 @@ export function statsV2(
   const reasons = query.getAll('reason').map((r) => (r === 'spike_protection' ? 'smart_rate_limit' : r));
 
   const { start, end, interval, buckets } = range;
-  const projectFilter = projects ? new Set(projects.map((p) => p.index)) : null;
   const outcomeFilter = outcomes.length > 0 ? new Set(outcomes) : null;
   const reasonFilter = reasons.length > 0 ? new Set(reasons) : null;
   const withSeries = seriesByProject || !groupBy.includes('project');
@@ -274,7 +292,7 @@ export function statsV2(
   const groupOf = (row: RawGroup): OutGroup => {
     const by: Record<string, string | number> = {};
     for (const name of groupBy) {
-      if (name === 'project') by.project = data.projects[row.project]?.idNum ?? 0;
+      if (name === 'project') by.project = projectAt(data, row.project)?.idNum ?? 0;
       else if (name === 'category') by.category = reportedCategory(CATEGORIES[row.category] ?? '');
       else if (name === 'outcome') by.outcome = OUTCOMES[row.outcome] ?? '';
       else by.reason = reportedReason(REASONS[row.reason] ?? '');
@@ -329,6 +347,11 @@ export function statsV2(
     body.intervals = intervals;
   }
   return body;
+}
+
+/** An active or deleted project by its index (deleted projects' indexes follow the active ones'). */
+function projectAt(data: Dataset, index: number): SimProject | undefined {
+  return data.projects[index] ?? data.deletedProjects[index - data.projects.length];
 }
 
 /** First index whose value is >= target in an ascending array. */

@@ -16,8 +16,11 @@ import type {
   IssueWindowTruth,
   MonitorTruth,
   OpenIssueTruth,
+  OrganizationOutcomeTruth,
   OutcomeTruth,
   PerformanceTruthQuery,
+  ProjectInfoTruth,
+  QuotaTruth,
   RateLimitTruth,
   ReleaseHealthTruth,
   TransactionTruth,
@@ -83,21 +86,37 @@ export function reportedReason(stored: string): string {
   return stored === 'smart_rate_limit' ? 'spike_protection' : stored;
 }
 
-/** The first millisecond of the UTC calendar month of `now`. */
-function monthStartUtc(now: number): number {
+/**
+ * The billing cycle `now` is in: from day `day` (1 to 28) of this month at 00:00 UTC, or of the month before
+ * when that day has not come yet, to the same day of the next month.
+ */
+function billingCycle(now: number, day: number): { start: number; end: number } {
   const d = new Date(now);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  let year = d.getUTCFullYear();
+  let month = d.getUTCMonth();
+  if (d.getUTCDate() < day) {
+    month -= 1;
+    if (month < 0) {
+      month = 11;
+      year -= 1;
+    }
+  }
+  const next = month === 11 ? Date.UTC(year + 1, 0, day) : Date.UTC(year, month + 1, day);
+  return { start: Date.UTC(year, month, day), end: next };
 }
 
-/** Quantity per project, reported category, outcome and reported reason this UTC month, up to `now`. */
-function monthOutcomes(data: Dataset, now: number): OutcomeTruth[] {
-  const monthStart = monthStartUtc(now);
+/**
+ * Quantity per project, reported category, outcome and reported reason from `from` up to `now`, for the
+ * listed projects (deleted projects' rows left out).
+ */
+function cycleOutcomes(data: Dataset, from: number, now: number): OutcomeTruth[] {
   const rows = new Map<string, OutcomeTruth>();
   const t = data.outcomes;
   for (let i = 0; i < t.time.length; i++) {
     const time = t.time[i] ?? 0;
-    if (time < monthStart || time > now) continue;
-    const project = data.projects[t.project[i] ?? 0]?.slug ?? '';
+    if (time < from || time > now) continue;
+    const project = data.projects[t.project[i] ?? 0]?.slug;
+    if (project === undefined) continue; // a deleted project
     const category = reportedCategory(CATEGORIES[t.category[i] ?? 0] ?? '');
     const outcome = OUTCOMES[t.outcome[i] ?? 0] ?? '';
     const reason = reportedReason(REASONS[t.reason[i] ?? 0] ?? '');
@@ -113,7 +132,7 @@ function monthOutcomes(data: Dataset, now: number): OutcomeTruth[] {
  * sentry_events_total, the Python exporter's numbers: error events (error, default and security, as
  * stats_v2's `error` category counts them) with received = accepted + filtered + rate_limited.
  */
-function monthEvents(data: Dataset, outcomes: readonly OutcomeTruth[]): EventsTruth[] {
+function cycleEvents(data: Dataset, outcomes: readonly OutcomeTruth[]): EventsTruth[] {
   const rows = new Map(
     data.projects.map((p) => [p.slug, { project: p.slug, received: 0, rejected: 0, blacklisted: 0 }]),
   );
@@ -130,6 +149,46 @@ function monthEvents(data: Dataset, outcomes: readonly OutcomeTruth[]): EventsTr
     }
   }
   return [...rows.values()];
+}
+
+/** The whole organization's outcomes from `from` up to `now`: every row, deleted projects' too. */
+function organizationOutcomes(data: Dataset, from: number, now: number): OrganizationOutcomeTruth[] {
+  const rows = new Map<string, OrganizationOutcomeTruth>();
+  const t = data.outcomes;
+  for (let i = 0; i < t.time.length; i++) {
+    const time = t.time[i] ?? 0;
+    if (time < from || time > now) continue;
+    const category = reportedCategory(CATEGORIES[t.category[i] ?? 0] ?? '');
+    const outcome = OUTCOMES[t.outcome[i] ?? 0] ?? '';
+    const reason = reportedReason(REASONS[t.reason[i] ?? 0] ?? '');
+    const key = `${category}\u0000${outcome}\u0000${reason}`;
+    let row = rows.get(key);
+    if (!row) rows.set(key, (row = { category, outcome, reason, quantity: 0 }));
+    row.quantity += t.quantity[i] ?? 0;
+  }
+  return [...rows.values()];
+}
+
+/** What counts against the quota: what Sentry accepted, per category, over the whole organization. */
+function quota(organization: readonly OrganizationOutcomeTruth[]): QuotaTruth[] {
+  const usage = new Map<string, number>();
+  for (const o of organization) {
+    if (o.outcome === 'accepted') usage.set(o.category, (usage.get(o.category) ?? 0) + o.quantity);
+  }
+  return [...usage].map(([category, quantity]) => ({ category, quantity }));
+}
+
+/** The project list's platform and teams (sorted slugs). */
+function projectInfo(data: Dataset): ProjectInfoTruth[] {
+  return data.projects.map((p) => ({
+    project: p.slug,
+    id: p.id,
+    platform: p.platform ?? 'None',
+    teams: p.teams
+      .map((t) => t.slug)
+      .sort()
+      .join(','),
+  }));
 }
 
 function rateLimits(data: Dataset): RateLimitTruth[] {
@@ -202,20 +261,18 @@ function sessionTallies(
 }
 
 /**
- * Release health: sessions by status this calendar month (UTC), and crash-free rates over the last 24
- * hours, measured from the start of the hour 24 hours ago (what a query with interval=1h covers), per
+ * Release health: sessions by status from `from` (the billing cycle's start), and crash-free rates over the
+ * last 24 hours, measured from the start of the hour 24 hours ago (what a query with interval=1h covers), per
  * project and environment and per release. Sessions without an environment are `environment="None"`.
  */
-function releaseHealth(data: Dataset, now: number, withUnhandled: boolean): ReleaseHealthTruth {
-  const d = new Date(now);
-  const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+function releaseHealth(data: Dataset, from: number, now: number, withUnhandled: boolean): ReleaseHealthTruth {
   const windowStart = Math.floor(now / HOUR) * HOUR - 24 * HOUR;
   const statuses = withUnhandled ? SESSION_STATUSES : OLDER_SESSION_STATUSES;
   const label = (env: string): string => (env === '' ? NO_ENVIRONMENT : env);
   const slug = (project: number): string => data.projects[project]?.slug ?? '';
 
   const sessions: ReleaseHealthTruth['sessions'] = [];
-  for (const { project, environment, tally } of sessionTallies(data, monthStart, now, false).values()) {
+  for (const { project, environment, tally } of sessionTallies(data, from, now, false).values()) {
     for (const status of statuses) {
       sessions.push({
         project: slug(project),
@@ -269,17 +326,26 @@ function releaseHealth(data: Dataset, now: number, withUnhandled: boolean): Rele
 export function computeTruth(
   data: Dataset,
   now: number,
-  opts: { sessionUnhandledStatus?: boolean } = {},
+  opts: { sessionUnhandledStatus?: boolean; billingCycleDay?: number } = {},
 ): GroundTruth {
-  const outcomes = monthOutcomes(data, now);
+  const day = opts.billingCycleDay ?? 1;
+  if (!Number.isInteger(day) || day < 1 || day > 28)
+    throw new RangeError(`billingCycleDay must be 1 to 28, got ${day}`);
+  const cycle = billingCycle(now, day);
+  const outcomes = cycleOutcomes(data, cycle.start, now);
+  const organization = organizationOutcomes(data, cycle.start, now);
   return {
     issueWindows: issueWindows(data, now),
     openIssues: openIssues(data, now),
-    events: monthEvents(data, outcomes),
+    events: cycleEvents(data, outcomes),
     outcomes,
+    organizationOutcomes: organization,
+    quota: quota(organization),
+    billingCycle: { start: cycle.start / 1000, end: cycle.end / 1000 },
+    projects: projectInfo(data),
     rateLimits: rateLimits(data),
     monitors: monitors(data),
-    releaseHealth: releaseHealth(data, now, opts.sessionUnhandledStatus ?? true),
+    releaseHealth: releaseHealth(data, cycle.start, now, opts.sessionUnhandledStatus ?? true),
   };
 }
 

@@ -24,6 +24,12 @@ export interface SimOptions {
   environmentsPerProject?: number;
   /** How many projects (the last ones) have no environment at all. Default 1 (with 2 projects or more). */
   projectsWithoutEnvironments?: number;
+  /**
+   * Projects deleted two days before the clock at start, after sending data: listed nowhere, refused (403)
+   * by id, but their outcomes count in the organization's usage (stats_v2 without `project`). Default 1 (with
+   * 2 projects or more).
+   */
+  deletedProjects?: number;
   /** Total issues per project, all statuses and ages. Default 60 (project index 0 always gets at least 130). */
   issuesPerProject?: number;
   /** Default 'acme'. */
@@ -208,6 +214,38 @@ export interface OutcomeTruth {
   quantity: number;
 }
 
+/** The whole organization's quantity of one (category, outcome, reason): every project, deleted ones too. */
+export interface OrganizationOutcomeTruth {
+  category: string;
+  outcome: string;
+  reason: string;
+  quantity: number;
+}
+
+/** What Sentry counts against the organization's quota this cycle: accepted, every project, deleted ones too. */
+export interface QuotaTruth {
+  /** As stats_v2 reports it (`default` and `security` are `error`). */
+  category: string;
+  /** As Sentry stores it: items, bytes or milliseconds. */
+  quantity: number;
+}
+
+/** A project of the project list: sentry_project_info. */
+export interface ProjectInfoTruth {
+  project: string;
+  id: string;
+  /** `None` when the project has no platform. */
+  platform: string;
+  /** Team slugs, sorted, comma-separated; '' without a team. */
+  teams: string;
+}
+
+/** What the truth is computed for, as the exporter is configured. */
+export interface TruthOptions {
+  /** SENTRY_BILLING_CYCLE_DAY (1 to 28): the counters count from that day of the month, 00:00 UTC. Default 1. */
+  billingCycleDay?: number;
+}
+
 export interface RateLimitTruth {
   project: string;
   eventsPerSecond: number;
@@ -228,7 +266,7 @@ export interface MonitorTruth {
   nextCheckInLatest: number | null;
 }
 
-/** Sessions of one status this calendar month (UTC), per project and environment. */
+/** Sessions of one status this billing cycle (by default the UTC calendar month), per project and environment. */
 export interface SessionsTruth {
   project: string;
   /** `'None'` for sessions sent without an environment. */
@@ -306,15 +344,24 @@ export interface GroundTruth {
   /** Every unresolved issue first seen within the last hour, once per environment it has events in. */
   openIssues: OpenIssueTruth[];
   /**
-   * Error events (error, default, security) of the current UTC calendar month per project: received = accepted + filtered +
-   * rate_limited, rejected = rate_limited, blacklisted = filtered.
+   * Error events (error, default, security) of the current billing cycle (by default the UTC calendar month)
+   * per project: received = accepted + filtered + rate_limited, rejected = rate_limited, blacklisted = filtered.
    */
   events: EventsTruth[];
   /**
-   * Every (project, category, outcome, reason) with outcomes in the current UTC calendar month up to the
-   * clock, summed; combinations without outcomes are absent.
+   * Every (project, category, outcome, reason) with outcomes in the current billing cycle (by default the UTC
+   * calendar month) up to the clock, summed, for the projects of the project list; combinations without
+   * outcomes are absent.
    */
   outcomes: OutcomeTruth[];
+  /** The same over the whole organization: every project, those deleted this month included. */
+  organizationOutcomes: OrganizationOutcomeTruth[];
+  /** Accepted quantities of the whole organization this cycle per category: the quota usage. */
+  quota: QuotaTruth[];
+  /** The current billing cycle: Unix seconds of its first instant and of the next cycle's. */
+  billingCycle: { start: number; end: number };
+  /** Every project of the project list. */
+  projects: ProjectInfoTruth[];
   /** The first active key's rateLimit count/window, 0 without one; rounded to 6 decimals. */
   rateLimits: RateLimitTruth[];
   /** Every environment of every monitor Sentry lists (not those pending deletion). */
@@ -329,7 +376,7 @@ export interface SentrySimulator {
   readonly mode: SimMode;
   readonly org: string;
   readonly token: string;
-  truth(): GroundTruth;
+  truth(opts?: TruthOptions): GroundTruth;
   /**
    * The busiest transactions over a window, busiest first (ties by project slug, then name, then
    * environment), from the dataset a correct exporter ends up reading in this simulator's release: spans

@@ -33,6 +33,10 @@ export interface ProjectInfo {
   slug: string;
   /** Empty when the project has no environments: its series carry `environment="None"`. */
   environments: string[];
+  /** From the project list (sentry_project_info): the platform, null when none is set. */
+  platform?: string | null;
+  /** From the project list (sentry_project_info): the slugs of the owning teams, sorted. */
+  teams?: readonly string[];
 }
 
 export interface CollectContext<Rows = unknown> {

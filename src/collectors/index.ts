@@ -12,10 +12,11 @@ import { MetadataCollector } from './metadata.js';
 import { monitors } from './monitors.js';
 import { outcomes } from './outcomes.js';
 import { performance } from './performance.js';
+import { quota } from './quota.js';
 import { rateLimits } from './rate-limits.js';
 import { releaseHealth } from './sessions.js';
 
-const COLLECTORS = [issues, outcomes, rateLimits, monitors, releaseHealth, performance] as const;
+const COLLECTORS = [issues, outcomes, quota, rateLimits, monitors, releaseHealth, performance] as const;
 
 type Definitions = (typeof COLLECTORS)[number];
 /** Each collector's settings under its name: `collectors.<name>.*` in a settings file. */
@@ -37,7 +38,10 @@ export function loadExporterConfig(opts: LoadOptions): ExporterConfig {
 }
 
 export interface CollectorSet {
-  /** The project list every other collector splits its series by; runs first, exports nothing itself. */
+  /**
+   * The project list every other collector splits its series by; runs first, and exports the project and
+   * organization info families.
+   */
   metadata: Collector<ProjectInfo[]>;
   /** The collectors that export families, each enabled by its settings. */
   metrics: Collector[];
@@ -60,6 +64,8 @@ export function createCollectors(config: ExporterConfig, api: SentryApi, logger:
     metadata: new MetadataCollector(deps('metadata'), {
       projects: config.sentry.projects,
       interval: config.schedule.metadataInterval,
+      org: config.sentry.org,
+      baseUrl: config.sentry.baseUrl,
     }),
     metrics,
     disabled,

@@ -1,7 +1,8 @@
 /**
- * What Sentry did with every event this calendar month (UTC): the quantity per project, data category,
- * outcome and reason, from `GET /organizations/{org}/stats_v2/` (`field=sum(quantity)`, grouped by project,
- * category, outcome and reason; start = the month's first second, end = now). One set of answers feeds
+ * What Sentry did with every event this billing cycle (SENTRY_BILLING_CYCLE_DAY; by default the calendar
+ * month, UTC): the quantity per project, data category, outcome and reason, from
+ * `GET /organizations/{org}/stats_v2/` (`field=sum(quantity)`, grouped by project, category, outcome and
+ * reason; start = the cycle's first second, end = now). One set of answers feeds
  *
  * - `sentry_outcomes_total` (items), `sentry_outcome_bytes_total` (attachment, log_byte) and
  *   `sentry_outcome_seconds_total` (profile_duration*, milliseconds in Sentry) — SENTRY_SCRAPE_OUTCOME_METRICS;
@@ -15,25 +16,33 @@
  * ORDER BY, `_format_rows`). So the projects are asked in batches sized from the previous run's rows (half
  * the cap), and an answer that may have reached the cap is never used: its batch is split and asked again,
  * down to one project, then one category of one project. docs/sentry-api.md, Part 2.
+ *
+ * SENTRY_OUTCOME_LABELS drops labels of the outcome families, which then hold sums over them. Without
+ * `project_slug` (and without SENTRY_EXPORTER_PROJECTS) they are the whole organization's: one question with
+ * no `project` parameter, which Sentry answers for every project of the organization, those the token's user
+ * is not a member of and deleted ones included (`organizationOutcomes`).
  */
-import { boolean, duration } from '../config/formats.js';
+import { boolean, duration, labelList } from '../config/formats.js';
 import { setting } from '../config/settings.js';
 import type { EventStatsQuery } from '../sentry/api.js';
 import { ENDPOINTS } from '../sentry/endpoints.js';
 import { SentryApiError } from '../sentry/errors.js';
 import type { SkippedItems } from '../sentry/skipped.js';
 import type { StatsGroupBy, StatsV2Group } from '../sentry/types.js';
+import { billingCycle, cycleWording } from './billing-cycle.js';
 import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo, Sample } from './collector.js';
+import { STATS_ROW_CAP, organizationOutcomes, rowsBefore } from './organization-outcomes.js';
 import { CutSafePlanner } from './planner.js';
 import type { CutSafeQuery, PlannerRun } from './planner.js';
 
-/** The quantity of one (project, category, outcome, reason) this month, as Sentry stores it. */
+/** The quantity of one (project, category, outcome, reason) this cycle, as Sentry stores it. */
 interface OutcomeRow {
+  /** '' in the organization's rows. */
   project: string;
   category: string;
   outcome: string;
-  /** `none` when Sentry has no reason. */
+  /** `none` when Sentry has no reason; '' when the reason was not asked for. */
   reason: string;
   /** Items, bytes or milliseconds: see `unitOf`. */
   quantity: number;
@@ -42,8 +51,14 @@ interface OutcomeRow {
 export interface OutcomeData {
   /** Slugs of every project reported on (each gets sentry_events_total, zeros without outcomes). */
   projects: string[];
+  /** Per project (when the families keep `project_slug`, or for sentry_events_total). */
   outcomes: OutcomeRow[];
+  /** The whole organization's, by category, outcome and reason: when the families keep no `project_slug`. */
+  organization?: OutcomeRow[];
 }
+
+/** The labels the outcome families can keep (SENTRY_OUTCOME_LABELS), in the order they are written. */
+export const OUTCOME_LABELS = ['project_slug', 'category', 'outcome', 'reason'] as const;
 
 export type CategoryUnit = 'count' | 'bytes' | 'milliseconds';
 
@@ -96,30 +111,11 @@ export function unitOf(category: string): CategoryUnit | undefined {
   return COUNT_CATEGORIES.has(category) ? 'count' : undefined;
 }
 
-/** snuba's row limit on a stats_v2 query (src/sentry/snuba/outcomes.py `Limit(10000)`). */
-const STATS_ROW_CAP = 10_000;
 /** Rows a batch is planned to hold: half the cap, room for the month's new reasons. */
 const DEFAULT_ROW_TARGET = 5_000;
 /** Rows per project assumed before the first answer. */
 const FIRST_RUN_ROWS_PER_PROJECT = 50;
 const GROUP_BY: readonly StatsGroupBy[] = ['project', 'category', 'outcome', 'reason'];
-
-/**
- * Rows snuba may have returned for these groups: an `error` group may merge error, default and security
- * rows, a `spike_protection` group smart_rate_limit and spike_protection ones. At or above the cap, the
- * answer may have been cut.
- */
-function rowsBefore(groups: readonly StatsV2Group[]): number {
-  let rows = 0;
-  for (const g of groups)
-    rows += (g.category === 'error' ? 3 : 1) * (g.reason === 'spike_protection' ? 2 : 1);
-  return rows;
-}
-
-function monthStartUtc(now: number): Date {
-  const d = new Date(now);
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
-}
 
 export interface OutcomesCollectorOptions {
   /** Seconds between runs (SENTRY_OUTCOMES_INTERVAL, by default SENTRY_POLL_INTERVAL). */
@@ -128,6 +124,15 @@ export interface OutcomesCollectorOptions {
   outcomes: boolean;
   /** SENTRY_SCRAPE_EVENT_METRICS: sentry_events_total. */
   events: boolean;
+  /** SENTRY_BILLING_CYCLE_DAY: the counters count from this day of the month (default 1). */
+  cycleDay?: number;
+  /** SENTRY_OUTCOME_LABELS: the labels the outcome families keep (default all of OUTCOME_LABELS). */
+  labels?: readonly string[];
+  /**
+   * Without `project_slug` in `labels`: whether the families are the whole organization's (no project
+   * selection) rather than the sum over the projects reported on (SENTRY_EXPORTER_PROJECTS).
+   */
+  wholeOrganization?: boolean;
   /** Rows a batch is planned to hold (default 5,000). */
   rowTarget?: number;
 }
@@ -139,6 +144,13 @@ export class OutcomesCollector implements Collector<OutcomeData> {
   private readonly planner = new CutSafePlanner();
   /** Categories of unknown unit already logged. */
   private readonly unknownCategories = new Set<string>();
+  private readonly cycleDay: number;
+  /** The labels the outcome families keep, in OUTCOME_LABELS order. */
+  private readonly labels: readonly string[];
+  /** The outcome families come from one question about the whole organization. */
+  private readonly wholeOrganization: boolean;
+  /** The per-project question's grouping (`reason` only when a family needs it). */
+  private readonly groupBy: readonly StatsGroupBy[];
 
   constructor(
     private readonly deps: CollectorDeps,
@@ -146,22 +158,51 @@ export class OutcomesCollector implements Collector<OutcomeData> {
   ) {
     this.interval = o.interval;
     this.rowTarget = o.rowTarget ?? DEFAULT_ROW_TARGET;
+    this.cycleDay = o.cycleDay ?? 1;
+    this.labels = OUTCOME_LABELS.filter((l) => (o.labels ?? OUTCOME_LABELS).includes(l));
+    this.wholeOrganization =
+      o.outcomes && !this.labels.includes('project_slug') && o.wholeOrganization === true;
+    const reasonPerProject = o.outcomes && !this.wholeOrganization && this.labels.includes('reason');
+    this.groupBy = reasonPerProject ? GROUP_BY : GROUP_BY.filter((g) => g !== 'reason');
   }
 
   async collect({ projects, now, signal, skipped }: CollectContext): Promise<OutcomeData> {
-    const start = monthStartUtc(now);
-    // Sentry refuses start >= end: at the month's very first instant, ask for its first second.
+    const start = new Date(billingCycle(now, this.cycleDay).start);
+    // Sentry refuses start >= end: at the cycle's very first instant, ask for its first second.
     const end = new Date(Math.max(now, start.getTime() + 1000));
+    const perProject = this.o.events || (this.o.outcomes && !this.wholeOrganization);
     const run = this.planner.run(signal);
-    const groups = await run.fetch(this.query({ start, end }, skipped), projects);
+    const [groups, organization] = await Promise.all([
+      perProject ? run.fetch(this.query({ start, end }, skipped), projects) : [],
+      this.wholeOrganization
+        ? organizationOutcomes(
+            this.deps.api,
+            { start, end, by: this.labels.includes('reason') ? ['outcome', 'reason'] : ['outcome'] },
+            { signal, skipped },
+          )
+        : undefined,
+    ]);
     run.finish(this.deps.logger, ENDPOINTS.statsV2);
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
+    const outcomes = this.rows(groups, (g) => byId.get(g.project ?? ''));
+    return {
+      projects: projects.map((p) => p.slug),
+      outcomes,
+      ...(organization === undefined ? {} : { organization: this.rows(organization, () => '') }),
+    };
+  }
+
+  /** Groups as rows, summed by (project, category, outcome, reason) and sorted; `project` undefined: left out. */
+  private rows(
+    groups: readonly StatsV2Group[],
+    project: (g: StatsV2Group) => string | undefined,
+  ): OutcomeRow[] {
     const rows = new Map<string, OutcomeRow>();
     for (const group of groups) {
-      const project = byId.get(group.project ?? '');
-      if (project === undefined) continue; // not asked for: never expected
-      const { category = '', outcome = '', reason = 'none', quantity } = group;
+      const slug = project(group);
+      if (slug === undefined) continue; // not asked for: never expected
+      const { category = '', outcome = '', reason = '', quantity } = group;
       if (unitOf(category) === undefined && !this.unknownCategories.has(category)) {
         this.unknownCategories.add(category);
         this.deps.logger.warn(
@@ -169,19 +210,18 @@ export class OutcomesCollector implements Collector<OutcomeData> {
           'Sentry reports a data category this exporter does not know the unit of; it is exported as a count in sentry_outcomes_total',
         );
       }
-      const key = `${project}\u0000${category}\u0000${outcome}\u0000${reason}`;
+      const key = `${slug}\u0000${category}\u0000${outcome}\u0000${reason}`;
       const row = rows.get(key);
       if (row) row.quantity += quantity;
-      else rows.set(key, { project, category, outcome, reason, quantity });
+      else rows.set(key, { project: slug, category, outcome, reason, quantity });
     }
-    const outcomes = [...rows.values()].sort(
+    return [...rows.values()].sort(
       (a, b) =>
         byCodeUnit(a.project, b.project) ||
         byCodeUnit(a.category, b.category) ||
         byCodeUnit(a.outcome, b.outcome) ||
         byCodeUnit(a.reason, b.reason),
     );
-    return { projects: projects.map((p) => p.slug), outcomes };
   }
 
   /**
@@ -201,7 +241,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
           {
             ...range,
             projectIds,
-            groupBy: GROUP_BY,
+            groupBy: this.groupBy,
             interval: '1d',
             ...(category === undefined ? {} : { categories: [category] }),
             ...q,
@@ -243,7 +283,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
   ): Promise<StatsV2Group[]> {
     if (category !== undefined) {
       throw new SentryApiError(
-        `Sentry's stats_v2 answer for project ${project.slug} and category ${category} this month reached its ${STATS_ROW_CAP}-row cap (more outcome and reason pairs than it returns); its outcomes are not published rather than published short`,
+        `Sentry's stats_v2 answer for project ${project.slug} and category ${category} this cycle reached its ${STATS_ROW_CAP}-row cap (more outcome and reason pairs than it returns); its outcomes are not published rather than published short`,
         { kind: 'cut', endpoint: ENDPOINTS.statsV2, project: project.slug },
       );
     }
@@ -265,7 +305,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
     const counts: Sample[] = [];
     const bytes: Sample[] = [];
     const seconds: Sample[] = [];
-    for (const row of data.outcomes) {
+    for (const row of this.kept(data.organization ?? data.outcomes)) {
       const unit = unitOf(row.category) ?? 'count';
       const name =
         unit === 'bytes'
@@ -273,20 +313,32 @@ export class OutcomesCollector implements Collector<OutcomeData> {
           : unit === 'milliseconds'
             ? 'sentry_outcome_seconds_total'
             : 'sentry_outcomes_total';
+      const value: Record<string, string> = {
+        project_slug: row.project,
+        category: row.category,
+        outcome: row.outcome,
+        reason: row.reason,
+      };
       const sample: Sample = {
         name,
-        labels: [
-          ['project_slug', row.project],
-          ['category', row.category],
-          ['outcome', row.outcome],
-          ['reason', row.reason],
-        ],
+        labels: this.labels.map((l) => [l, value[l] ?? ''] as const),
         value: unit === 'milliseconds' ? row.quantity / 1000 : row.quantity,
       };
       (unit === 'bytes' ? bytes : unit === 'milliseconds' ? seconds : counts).push(sample);
     }
-    const month =
-      'this calendar month (UTC) per project, data category, outcome (accepted, filtered, rate_limited, invalid, abuse, client_discard, cardinality_limited) and reason as Sentry gives it ("none" when it has none); resets at the start of a month.';
+    const { period, reset } = cycleWording(this.cycleDay);
+    const per = [
+      ...(this.labels.includes('project_slug') ? ['project'] : []),
+      'data category',
+      'outcome (accepted, filtered, rate_limited, invalid, abuse, client_discard, cardinality_limited)',
+      ...(this.labels.includes('reason') ? ['reason as Sentry gives it ("none" when it has none)'] : []),
+    ];
+    const over = this.labels.includes('project_slug')
+      ? ''
+      : this.wholeOrganization
+        ? ' Summed over every project of the organization (SENTRY_OUTCOME_LABELS), also those the token cannot see and deleted ones.'
+        : ' Summed over the projects of SENTRY_EXPORTER_PROJECTS (SENTRY_OUTCOME_LABELS).';
+    const month = `${period} per ${per.slice(0, -1).join(', ')} and ${per.at(-1) ?? ''}; ${reset.charAt(0).toLowerCase()}${reset.slice(1)}${over}`;
     families.push(
       {
         name: 'sentry_outcomes_total',
@@ -308,6 +360,33 @@ export class OutcomesCollector implements Collector<OutcomeData> {
       },
     );
     return families;
+  }
+
+  /** The rows summed over the labels the families leave out, sorted by the ones they keep. */
+  private kept(rows: readonly OutcomeRow[]): OutcomeRow[] {
+    if (this.labels.length === OUTCOME_LABELS.length) return [...rows];
+    const keep = (l: string) => this.labels.includes(l);
+    const sums = new Map<string, OutcomeRow>();
+    for (const r of rows) {
+      const row = {
+        project: keep('project_slug') ? r.project : '',
+        category: r.category,
+        outcome: r.outcome,
+        reason: keep('reason') ? r.reason : '',
+        quantity: r.quantity,
+      };
+      const key = `${row.project}\u0000${row.category}\u0000${row.outcome}\u0000${row.reason}`;
+      const sum = sums.get(key);
+      if (sum) sum.quantity += row.quantity;
+      else sums.set(key, row);
+    }
+    return [...sums.values()].sort(
+      (a, b) =>
+        byCodeUnit(a.project, b.project) ||
+        byCodeUnit(a.category, b.category) ||
+        byCodeUnit(a.outcome, b.outcome) ||
+        byCodeUnit(a.reason, b.reason),
+    );
   }
 
   private eventsFamily(data: OutcomeData): Family {
@@ -337,7 +416,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
     return {
       name: 'sentry_events_total',
       type: 'counter',
-      help: `Error events this calendar month (UTC) per project: received, rejected (rate limited), blacklisted (filtered). ${refreshedEvery(this.interval)}`,
+      help: `Error events ${cycleWording(this.cycleDay).period} per project: received, rejected (rate limited), blacklisted (filtered). ${refreshedEvery(this.interval)}`,
       samples,
     };
   }
@@ -367,13 +446,22 @@ export const outcomes = defineCollector({
       format: duration({ zero: true }),
       formerly: 'schedule.outcomesInterval',
     }),
+    labels: setting<string[]>({
+      env: 'SENTRY_OUTCOME_LABELS',
+      doc: 'Comma-separated labels the outcome families keep, out of project_slug, category, outcome, reason (category and outcome are always kept); the exporter sums over the others. Without project_slug they count the whole organization: every project, also those the token cannot see and deleted ones (the sum over SENTRY_EXPORTER_PROJECTS when that is set).',
+      default: [...OUTCOME_LABELS],
+      format: labelList(OUTCOME_LABELS, ['category', 'outcome']),
+    }),
   },
-  create: (deps, settings, { schedule }) =>
+  create: (deps, settings, { schedule, billing, sentry }) =>
     settings.enabled || settings.events
       ? new OutcomesCollector(deps, {
           interval: settings.interval > 0 ? settings.interval : schedule.pollInterval,
           outcomes: settings.enabled,
           events: settings.events,
+          cycleDay: billing.cycleDay,
+          labels: settings.labels,
+          wholeOrganization: sentry.projects.length === 0,
         })
       : undefined,
 });

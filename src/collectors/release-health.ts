@@ -3,6 +3,7 @@
  * Sentry's session groups, and their families.
  */
 import type { SessionGroup } from '../sentry/types.js';
+import { cycleWording } from './billing-cycle.js';
 import { byCodeUnit, refreshedEvery } from './collector.js';
 import type { Family, Sample } from './collector.js';
 import { NO_ENVIRONMENT } from './compat.js';
@@ -11,7 +12,7 @@ export const SUM = 'sum(session)';
 export const CRASH_FREE_SESSIONS = 'crash_free_rate(session)';
 export const CRASH_FREE_USERS = 'crash_free_rate(user)';
 
-/** Sessions of one status this calendar month (UTC). */
+/** Sessions of one status this billing cycle (by default the calendar month, UTC). */
 export interface SessionCountRow {
   project: string;
   /** As Sentry sends it: '' for sessions without an environment. */
@@ -45,14 +46,16 @@ export function releaseHealthFamilies(
   data: ReleaseHealthData,
   interval: number,
   releasesPerProject: number,
+  cycleDay = 1,
 ): Family[] {
   const every = refreshedEvery(interval);
+  const { period, reset } = cycleWording(cycleDay);
   const env = (e: string): string => (e === '' ? NO_ENVIRONMENT : e);
   const families: Family[] = [
     {
       name: 'sentry_sessions_total',
       type: 'counter',
-      help: `Release health sessions started this calendar month (UTC) per project, environment and session status (healthy, errored, crashed, abnormal, unhandled). Resets at the start of a month. ${every}`,
+      help: `Release health sessions started ${period} per project, environment and session status (healthy, errored, crashed, abnormal, unhandled). ${reset} ${every}`,
       samples: data.sessions.map((r) => ({
         name: 'sentry_sessions_total',
         labels: [

@@ -6,6 +6,7 @@ import { ENDPOINTS } from '../sentry/endpoints.js';
 import { SentryApiError } from '../sentry/errors.js';
 import type { SkippedItems } from '../sentry/skipped.js';
 import type { SessionGroup, SessionsPage } from '../sentry/types.js';
+import { billingCycle } from './billing-cycle.js';
 import { byCodeUnit, defineCollector } from './collector.js';
 import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo } from './collector.js';
 import { CutSafePlanner } from './planner.js';
@@ -33,8 +34,8 @@ const FILL = 0.9;
 /** Characters of the `release:[...]` condition of the per-release fallback: its URL stays well under 8 KB. */
 const RELEASE_QUERY_BUDGET = 3000;
 /**
- * Completed days of the month are asked again after this long, not every run: only late sessions (an SDK
- * that was offline) still change them.
+ * Completed days of the billing cycle are asked again after this long, not every run: only late sessions
+ * (an SDK that was offline) still change them.
  */
 const PAST_DAYS_TTL_MS = HOUR;
 
@@ -45,6 +46,8 @@ export interface ReleaseHealthOptions {
   releasesPerProject: number;
   /** SENTRY_EXPORTER_PROJECTS is set: queries always name their projects (never `project=-1`). */
   restrictedSelection: boolean;
+  /** SENTRY_BILLING_CYCLE_DAY: sentry_sessions_total counts from this day of the month (default 1). */
+  cycleDay?: number;
 }
 
 type Kind = 'today' | 'past' | 'rates' | 'releases';
@@ -73,8 +76,9 @@ interface RunState {
   droppedInFallback: number;
 }
 
+/** The completed days of the current billing cycle, as last asked. */
 interface PastDays {
-  monthStart: number;
+  cycleStart: number;
   dayStart: number;
   fetchedAt: number;
   projectIds: Set<string>;
@@ -134,9 +138,10 @@ function releaseCondition(releases: readonly string[]): string {
  * Release health from `GET /organizations/{org}/sessions/` (scope org:read), on its own interval
  * (SENTRY_RELEASE_HEALTH_INTERVAL, 300 s by default: Sentry aggregates sessions, they are not real-time):
  *
- * - `sentry_sessions_total`: sessions started this calendar month (UTC) per project, environment and every
- *   status Sentry reports, from `sum(session)` grouped by project, environment and session.status at
- *   interval=1d. Today's sessions are asked every run; the completed days of the month once an hour.
+ * - `sentry_sessions_total`: sessions started this billing cycle (SENTRY_BILLING_CYCLE_DAY; by default the
+ *   calendar month, UTC) per project, environment and every status Sentry reports, from `sum(session)`
+ *   grouped by project, environment and session.status at interval=1d. Today's sessions are asked every
+ *   run; the completed days of the cycle (one range, also when it started the month before) once an hour.
  * - `sentry_crash_free_sessions_ratio` / `_users_ratio`: `crash_free_rate(session)` and
  *   `crash_free_rate(user)` over the last 24 hours (from the start of the hour 24 hours ago, interval=1h),
  *   grouped by project and environment in their own query (Sentry refuses rate fields grouped by
@@ -170,8 +175,7 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     const linked = AbortSignal.any([signal, failFast.signal]);
     setMaxListeners(0, failFast.signal, linked);
     const run: RunState = { planner: this.planner.run(linked), skipped, droppedInFallback: 0 };
-    const d = new Date(now);
-    const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const cycleStart = billingCycle(now, this.opts.cycleDay ?? 1).start;
     const dayStart = Math.floor(now / DAY) * DAY;
     const windowStart = Math.floor(now / HOUR) * HOUR - 24 * HOUR;
     const counts = { fields: [SUM], groupBy: ['project', 'environment', 'session.status'] as const };
@@ -184,20 +188,20 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     const cached = this.past;
     const pastFresh =
       cached !== undefined &&
-      cached.monthStart === monthStart &&
+      cached.cycleStart === cycleStart &&
       cached.dayStart === dayStart &&
       now - cached.fetchedAt < PAST_DAYS_TTL_MS &&
       projects.every((p) => cached.projectIds.has(p.id));
     const none = Promise.resolve<SessionGroup[]>([]);
     const [today, past, rates, releases] = await Promise.all([
       fetch({ kind: 'today', ...counts, start: dayStart, end: now, intervalMs: DAY }),
-      dayStart === monthStart
+      dayStart === cycleStart
         ? none
         : pastFresh
           ? Promise.resolve(cached.groups)
           : // Up to the last second of yesterday: ceiled to the day, with or without the second some
             // Sentry releases add to an explicit end, the range stops at today 00:00.
-            fetch({ kind: 'past', ...counts, start: monthStart, end: dayStart - SECOND, intervalMs: DAY }),
+            fetch({ kind: 'past', ...counts, start: cycleStart, end: dayStart - SECOND, intervalMs: DAY }),
       fetch({
         kind: 'rates',
         fields: [CRASH_FREE_SESSIONS, CRASH_FREE_USERS],
@@ -220,9 +224,9 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
 
     // Kept only once the whole run succeeded.
     run.planner.finish(this.deps.logger, ENDPOINTS.sessions);
-    if (dayStart > monthStart && !pastFresh) {
+    if (dayStart > cycleStart && !pastFresh) {
       this.past = {
-        monthStart,
+        cycleStart,
         dayStart,
         fetchedAt: now,
         projectIds: new Set(projects.map((p) => p.id)),
@@ -245,7 +249,7 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
   }
 
   render(data: ReleaseHealthData): Family[] {
-    return releaseHealthFamilies(data, this.interval, this.opts.releasesPerProject);
+    return releaseHealthFamilies(data, this.interval, this.opts.releasesPerProject, this.opts.cycleDay ?? 1);
   }
 
   /** The question `spec` asks, for the planner: batches of projects, none of whose answers is cut. */
@@ -418,12 +422,13 @@ export const releaseHealth = defineCollector({
       formerly: 'scrape.releaseHealthReleases',
     }),
   },
-  create: (deps, settings, { sentry }) =>
+  create: (deps, settings, { sentry, billing }) =>
     settings.enabled
       ? new ReleaseHealthCollector(deps, {
           interval: settings.interval,
           releasesPerProject: settings.releases,
           restrictedSelection: sentry.projects.length > 0,
+          cycleDay: billing.cycleDay,
         })
       : undefined,
 });

@@ -184,3 +184,115 @@ export const logLevel: Format<LogLevel> = {
       : bad(`must be one of ${LOG_LEVELS.join(', ')} (or a Python level name), got ${given(value)}`);
   },
 };
+
+/**
+ * A comma-separated list (or a list in a settings file) of label names, each one of `allowed`; the ones in
+ * `always` are kept whatever is given. The value lists them in the order of `allowed`.
+ */
+export function labelList(allowed: readonly string[], always: readonly string[]): Format<string[]> {
+  return {
+    read(value) {
+      const items =
+        typeof value === 'string'
+          ? value.split(',')
+          : Array.isArray(value)
+            ? (value as unknown[])
+            : undefined;
+      if (items === undefined || !items.every((s) => typeof s === 'string'))
+        return bad(`must be a comma-separated list of labels out of ${allowed.join(', ')}`);
+      const given = new Set(items.map((s) => s.trim()).filter((s) => s !== ''));
+      for (const label of given) {
+        if (!allowed.includes(label)) return bad(`"${label}" is not one of the labels ${allowed.join(', ')}`);
+      }
+      return ok(allowed.filter((l) => given.has(l) || always.includes(l)));
+    },
+  };
+}
+
+/** How the amounts of a `quantities` setting are measured, per key. */
+export type QuantityUnit = 'count' | 'bytes' | 'seconds';
+
+/** SI multiples for counts: 5M is five million. */
+const COUNT_SUFFIXES: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9 };
+/** Bytes: KB, MB, GB, TB in powers of 1,000 (as Sentry's usage pages count GB), KiB... in powers of 1,024. */
+const BYTE_SUFFIXES: Record<string, number> = {
+  '': 1,
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+};
+const UNIT_HELP: Record<QuantityUnit, string> = {
+  count: 'a count, e.g. 50000, 50k, 5M or 1.5G (k, M, G: thousand, million, billion)',
+  bytes: 'bytes, e.g. 1GB, 500MB or 2GiB (KB, MB, GB, TB: powers of 1,000; KiB, MiB, GiB, TiB: of 1,024)',
+  seconds: 'a duration, e.g. 10h, 90m, 3600s or 1h30m (a plain number is seconds)',
+};
+
+/** An amount in the unit's base (items, bytes, seconds), or undefined when it is not written right. */
+function parseQuantity(raw: string, unit: QuantityUnit): number | undefined {
+  const text = raw.trim();
+  if (unit === 'seconds') {
+    const plain = /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : undefined;
+    const ms = plain === undefined ? parseGoDuration(text) : plain * 1000;
+    return ms === undefined ? undefined : ms / 1000;
+  }
+  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(text);
+  if (!m) return undefined;
+  const factor = (unit === 'count' ? COUNT_SUFFIXES : BYTE_SUFFIXES)[m[2] ?? ''];
+  if (factor === undefined) return undefined;
+  const amount = Number(m[1]) * factor;
+  // Items and bytes are whole: 1.5k is 1,500, 0.0001k is no count.
+  const whole = Math.round(amount);
+  return Math.abs(amount - whole) < 1e-6 * Math.max(1, amount) ? whole : undefined;
+}
+
+/**
+ * `key=amount` pairs, comma-separated (or a map in a settings file), each amount greater than 0 and written in
+ * its key's unit: counts with SI suffixes, bytes with KB..TB or KiB..TiB, durations with s, m, h. `unitOf`
+ * gives a key's unit, or why the key is refused. The value holds every amount in its unit's base: items,
+ * bytes, seconds. A problem names the entry that is wrong.
+ */
+export function quantities(
+  unitOf: (key: string) => QuantityUnit | { refused: string },
+  what: string,
+): Format<Readonly<Record<string, number>>> {
+  return {
+    read(value) {
+      let entries: Array<[string, unknown]>;
+      if (typeof value === 'string') {
+        entries = value
+          .split(',')
+          .map((e) => e.trim())
+          .filter((e) => e !== '')
+          .map((e) => {
+            const at = e.indexOf('=');
+            return at === -1 ? [e, undefined] : [e.slice(0, at).trim(), e.slice(at + 1).trim()];
+          });
+      } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        entries = Object.entries(value as Record<string, unknown>);
+      } else {
+        return bad(`must be a comma-separated list of ${what}=amount, e.g. error=5M,attachment=1GB`);
+      }
+      const out: Record<string, number> = {};
+      for (const [key, raw] of entries) {
+        const entry = raw === undefined ? key : `${key}=${String(raw)}`;
+        if (raw === undefined || key === '')
+          return bad(`"${entry}" is not ${what}=amount (e.g. error=5M,attachment=1GB)`);
+        const unit = unitOf(key);
+        if (typeof unit !== 'string') return bad(`"${entry}": ${unit.refused}`);
+        if (Object.hasOwn(out, key)) return bad(`"${entry}": ${key} is given twice`);
+        const amount =
+          typeof raw === 'number' || typeof raw === 'string' ? parseQuantity(String(raw), unit) : undefined;
+        if (amount === undefined || !Number.isFinite(amount) || amount <= 0)
+          return bad(`"${entry}": the amount must be greater than 0 and ${UNIT_HELP[unit]}`);
+        out[key] = amount;
+      }
+      return ok(out);
+    },
+  };
+}

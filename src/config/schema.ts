@@ -145,6 +145,14 @@ export const CORE_SETTINGS = {
       formerly: 'scrape.legacyMetrics',
     }),
   },
+  billing: {
+    cycleDay: setting({
+      env: 'SENTRY_BILLING_CYCLE_DAY',
+      doc: "Day of the month (1 to 28) on which the organization's billing cycle starts, at 00:00 UTC: the month-to-date counters (outcomes, events, sessions) and the quota usage count from the start of the current cycle and reset when the next one starts; 1 is the calendar month.",
+      default: 1,
+      format: number({ min: 1, max: 28, integer: true }),
+    }),
+  },
   http: {
     host: setting({
       env: 'SENTRY_EXPORTER_HOST',

@@ -79,6 +79,8 @@ export interface EventStatsQuery {
   end: Date;
   /** Data categories to filter by (one `category` parameter each); omitted: every category. */
   categories?: readonly string[];
+  /** Outcomes to filter by (one `outcome` parameter each, e.g. `accepted`); omitted: every outcome. */
+  outcomes?: readonly string[];
   /**
    * Project ids to filter by. Omitted, and not grouped by project: the whole organization, every project
    * (organization_stats_v2.py `_is_org_total_query`); grouped by project: the caller's member projects.

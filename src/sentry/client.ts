@@ -243,6 +243,7 @@ class SentryClientImpl implements SentryClient {
     const params: Array<[string, string]> = [['field', 'sum(quantity)']];
     for (const g of query.groupBy) params.push(['groupBy', g]);
     for (const c of query.categories ?? []) params.push(['category', c]);
+    for (const o of query.outcomes ?? []) params.push(['outcome', o]);
     for (const id of query.projectIds ?? []) params.push(['project', id]);
     params.push(
       ['start', query.start.toISOString()],

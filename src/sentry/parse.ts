@@ -88,7 +88,16 @@ export function parseProjects(ctx: ParseContext, json: Json): SentryProject[] {
         return e;
       });
     }
-    return { id: id(ctx, o, 'id', p), slug: string(ctx, o, 'slug', p), environments };
+    // `platform` (string or null) and `teams` (`[{id, slug, name}]`, [] without a team) are in every project
+    // summary since 2020 (ProjectSummarySerializer); a server that leaves them out gets null and [].
+    const platform = nullableString(ctx, o, 'platform', p);
+    const teamList =
+      o['teams'] === undefined || o['teams'] === null ? [] : array(ctx, o['teams'], `${p}.teams`);
+    const teams = teamList.map((t, i) => {
+      const at = `${p}.teams[${i}]`;
+      return string(ctx, object(ctx, t, at), 'slug', at);
+    });
+    return { id: id(ctx, o, 'id', p), slug: string(ctx, o, 'slug', p), environments, platform, teams };
   });
 }
 

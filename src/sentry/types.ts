@@ -15,6 +15,10 @@ export interface SentryProject {
    * not send the field (older self-hosted Sentry); the collectors then ask the project environments endpoint.
    */
   environments: string[] | undefined;
+  /** The project's platform (`python`, `javascript-react`, ...), or null when none is set. */
+  platform: string | null;
+  /** Slugs of the teams that own the project (`teams[].slug`), as Sentry lists them; empty without a team. */
+  teams: string[];
 }
 
 /** An entry of `GET /projects/{org}/{project}/environments/` (visible environments only, the default). */

@@ -167,11 +167,15 @@ test('a steady-state cycle costs few requests: 20 projects x 2 environments x 60
     const c = run.sim.counters();
     assert.equal(steady.requests, c.total);
     // The budget of 15 holds for the issue and outcome families (14 + 1 here); cron monitors, a default
-    // family since, add one request per 100 monitors each cycle on top (10 monitors here: one).
+    // family since, add one request per 100 monitors each cycle on top (10 monitors here: one), and the
+    // quota usage exactly one stats_v2 request (the whole organization in one answer).
     const monitors = c.byEndpoint['/organizations/{org}/monitors/'] ?? 0;
     assert.equal(monitors, 1);
+    const statsV2 = c.requests.filter((r) => r.endpoint === '/organizations/{org}/stats_v2/');
+    const quota = statsV2.filter((r) => r.query.project === undefined);
+    assert.equal(quota.length, 1, 'one organization-wide stats_v2 request: the quota usage');
     assert.ok(
-      c.total - monitors <= 15,
+      c.total - monitors - quota.length <= 15,
       `steady-state cycle made ${c.total} requests: ${JSON.stringify(c.byEndpoint)}`,
     );
     assert.equal(c.rateLimited, 0);
@@ -213,10 +217,11 @@ test('a failing collector keeps its last good values and counts the error; the o
     const before = exportedNumbers(run.text);
     run.sim.setFaults({ serverErrorRate: 1, endpoints: ['/organizations/{org}/stats_v2/'] });
     const report = await run.exporter.collection.runCycle();
-    assert.deepEqual(report.failed, ['outcomes']);
+    assert.deepEqual(report.failed, ['outcomes', 'quota']);
     const after = exportedNumbers(run.exporter.snapshot.sentryText);
     assert.deepEqual(after.events, before.events, 'events keep their last good values');
     assert.deepEqual(after.outcomes, before.outcomes, 'outcomes keep their last good values');
+    assert.deepEqual(after.quota, before.quota, 'the quota usage keeps its last good values');
     assert.deepEqual(after.buckets, expectedNumbers(run.sim.truth()).buckets);
     const self = parseExposition((await run.exporter.snapshot.scrape(false)).body.toString());
     const value = (name: string, labels: Record<string, string> = {}) =>
@@ -232,13 +237,17 @@ test('a failing collector keeps its last good values and counts the error; the o
       )
       .filter((r) => r.labels.code?.startsWith('5'))
       .reduce((sum, r) => sum + r.value, 0);
-    assert.equal(failedStats, 2, 'two attempts (SENTRY_RETRY_TRIES=2), both counted by status');
+    assert.equal(
+      failedStats,
+      4,
+      'two attempts (SENTRY_RETRY_TRIES=2) of each collector that asks stats_v2, all counted by status',
+    );
     const failures = run
       .logs()
       .split('\n')
       .filter((l) => l.includes('collector failed'));
-    assert.equal(failures.length, 1, 'one log line for the failed collector, not one per request');
-    assert.match(failures[0]!, /"endpoint":"\/organizations\/\{org\}\/stats_v2\/"/);
+    assert.equal(failures.length, 2, 'one log line per failed collector, not one per request');
+    for (const line of failures) assert.match(line, /"endpoint":"\/organizations\/\{org\}\/stats_v2\/"/);
 
     run.sim.setFaults({});
     const recovered = await run.exporter.collection.runCycle();
@@ -291,8 +300,10 @@ test('/healthz turns ready only once a collector has published: never ahead of /
         parseExposition((await exporter.snapshot.scrape(false)).body.toString()).map((r) => r.name),
       );
       const family: Record<string, string> = {
+        metadata: 'sentry_project_info',
         issues: 'sentry_issues_bucket',
         outcomes: 'sentry_events_total',
+        quota: 'sentry_quota_usage_total',
         monitors: 'sentry_monitor_status',
       };
       const fresh = Object.entries(readiness.collectors).filter(

@@ -32,9 +32,18 @@ test('each SENTRY_SCRAPE_*_METRICS setting turns its collector on or off; outcom
     SENTRY_SCRAPE_MONITOR_METRICS: 'true',
     SENTRY_SCRAPE_RELEASE_HEALTH_METRICS: 'true',
   });
-  assert.deepEqual(all, ['metadata', 'issues', 'outcomes', 'rate_limits', 'monitors', 'release_health']);
+  assert.deepEqual(all, [
+    'metadata',
+    'issues',
+    'outcomes',
+    'quota',
+    'rate_limits',
+    'monitors',
+    'release_health',
+  ]);
   const off = {
     SENTRY_SCRAPE_ISSUE_METRICS: 'false',
+    SENTRY_SCRAPE_QUOTA_METRICS: 'false',
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'false',
     SENTRY_SCRAPE_MONITOR_METRICS: 'false',
     SENTRY_SCRAPE_RELEASE_HEALTH_METRICS: 'false',
@@ -51,6 +60,15 @@ test('each SENTRY_SCRAPE_*_METRICS setting turns its collector on or off; outcom
   assert.deepEqual(
     names({ ...off, SENTRY_SCRAPE_EVENT_METRICS: 'false', SENTRY_SCRAPE_OUTCOME_METRICS: 'false' }),
     ['metadata'],
+  );
+  assert.deepEqual(
+    names({
+      ...off,
+      SENTRY_SCRAPE_EVENT_METRICS: 'false',
+      SENTRY_SCRAPE_OUTCOME_METRICS: 'false',
+      SENTRY_SCRAPE_QUOTA_METRICS: 'true',
+    }),
+    ['metadata', 'quota'],
   );
 });
 

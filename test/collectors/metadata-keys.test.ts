@@ -50,6 +50,11 @@ async function collectorsAgainst(handle: Handler, env: NodeJS.ProcessEnv = {}) {
   return {
     server,
     projects: () => metadata.collect(runContext()),
+    /** The metadata collector's own families, rendered from a fresh project list. */
+    async info() {
+      const rows = await metadata.collect(runContext());
+      return renderFamilies(metadata.render(rows, { legacy: true, now: new Date() }));
+    },
     async keys(projects: ProjectInfo[]) {
       const c = metrics.find((m) => m.name === 'rate_limits') as Collector;
       const rows = await c.collect(runContext({ projects }));
@@ -63,9 +68,20 @@ async function collectorsAgainst(handle: Handler, env: NodeJS.ProcessEnv = {}) {
 }
 
 const PROJECTS = [
-  { id: '11', slug: 'web', name: 'Web', environments: ['staging', 'production', 'staging'] },
-  { id: '12', slug: 'api', environments: [] },
-  { id: '13', slug: 'batch' }, // an older server: no environments in the summary
+  {
+    id: '11',
+    slug: 'web',
+    name: 'Web',
+    platform: 'javascript-react',
+    environments: ['staging', 'production', 'staging'],
+    // Sentry lists a project's teams in no particular order (ProjectWithTeamSerializer.get_attrs)
+    teams: [
+      { id: '4', slug: 'storefront', name: 'Storefront' },
+      { id: '2', slug: 'platform', name: 'Platform' },
+    ],
+  },
+  { id: '12', slug: 'api', platform: null, environments: [], teams: [] },
+  { id: '13', slug: 'batch' }, // an older server: no environments, platform or teams in the summary
 ];
 
 test('the project list: sorted by slug, environments sorted and unique, the environments endpoint when absent', async () => {
@@ -78,12 +94,62 @@ test('the project list: sorted by slug, environments sorted and unique, the envi
   });
   try {
     assert.deepEqual(await env.projects(), [
-      { id: '12', slug: 'api', environments: [] },
-      { id: '13', slug: 'batch', environments: ['prod'] },
-      { id: '11', slug: 'web', environments: ['production', 'staging'] },
+      { id: '12', slug: 'api', environments: [], platform: null, teams: [] },
+      { id: '13', slug: 'batch', environments: ['prod'], platform: null, teams: [] },
+      {
+        id: '11',
+        slug: 'web',
+        environments: ['production', 'staging'],
+        platform: 'javascript-react',
+        teams: ['platform', 'storefront'],
+      },
     ]);
     // asked once for the one project whose summary had no environments
     assert.equal(env.server.hitsOn('/projects/').length, 1);
+    // sentry_project_info from the same list (no request of its own); sentry_organization_info for a
+    // self-hosted base URL: its pages where its API is, quotas under Settings > Rate Limits.
+    const before = env.server.hits.length;
+    const info = parseExposition(await env.info()).map((r) => ({
+      name: r.name,
+      ...r.labels,
+      value: r.value,
+    }));
+    const root = env.server.baseUrl.replace(/api\/0\/$/, '');
+    assert.deepEqual(info, [
+      {
+        name: 'sentry_project_info',
+        project_slug: 'api',
+        project_id: '12',
+        platform: 'None',
+        teams: '',
+        value: 1,
+      },
+      {
+        name: 'sentry_project_info',
+        project_slug: 'batch',
+        project_id: '13',
+        platform: 'None',
+        teams: '',
+        value: 1,
+      },
+      {
+        name: 'sentry_project_info',
+        project_slug: 'web',
+        project_id: '11',
+        platform: 'javascript-react',
+        teams: 'platform,storefront',
+        value: 1,
+      },
+      {
+        name: 'sentry_organization_info',
+        organization: 'acme',
+        quota_url: `${root}settings/acme/rate-limits/`,
+        spike_protection_url: `${root}settings/acme/rate-limits/`,
+        stats_url: `${root}organizations/acme/stats/`,
+        value: 1,
+      },
+    ]);
+    assert.equal(env.server.hits.length - before, 2, 'the list again and the environments of batch');
   } finally {
     await env.close();
   }
@@ -98,9 +164,17 @@ test('SENTRY_EXPORTER_PROJECTS keeps only the named projects', async () => {
     { SENTRY_EXPORTER_PROJECTS: 'web,gone' },
   );
   try {
-    assert.deepEqual(await env.projects(), [
-      { id: '11', slug: 'web', environments: ['production', 'staging'] },
-    ]);
+    assert.deepEqual(
+      (await env.projects()).map((p) => p.slug),
+      ['web'],
+    );
+    assert.deepEqual(
+      parseExposition(await env.info())
+        .filter((r) => r.name === 'sentry_project_info')
+        .map((r) => r.labels.project_slug),
+      ['web'],
+      'project info only for the selected projects',
+    );
   } finally {
     await env.close();
   }
@@ -186,19 +260,22 @@ test('40 projects in no order come back sorted by slug; an unknown SENTRY_EXPORT
   servers.push(server);
   const { client, log } = makeClient(server.baseUrl);
   try {
-    const every = new MetadataCollector({ api: client, logger: log.logger }, { projects: [], interval: 60 });
+    const every = new MetadataCollector(
+      { api: client, logger: log.logger },
+      { projects: [], interval: 60, org: 'acme', baseUrl: server.baseUrl },
+    );
     assert.deepEqual(
       (await every.collect(runContext())).map((p) => p.slug),
       Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`),
     );
     const some = new MetadataCollector(
       { api: client, logger: log.logger },
-      { projects: ['p31', 'gone', 'p05'], interval: 60 },
+      { projects: ['p31', 'gone', 'p05'], interval: 60, org: 'acme', baseUrl: server.baseUrl },
     );
     for (let run = 0; run < 2; run++) {
       assert.deepEqual(await some.collect(runContext()), [
-        { id: '105', slug: 'p05', environments: [] },
-        { id: '131', slug: 'p31', environments: [] },
+        { id: '105', slug: 'p05', environments: [], platform: null, teams: [] },
+        { id: '131', slug: 'p31', environments: [], platform: null, teams: [] },
       ]);
     }
     const errors = log.lines().filter((l) => l['level'] === 50);

@@ -215,7 +215,10 @@ test('the default configuration at 1,000 × 5: what a release health run costs (
   const sim = await startSimulator({ ...LARGE, now: clock, rateLimit: false });
   try {
     const api = makeClient(sim.url, { token: sim.token, org: sim.org, rate: 200, concurrency: 4 }).client;
-    const meta = new MetadataCollector({ api, logger: silent }, { projects: [], interval: 600 });
+    const meta = new MetadataCollector(
+      { api, logger: silent },
+      { projects: [], interval: 600, org: sim.org, baseUrl: sim.url },
+    );
     const projects = await meta.collect(runContext({ now: clock() }));
     const collector = collectorFor(api);
     sim.resetCounters();
@@ -800,7 +803,10 @@ test('month boundary (injected clock): the counter restarts with the new month; 
   });
   const api = makeClient(sim.url, { token: sim.token, org: sim.org }).client;
   try {
-    const meta = new MetadataCollector({ api, logger: silent }, { projects: [], interval: 600 });
+    const meta = new MetadataCollector(
+      { api, logger: silent },
+      { projects: [], interval: 600, org: sim.org, baseUrl: sim.url },
+    );
     const projects = await meta.collect(runContext({ now }));
     const collector = collectorFor(api);
     const check = async (at: number) => {
@@ -878,7 +884,10 @@ test('the per-release families exist only with SENTRY_RELEASE_HEALTH_RELEASES ab
     logger: silent,
   });
   try {
-    const meta = new MetadataCollector({ api, logger: silent }, { projects: [], interval: 600 });
+    const meta = new MetadataCollector(
+      { api, logger: silent },
+      { projects: [], interval: 600, org: sim.org, baseUrl: sim.url },
+    );
     const projects = await meta.collect(runContext({ now: Date.now() }));
     sim.resetCounters();
     const off = collectorFor(api, 0);

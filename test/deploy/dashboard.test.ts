@@ -64,6 +64,7 @@ test('the dashboard parses and has the rows of the issue', () => {
       'Cron monitors',
       'Release health',
       'Performance',
+      'Quota',
     ],
   );
   assert.ok(queryPanels.length >= 20, `at least 20 panels with queries (${queryPanels.length})`);
@@ -109,6 +110,10 @@ test('every query reads only the exporter metrics', () => {
     'sentry_crash_free_sessions_ratio',
     'sentry_crash_free_users_ratio',
     'sentry_release_crash_free_sessions_ratio',
+    'sentry_quota_usage_total',
+    'sentry_quota_budget',
+    'sentry_billing_cycle_start_timestamp_seconds',
+    'sentry_billing_cycle_end_timestamp_seconds',
   ]) {
     assert.ok(used.has(name), `the dashboard shows ${name}`);
   }

@@ -21,6 +21,7 @@ import {
   PrometheusRule,
   ServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { loadExporterConfig } from '../../src/collectors/index.js';
 import { onPath, testNeeding } from '../helpers/tools.js';
 import type { Tool } from '../helpers/tools.js';
 
@@ -277,6 +278,7 @@ renderTest('defaults with a token: the five base resources, all valid', () => {
     SENTRY_SCRAPE_ISSUE_METRICS: 'True',
     SENTRY_SCRAPE_EVENT_METRICS: 'True',
     SENTRY_SCRAPE_OUTCOME_METRICS: 'True',
+    SENTRY_OUTCOME_LABELS: 'project_slug,category,outcome,reason',
     SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'False',
     SENTRY_SCRAPE_MONITOR_METRICS: 'True',
     SENTRY_SCRAPE_RELEASE_HEALTH_METRICS: 'True',
@@ -285,6 +287,9 @@ renderTest('defaults with a token: the five base resources, all valid', () => {
     SENTRY_PERFORMANCE_WINDOW: '900',
     SENTRY_PERFORMANCE_QUERY: '',
     SENTRY_PERFORMANCE_ENVIRONMENTS: '',
+    SENTRY_SCRAPE_QUOTA_METRICS: 'True',
+    SENTRY_BILLING_CYCLE_DAY: '1',
+    SENTRY_QUOTA_BUDGETS: '',
     SENTRY_ISSUES_1H: 'True',
     SENTRY_ISSUES_24H: 'True',
     SENTRY_ISSUES_14D: 'True',
@@ -378,6 +383,25 @@ renderTest('everything enabled: every resource renders and validates, settings r
   assert.equal(config.data.SENTRY_POLL_INTERVAL, '120');
   assert.equal(config.data.SENTRY_READY_MAX_AGE, '600');
   assert.equal(config.data.SENTRY_EXPORTER_BASIC_AUTH, 'True');
+  assert.equal(config.data.SENTRY_OUTCOME_LABELS, 'category,outcome,reason');
+  assert.equal(config.data.SENTRY_SCRAPE_QUOTA_METRICS, 'True');
+  assert.equal(config.data.SENTRY_BILLING_CYCLE_DAY, '15');
+  // a map, sorted by category; large numbers written out, never 2e+09
+  assert.equal(
+    config.data.SENTRY_QUOTA_BUDGETS,
+    'attachment=1GB,error=5M,profile_duration=10h,replay=50000,span=2000000000',
+  );
+  // The exporter takes these settings as they are.
+  const loaded = loadExporterConfig({ env: { ...config.data, SENTRY_AUTH_TOKEN: 'sntrys_chart' } });
+  assert.deepEqual(loaded.collectors.quota.budgets, {
+    attachment: 1e9,
+    error: 5e6,
+    profile_duration: 36_000,
+    replay: 50_000,
+    span: 2e9,
+  });
+  assert.deepEqual(loaded.collectors.outcomes.labels, ['category', 'outcome', 'reason']);
+  assert.equal(loaded.billing.cycleDay, 15);
   assert.equal(config.data.LOG_LEVEL, 'debug');
 
   const sm = find(docs, 'ServiceMonitor');

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,29 @@ promtoolTest('the Compose Prometheus configuration is valid and loads the alert 
     const r = promtool('check', 'config', path.join(dir, 'prometheus.yml'));
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /SUCCESS: 1 rule files found/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+promtoolTest('the PromQL examples of docs/metrics.md are PromQL that Prometheus parses', () => {
+  const doc = readFileSync(path.join(repo, 'docs/metrics.md'), 'utf8');
+  const examples = [...doc.matchAll(/```promql\n([\s\S]*?)```/g)].map((m) =>
+    m[1]!
+      .split('\n')
+      .filter((l) => !l.trimStart().startsWith('#'))
+      .join('\n')
+      .trim(),
+  );
+  assert.ok(examples.length > 0, 'docs/metrics.md has PromQL examples');
+  const dir = mkdtempSync(path.join(tmpdir(), 'docs-promql-'));
+  try {
+    const file = path.join(dir, 'examples.yml');
+    const rules = examples.map((expr, i) => ({ record: `docs_example_${i}`, expr }));
+    writeFileSync(file, JSON.stringify({ groups: [{ name: 'docs', rules }] }));
+    const r = promtool('check', 'rules', file);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, new RegExp(`SUCCESS: ${rules.length} rules found`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,36 +11,36 @@ const ISSUES = '/organizations/{org}/issues/';
 const PROJECTS = '/organizations/{org}/projects/';
 const KEYS = '/organizations/{org}/project-keys/';
 
-/** One broken answer shape on one endpoint at a time, and the collector that endpoint feeds. */
-const CASES: Array<{ what: string; faults: Faults; collector: string; endpoint: string }> = [
+/** One broken answer shape on one endpoint at a time, and the collectors that endpoint feeds. */
+const CASES: Array<{ what: string; faults: Faults; collectors: string[]; endpoint: string }> = [
   {
     what: 'truncated JSON',
     faults: { malformedRate: 1, endpoints: [STATS] },
-    collector: 'outcomes',
+    collectors: ['outcomes', 'quota'],
     endpoint: STATS,
   },
   {
     what: 'HTML page with 200',
     faults: { htmlRate: 1, endpoints: [ISSUES] },
-    collector: 'issues',
+    collectors: ['issues'],
     endpoint: ISSUES,
   },
   {
     what: 'groups not an array',
     faults: { wrongTypeRate: 1, endpoints: [STATS] },
-    collector: 'outcomes',
+    collectors: ['outcomes', 'quota'],
     endpoint: STATS,
   },
   {
     what: 'projects not an array',
     faults: { wrongTypeRate: 1, endpoints: [PROJECTS] },
-    collector: 'metadata',
+    collectors: ['metadata'],
     endpoint: PROJECTS,
   },
   {
     what: 'truncated client keys',
     faults: { malformedRate: 1, endpoints: [KEYS] },
-    collector: 'rate_limits',
+    collectors: ['rate_limits'],
     endpoint: KEYS,
   },
 ];
@@ -71,28 +71,33 @@ test('malformed or unexpected JSON fails only the collector it feeds, naming the
     const figures: string[] = [];
     for (const c of CASES) {
       const before = exportedNumbers(exporter.snapshot.sentryText);
-      const errorsBefore = (await selfValue(exporter, 'sentry_exporter_collection_errors_total', {
-        collector: c.collector,
-      }))!;
+      const errors = (collector: string) =>
+        selfValue(exporter, 'sentry_exporter_collection_errors_total', { collector });
+      const errorsBefore = await Promise.all(c.collectors.map(errors));
       const cut = logs().length;
       sim.setFaults(c.faults);
       const report = await exporter.collection.runCycle();
       sim.setFaults({});
-      assert.deepEqual(report.failed, [c.collector], `${c.what}: only ${c.collector} fails`);
-      assert.equal(
-        await selfValue(exporter, 'sentry_exporter_collection_errors_total', { collector: c.collector }),
-        errorsBefore + 1,
-        `${c.what}: the error is counted`,
+      assert.deepEqual(report.failed, c.collectors, `${c.what}: only ${c.collectors.join(' and ')} fail`);
+      assert.deepEqual(
+        await Promise.all(c.collectors.map(errors)),
+        errorsBefore.map((n) => n! + 1),
+        `${c.what}: the errors are counted`,
       );
       const lines = logRecords(logs().slice(cut)).filter(
         (r) => r.msg === 'collector failed; keeping its last good values',
       );
-      assert.equal(lines.length, 1, `${c.what}: one error line`);
-      const err = lines[0]!.error as { endpoint?: string; kind?: string; message?: string };
-      assert.equal(err.endpoint, c.endpoint, `${c.what}: the error names the endpoint`);
-      const path = `/api/0${c.endpoint.replace('{org}', sim.org)}`;
-      assert.ok(err.message?.includes(path), `${c.what}: the message names the URL ${path}: ${err.message}`);
-      figures.push(`${c.what}: ${err.message}`);
+      assert.equal(lines.length, c.collectors.length, `${c.what}: one error line per failed collector`);
+      for (const line of lines) {
+        const err = line.error as { endpoint?: string; kind?: string; message?: string };
+        assert.equal(err.endpoint, c.endpoint, `${c.what}: the error names the endpoint`);
+        const path = `/api/0${c.endpoint.replace('{org}', sim.org)}`;
+        assert.ok(
+          err.message?.includes(path),
+          `${c.what}: the message names the URL ${path}: ${err.message}`,
+        );
+      }
+      figures.push(`${c.what}: ${(lines[0]!.error as { message?: string }).message}`);
 
       // The failed collector keeps its last good values; the others published this cycle's (= the truth).
       const now = exportedNumbers(exporter.snapshot.sentryText);
@@ -100,14 +105,24 @@ test('malformed or unexpected JSON fails only the collector it feeds, naming the
       const families: Record<string, string[]> = {
         issues: ['buckets', 'open'],
         outcomes: ['events', 'outcomes'],
+        quota: ['quota', 'billingCycle'],
         rate_limits: ['rateLimits'],
-        metadata: [],
+        metadata: ['projects'],
       };
-      for (const key of ['buckets', 'open', 'events', 'outcomes', 'rateLimits'] as const) {
-        const kept = families[c.collector]?.includes(key) ?? false;
+      for (const key of [
+        'buckets',
+        'open',
+        'events',
+        'outcomes',
+        'quota',
+        'billingCycle',
+        'rateLimits',
+        'projects',
+      ] as const) {
+        const kept = c.collectors.some((n) => families[n]?.includes(key));
         assert.deepEqual(now[key], kept ? before[key] : truth[key], `${c.what}: ${key}`);
       }
-      for (const other of report.ran.filter((n) => n !== c.collector)) {
+      for (const other of report.ran.filter((n) => !c.collectors.includes(n))) {
         assert.ok(
           ((await selfValue(exporter, 'sentry_exporter_last_success_timestamp_seconds', {
             collector: other,

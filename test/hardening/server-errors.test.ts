@@ -36,6 +36,7 @@ test('30 % 5xx and resets: every cycle completes within its retries and the numb
         'metadata',
         'issues',
         'outcomes',
+        'quota',
         'rate_limits',
         'monitors',
         'release_health',

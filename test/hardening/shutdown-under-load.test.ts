@@ -153,7 +153,7 @@ async function stormThenSigterm(t: TestContext, options: StormOptions): Promise<
         baseline = await (await fetch(`${exporter.url}/metrics`)).text();
         // Each collector publishes as it goes: wait until every run of the first cycle ended (its last
         // success is set), when the Sentry part no longer changes.
-        return ['issues', 'outcomes', 'monitors', 'release_health'].every((c) =>
+        return ['issues', 'outcomes', 'quota', 'monitors', 'release_health'].every((c) =>
           baseline.includes(`\nsentry_exporter_last_success_timestamp_seconds{collector="${c}"}`),
         );
       },

@@ -49,6 +49,7 @@ for (const [status, code] of [
           'metadata',
           'monitors',
           'outcomes',
+          'quota',
           'rate_limits',
           'release_health',
         ]);
@@ -76,7 +77,7 @@ for (const [status, code] of [
       const failures = logRecords(logs().slice(cut)).filter(
         (r) => r.msg === 'collector failed; keeping its last good values',
       );
-      assert.equal(failures.length, cycles * 6);
+      assert.equal(failures.length, cycles * 7);
       for (const f of failures) {
         const err = f.error as { endpoint: string; status: number; message: string; attempts: number };
         const scope = SCOPES[err.endpoint];

@@ -35,13 +35,18 @@ export interface RunningPrometheus {
 /**
  * Starts Debian's real `prometheus` binary on a loopback port of its own choosing (port 0, read back from
  * its "Listening on" log line) with the given scrape config (YAML text for `scrape_configs`), in a
- * temporary data directory that is removed on stop.
+ * temporary data directory that is removed on stop. `ruleFiles`: rule files it loads (absolute paths),
+ * evaluated every second.
  */
-export async function startPrometheus(scrapeConfigsYaml: string): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  scrapeConfigsYaml: string,
+  opts: { ruleFiles?: readonly string[] } = {},
+): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'spe-prometheus-'));
+  const rules = (opts.ruleFiles ?? []).map((f) => `  - ${JSON.stringify(f)}\n`).join('');
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${scrapeConfigsYaml}`,
+    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n${rules === '' ? '' : `rule_files:\n${rules}`}scrape_configs:\n${scrapeConfigsYaml}`,
   );
   let output = '';
   const child: ChildProcess = spawn(

@@ -48,6 +48,12 @@ export function exportedNumbers(text: string): {
   releaseCrashFreeUsers: Map<string, number>;
   /** `<family>/<project>/<monitor>/<environment>[/<status>]` of the four sentry_monitor_* families. */
   monitors: Map<string, number>;
+  /** sentry_quota_usage_total: category -> items, bytes or seconds. */
+  quota: Map<string, number>;
+  /** sentry_billing_cycle_{start,end}_timestamp_seconds: `start`/`end` -> Unix seconds. */
+  billingCycle: Map<string, number>;
+  /** sentry_project_info: `project/id/platform/teams` -> 1. */
+  projects: Map<string, number>;
 } {
   const buckets = new Map<string, number>();
   const open = new Map<string, number>();
@@ -60,6 +66,9 @@ export function exportedNumbers(text: string): {
   const releaseCrashFreeSessions = new Map<string, number>();
   const releaseCrashFreeUsers = new Map<string, number>();
   const monitors = new Map<string, number>();
+  const quota = new Map<string, number>();
+  const billingCycle = new Map<string, number>();
+  const projects = new Map<string, number>();
   for (const r of parseExposition(text)) {
     const l = r.labels;
     if (OUTCOME_FAMILIES.has(r.name))
@@ -78,6 +87,11 @@ export function exportedNumbers(text: string): {
       releaseCrashFreeSessions.set(`${l.project_slug}/${l.environment}/${l.release}`, ratio(r.value));
     if (r.name === 'sentry_release_crash_free_users_ratio')
       releaseCrashFreeUsers.set(`${l.project_slug}/${l.environment}/${l.release}`, ratio(r.value));
+    if (r.name === 'sentry_quota_usage_total') quota.set(l.category ?? '', r.value);
+    if (r.name === 'sentry_billing_cycle_start_timestamp_seconds') billingCycle.set('start', r.value);
+    if (r.name === 'sentry_billing_cycle_end_timestamp_seconds') billingCycle.set('end', r.value);
+    if (r.name === 'sentry_project_info')
+      projects.set(`${l.project_slug}/${l.project_id}/${l.platform}/${l.teams}`, r.value);
     if (r.name.startsWith('sentry_monitor_')) {
       const key = `${r.name}/${l.project_slug}/${l.monitor}/${l.environment}`;
       monitors.set(l.status === undefined ? key : `${key}/${l.status}`, r.value);
@@ -95,6 +109,9 @@ export function exportedNumbers(text: string): {
     releaseCrashFreeSessions,
     releaseCrashFreeUsers,
     monitors,
+    quota,
+    billingCycle,
+    projects,
   };
 }
 
@@ -177,6 +194,17 @@ export function expectedNumbers(
     releaseCrashFreeSessions,
     releaseCrashFreeUsers,
     monitors,
+    // The organization's: not restricted to `projects`.
+    quota: new Map(truth.quota.map((q) => [q.category, outcomeSample(q.category, q.quantity).value])),
+    billingCycle: new Map([
+      ['start', truth.billingCycle.start],
+      ['end', truth.billingCycle.end],
+    ]),
+    projects: new Map(
+      truth.projects
+        .filter((p) => keep(p.project))
+        .map((p) => [`${p.project}/${p.id}/${p.platform}/${p.teams}`, 1]),
+    ),
   };
 }
 

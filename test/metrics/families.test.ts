@@ -3,11 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import pino from 'pino';
-import type { Collector, Family } from '../../src/collectors/collector.js';
+import type { Collector, Family, ProjectInfo } from '../../src/collectors/collector.js';
 import { createCollectors } from '../../src/collectors/index.js';
 import type { IssueData } from '../../src/collectors/issue-families.js';
 import type { MonitorRow } from '../../src/collectors/monitors.js';
 import type { OutcomeData } from '../../src/collectors/outcomes.js';
+import type { QuotaData } from '../../src/collectors/quota.js';
 import type { RateLimitRow } from '../../src/collectors/rate-limits.js';
 import type { ReleaseHealthData } from '../../src/collectors/release-health.js';
 import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
@@ -164,6 +165,27 @@ const releaseHealth: ReleaseHealthData = {
   releasesDropped: 2,
 };
 
+/** Usage this cycle (November 2026, the default SENTRY_BILLING_CYCLE_DAY); budgets from the settings below. */
+const quota: QuotaData = {
+  cycle: { start: Date.parse('2026-11-01T00:00:00Z'), end: Date.parse('2026-12-01T00:00:00Z') },
+  usage: [
+    { category: 'attachment', quantity: 734_003_200 },
+    { category: 'error', quantity: 4_200_000 },
+    { category: 'profile_duration', quantity: 9_000_000 },
+  ],
+};
+
+const projectList: ProjectInfo[] = [
+  {
+    id: '4505281256090000',
+    slug: 'checkout-api',
+    environments: ['production'],
+    platform: 'python',
+    teams: ['payments', 'platform'],
+  },
+  { id: '4505281256090013', slug: 'legacy-cron', environments: [], platform: null, teams: [] },
+];
+
 interface RenderOptions {
   legacy?: boolean;
   buckets?: { h1: boolean; h24: boolean; d14: boolean };
@@ -181,11 +203,13 @@ function collectors(o: RenderOptions): Map<string, Collector> {
       SENTRY_ISSUES_1H: String(b.h1),
       SENTRY_ISSUES_24H: String(b.h24),
       SENTRY_ISSUES_14D: String(b.d14),
+      SENTRY_QUOTA_BUDGETS: 'error=5M,attachment=1GB,profile_duration=10h',
     },
   });
   const logger = pino({ level: 'silent' });
   const api = createSentryClient({ ...config.sentry, timeout: 1, logger });
-  return new Map(createCollectors(config, api, logger).metrics.map((c) => [c.name, c]));
+  const { metadata, metrics } = createCollectors(config, api, logger);
+  return new Map<string, Collector>([...metrics.map((c) => [c.name, c] as const), ['metadata', metadata]]);
 }
 
 function families(o: RenderOptions = {}, data: { issues?: IssueData } = {}): Family[] {
@@ -194,9 +218,11 @@ function families(o: RenderOptions = {}, data: { issues?: IssueData } = {}): Fam
   return [
     ...(c.get('issues')?.render(data.issues ?? issues, ctx) ?? []),
     ...(c.get('outcomes')?.render(outcomes, ctx) ?? []),
+    ...(c.get('quota')?.render(quota, ctx) ?? []),
     ...(c.get('rate_limits')?.render(limits, ctx) ?? []),
     ...(c.get('monitors')?.render(monitors, ctx) ?? []),
     ...(c.get('release_health')?.render(releaseHealth, ctx) ?? []),
+    ...(c.get('metadata')?.render(projectList, ctx) ?? []),
   ];
 }
 

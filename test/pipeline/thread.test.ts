@@ -51,7 +51,7 @@ test('in a thread of its own, the collection publishes the same exact values, it
     assert.deepEqual(report.failed, [], 'no collector failed');
     assert.deepEqual(
       exporter.collection.collectorNames,
-      ['metadata', 'issues', 'outcomes', 'monitors', 'release_health'],
+      ['metadata', 'issues', 'outcomes', 'quota', 'monitors', 'release_health'],
       'the collectors of the default configuration, the metadata collector first',
     );
     const exported = exportedNumbers(exporter.snapshot.sentryText);

@@ -89,18 +89,49 @@ test('issues: wrong shapes are parse errors naming the endpoint and field', () =
   }
 });
 
-test('projects: only id, slug and environments are read; environments may be absent', () => {
+test('projects: only id, slug, environments, platform and team slugs are read; all but id and slug may be absent', () => {
   const c = { endpoint: '/organizations/{org}/projects/', project: undefined };
+  // ProjectSummarySerializer (src/sentry/api/serializers/models/project.py): `platform` is a string or null,
+  // `teams` a list of {id, slug, name}, [] for a project without a team.
   assert.deepEqual(
     parseProjects(c, [
-      { id: '1', slug: 'web', name: 'Web', platform: 'javascript', environments: ['production'], extra: 1 },
-      // name and platform are not used: their absence or odd types fail nothing
-      { id: '2', slug: 'api', platform: 7 },
+      {
+        id: '1',
+        slug: 'web',
+        name: 'Web',
+        platform: 'javascript',
+        environments: ['production'],
+        teams: [
+          { id: '7', slug: 'frontend', name: 'Frontend' },
+          { id: '3', slug: 'checkout', name: 'Checkout' },
+        ],
+        extra: 1,
+      },
+      // name is not used: its absence or odd types fail nothing
+      { id: '2', slug: 'api', name: 7, platform: null, teams: [] },
+      // an older server without platform and teams
+      { id: '3', slug: 'cron' },
     ]),
     [
-      { id: '1', slug: 'web', environments: ['production'] },
-      { id: '2', slug: 'api', environments: undefined },
+      {
+        id: '1',
+        slug: 'web',
+        environments: ['production'],
+        platform: 'javascript',
+        teams: ['frontend', 'checkout'],
+      },
+      { id: '2', slug: 'api', environments: undefined, platform: null, teams: [] },
+      { id: '3', slug: 'cron', environments: undefined, platform: null, teams: [] },
     ],
+  );
+  assert.match(
+    parseError(() => parseProjects(c, [{ id: '1', slug: 'web', platform: 7 }])).message,
+    /\[0\]\.platform should be a string or null, got number 7/,
+  );
+  assert.match(
+    parseError(() => parseProjects(c, [{ id: '1', slug: 'web', teams: [{ id: '7', name: 'Frontend' }] }]))
+      .message,
+    /\[0\]\.teams\[0\]\.slug should be a string/,
   );
   assert.match(
     parseError(() => parseProjects(c, [{ id: '1', slug: 'web', name: 'Web', environments: [1] }])).message,
@@ -596,7 +627,7 @@ test('issues: the edges of each field: absent optional fields, numeric counts, d
 test('projects and keys: null or absent optional parts, and the paths of wrong ones', () => {
   const p = { endpoint: '/organizations/{org}/projects/' };
   assert.deepEqual(parseProjects(p, [{ id: '1', slug: 'web', environments: null }]), [
-    { id: '1', slug: 'web', environments: undefined },
+    { id: '1', slug: 'web', environments: undefined, platform: null, teams: [] },
   ]);
   assert.equal(
     problem(() => parseProjects(p, [{ id: '1', slug: 'web', environments: 'prod' }])),

@@ -118,6 +118,9 @@ test(
         categories: ['span'],
         groupBy: ['project', 'category', 'outcome', 'reason'],
       });
+      // The quota usage, and the outcome families without project_slug: the whole organization.
+      await client.getEventStats({ start, end, outcomes: ['accepted'], groupBy: ['category'] });
+      await client.getEventStats({ start, end, groupBy: ['category', 'outcome', 'reason'] });
       await client.getCurrentRelease(issues[0]!.id, p.environments?.[0]);
       await client.getCurrentRelease(issues[0]!.id, undefined);
       await client.listMonitors();
@@ -146,6 +149,16 @@ test(
         ...day,
       });
       assert.ok(releases.length >= 2, 'the releases span pages');
+      await client.getTransactionStats({ dataset: 'spans', statsPeriod: '15m', perPage: 100 });
+      await client.getTransactionStats({
+        dataset: 'spans',
+        projectIds: [p.id],
+        environments: p.environments?.slice(0, 1) ?? [],
+        byEnvironment: true,
+        query: 'transaction.op:http.server',
+        statsPeriod: '15m',
+        perPage: 100,
+      });
     } finally {
       await client.close();
     }
@@ -153,7 +166,9 @@ test(
     const spec = loadSpec();
     const records = sim.counters().requests;
     const seen = new Set(records.map((r) => r.endpoint));
-    assert.deepEqual(seen, new Set(Object.values(ENDPOINTS)), 'every endpoint exercised, none unmatched');
+    // The API index is asked only to tell where the API is when the first call fails (client.ts).
+    const asked = Object.values(ENDPOINTS).filter((e) => e !== ENDPOINTS.index);
+    assert.deepEqual(seen, new Set(asked), 'every endpoint exercised, none unmatched');
     for (const r of records) {
       assert.equal(r.status, 200, `${r.endpoint} answered ${r.status}`);
       // The one endpoint the published spec does not document (Sentry's web UI uses it).

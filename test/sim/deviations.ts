@@ -217,6 +217,14 @@ export const QUERY_DEVIATIONS: readonly QueryDeviation[] = [
     pinnedBy:
       'test/sim/events.test.ts: events: spans counts are extrapolated by sampling weight unless disableAggregateExtrapolation=1',
   },
+  {
+    endpoint: '/organizations/{org}/events/',
+    param: 'sort',
+    what: 'sort may be repeated: the table is ordered by each in turn (the spec declares one string); the exporter breaks ties of count() by project and transaction',
+    source: 'src/sentry/api/bases/organization_events.py (get_orderby: request.GET.getlist("sort"))',
+    pinnedBy:
+      'test/sentry/simulator.test.ts: every request the client sends is a path and query parameters declared by the OpenAPI spec',
+  },
 ];
 
 /**

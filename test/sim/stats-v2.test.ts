@@ -53,13 +53,19 @@ const key = (g: Group) => `${ids.get(Number(g.by.project))}/${g.by.category}/${g
 for (const mode of ['sentry.io', 'self-hosted'] as const) {
   test(`${mode}: the month grouped by project, category, outcome and reason equals the ground truth`, async () => {
     const sim = mode === 'sentry.io' ? io : selfHosted;
+    // No `project` and the last groupBy is `reason`: an organization-wide query (_is_org_total_query reads
+    // the last groupBy value only), grouped by project all the same: the deleted project's rows come too.
     const answer = await stats(sim, { ...MONTH, groupBy: ALL });
-    const got = new Map(answer.groups.map((g) => [key(g), g.totals['sum(quantity)']]));
+    const listed = answer.groups.filter((g) => ids.has(Number(g.by.project)));
+    const got = new Map(listed.map((g) => [key(g), g.totals['sum(quantity)']]));
     const truth = sim.truth().outcomes;
     assert.deepEqual(
       got,
       new Map(truth.map((t) => [`${t.project}/${t.category}/${t.outcome}/${t.reason}`, t.quantity])),
     );
+    const deleted = answer.groups.filter((g) => !ids.has(Number(g.by.project)));
+    assert.ok(deleted.length > 0, 'the deleted project has outcomes this month');
+    assert.equal(new Set(deleted.map((g) => g.by.project)).size, 1, 'one deleted project');
     assert.equal('intervals' in answer, mode === 'self-hosted');
     const reported = new Set(truth.map((t) => t.category));
     for (const c of ['error', 'transaction', 'span', 'attachment', 'log_byte', 'profile_duration', 'monitor'])
@@ -105,6 +111,68 @@ test('category=error counts error, default and security, as the error groups of 
     spikes.groups.length > 0 && spikes.groups.every((g) => g.by.reason === 'spike_protection'),
     'reason=spike_protection returns groups, all with reason spike_protection',
   );
+});
+
+test('which projects a query counts: the whole organization without project (deleted projects too), member projects, accessible ones, named ones', async () => {
+  const sum = (groups: Group[]) => groups.reduce((n, g) => n + (g.totals['sum(quantity)'] ?? 0), 0);
+  const truth = io.truth();
+  const listed = (await get(io, 'organizations/acme/projects/')).json as Array<{
+    id: string;
+    slug: string;
+    isMember: boolean;
+  }>;
+  const members = listed.filter((p) => p.isMember);
+  assert.ok(members.length > 0 && members.length < listed.length, 'some projects are not the user’s');
+  const accepted = (projects?: readonly string[]) =>
+    truth.outcomes
+      .filter((o) => o.outcome === 'accepted' && o.category === 'error')
+      .filter((o) => projects === undefined || projects.includes(o.project))
+      .reduce((n, o) => n + o.quantity, 0);
+  const orgAccepted = truth.organizationOutcomes
+    .filter((o) => o.outcome === 'accepted' && o.category === 'error')
+    .reduce((n, o) => n + o.quantity, 0);
+  assert.ok(orgAccepted > accepted(), 'the deleted project sent errors this month');
+  const q = { ...MONTH, category: 'error', outcome: 'accepted' };
+  // test_user_org_total_all_accessible: no project (or exactly -1), no project grouping: every project.
+  for (const project of [undefined, '-1']) {
+    const whole = await stats(io, { ...q, ...(project === undefined ? {} : { project }) });
+    assert.deepEqual(
+      whole.groups.map((g) => g.by),
+      [{}],
+    );
+    assert.equal(sum(whole.groups), orgAccepted, `project=${project ?? '(none)'}`);
+    const byCategory = await stats(io, {
+      ...MONTH,
+      outcome: 'accepted',
+      groupBy: ['category', 'outcome'],
+      ...(project === undefined ? {} : { project }),
+    });
+    assert.equal(
+      byCategory.groups.find((g) => g.by.category === 'error')?.totals['sum(quantity)'],
+      orgAccepted,
+    );
+  }
+  // Grouped by project without `project`: the member projects only (get_projects, filter_by_membership).
+  const mine = await stats(io, { ...q, groupBy: 'project' });
+  assert.deepEqual(mine.groups.map((g) => String(g.by.project)).sort(), members.map((p) => p.id).sort());
+  assert.equal(sum(mine.groups), accepted(members.map((p) => p.slug)));
+  // project=-1 grouped by project: every project the user can access (open membership: every active one).
+  const all = await stats(io, { ...q, project: '-1', groupBy: 'project' });
+  assert.equal(all.groups.length, listed.length);
+  assert.equal(sum(all.groups), accepted());
+  // A deleted project's id: 403, as for any project the caller cannot access.
+  const deletedId = String(
+    (await stats(io, { ...q, groupBy: ['project', 'outcome'] })).groups
+      .map((g) => g.by.project)
+      .find((id) => !ids.has(Number(id))),
+  );
+  const refused = await get(io, 'organizations/acme/stats_v2/', {
+    field: 'sum(quantity)',
+    ...q,
+    project: deletedId,
+  });
+  assert.equal(refused.status, 403);
+  assert.deepEqual(refused.json, { detail: 'You do not have permission to perform this action.' });
 });
 
 test("stats_v2 refuses what Sentry's code refuses, with its texts, and allows what it allows", async () => {
