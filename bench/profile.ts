@@ -1,0 +1,126 @@
+/**
+ * Where the serving thread's time goes under saturation:
+ *
+ *   npm run bench:profile      (BENCH_PROFILE_SECONDS, default 20; BENCH_PROFILE_DIR keeps the profiles)
+ *
+ * Starts the simulator (1,000 projects x 5 environments x 12 issues unless BENCH_* say otherwise) and the
+ * built exporter with `--cpu-prof`, waits for steady state (cycles every 5 s keep running), saturates
+ * /metrics with 8 gzip connections (wrk, or autocannon when wrk is not installed) and stops the exporter.
+ * Then prints the top frames of the serving thread by self time, counted only over the samples taken while
+ * the load ran (V8's profile clock and process.hrtime are the same monotonic clock), and the share of
+ * each part: Node's HTTP and streams, Fastify, the exporter's own code, garbage collection.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  benchExporterEnv,
+  benchOrgSize,
+  benchSimOptions,
+  forkSimulator,
+  saturate,
+  spawnExporter,
+  waitForSteadyState,
+} from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_PROFILE_SECONDS ?? 20);
+const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 25);
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time (µs) per frame over the samples taken between `fromUs` and `toUs` (the monotonic clock). */
+export function selfTimes(profile: CpuProfile, fromUs: number, toUs: number): Map<string, number> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const times = new Map<string, number>();
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
+    const weight = profile.timeDeltas[i + 1] ?? 0;
+    const frame = byId.get(profile.samples[i]!)?.callFrame;
+    if (frame === undefined) continue;
+    const file = frame.url
+      .replace(/^file:\/\/.*\/node_modules\//, '')
+      .replace(/^file:\/\/.*\/dist\//, 'dist/');
+    const key = `${frame.functionName || '(anonymous)'} ${file === '' ? '' : `${file}:${frame.lineNumber + 1}`}`;
+    times.set(key.trim(), (times.get(key.trim()) ?? 0) + weight);
+  }
+  return times;
+}
+
+/** The part of the stack a frame belongs to, by its file. */
+function part(key: string): string {
+  if (key.startsWith('(idle)')) return 'idle';
+  if (key.startsWith('(garbage collector)')) return 'garbage collection';
+  if (key.startsWith('(program)')) return 'V8 and native (program)';
+  if (key.includes('dist/src/')) return 'exporter code';
+  const file = key.slice(key.lastIndexOf(' ') + 1);
+  if (
+    /^(fastify|@fastify|avvio|find-my-way|light-my-request|fast-json-stringify|pino|thread-stream)\//.test(
+      file,
+    )
+  )
+    return 'Fastify, pino and their libraries';
+  if (key.includes('node:')) return "Node's HTTP, net and streams";
+  return 'native and other';
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = process.env.BENCH_PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'bench-profile-'));
+  const size = benchOrgSize();
+  const sim = await forkSimulator(benchSimOptions(size));
+  const exporter = await spawnExporter(benchExporterEnv(sim), {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  });
+  let fromUs = 0;
+  let toUs = 0;
+  try {
+    await waitForSteadyState(exporter.url);
+    fromUs = Number(process.hrtime.bigint() / 1000n);
+    const { client, results } = await saturate(
+      [{ url: `${exporter.url}/metrics`, pid: exporter.child.pid! }],
+      {
+        connections: 8,
+        seconds: SECONDS,
+        slices: 1,
+        headers: { 'accept-encoding': 'gzip' },
+      },
+    );
+    toUs = Number(process.hrtime.bigint() / 1000n);
+    const r = results[0]!;
+    console.log(
+      `${size.projects} x ${size.environments} x ${size.issues}, ${client}, 8 connections gzip, ${SECONDS} s: ` +
+        `${r.perSecond.toFixed(0)} scrapes/s, serving thread ${(r.busy * 100).toFixed(0)} % busy, ` +
+        `${r.cpuUsPerRequest.toFixed(0)} µs CPU a scrape (profiler on); load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+  } finally {
+    await exporter.stop();
+    await sim.close();
+  }
+  // The main thread's profile: CPU.<date>.<pid>.0.<n>.cpuprofile (worker threads have other thread ids).
+  const file = readdirSync(dir).find((f) => f.includes(`.${exporter.child.pid}.0.`));
+  if (file === undefined) throw new Error(`no profile of the serving thread in ${dir}`);
+  const times = selfTimes(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, fromUs, toUs);
+  const total = [...times.values()].reduce((a, b) => a + b, 0);
+  const busy = [...times].filter(([k]) => !k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
+  const parts = new Map<string, number>();
+  for (const [k, v] of times) parts.set(part(k), (parts.get(part(k)) ?? 0) + v);
+  const share = (v: number) => `${((v / total) * 100).toFixed(1).padStart(5)} %`;
+  console.log(`\nserving thread during the load, ${(total / 1e6).toFixed(1)} s sampled, busy ${share(busy)}`);
+  for (const [k, v] of [...parts].sort((a, b) => b[1] - a[1])) console.log(`  ${share(v)}  ${k}`);
+  console.log(`\ntop ${TOP} frames by self time (share of all samples during the load)`);
+  for (const [k, v] of [...times].sort((a, b) => b[1] - a[1]).slice(0, TOP))
+    console.log(`  ${share(v)}  ${k}`);
+  if (process.env.BENCH_PROFILE_DIR === undefined) rmSync(dir, { recursive: true, force: true });
+  else console.log(`\nprofiles kept in ${dir}`);
+}
