@@ -11,8 +11,11 @@ export interface HttpDeps {
   config: ExporterConfig['http'];
   logger: Logger;
   version: string;
-  /** Pre-rendered exposition; cheap, never waits on Sentry. */
-  scrape(acceptGzip: boolean): Promise<ScrapeBody>;
+  /**
+   * Pre-rendered exposition; never waits on Sentry. Synchronous while the exposition is unchanged (the
+   * common case, served without a promise), a promise when a body has to be built first.
+   */
+  scrape(acceptGzip: boolean): ScrapeBody | Promise<ScrapeBody>;
   readiness(): Readiness;
   /** Called once per rejected basic-auth attempt (feeds a self-metric). */
   onAuthFailure(): void;
