@@ -62,6 +62,12 @@ export function benchExporterEnv(sim: { url: string; token: string; org: string 
 }
 
 /**
+ * The exporter the benchmarks run: the build in dist/, or BENCH_EXPORTER_MAIN (another build's main.js, e.g.
+ * an earlier commit's, to measure a change against it on the same machine).
+ */
+const EXPORTER_MAIN = process.env.BENCH_EXPORTER_MAIN ?? 'dist/src/main.js';
+
+/**
  * Starts the built exporter (dist/) as its own process, so its memory is measured alone. Its log goes to the
  * benchmark's output, or to `logFile` when given.
  */
@@ -75,7 +81,7 @@ export async function spawnExporter(
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    ['--max-semi-space-size=2', ...extra, ...(options.nodeArgs ?? []), 'dist/src/main.js'],
+    ['--max-semi-space-size=2', ...extra, ...(options.nodeArgs ?? []), EXPORTER_MAIN],
     {
       env: {
         PATH: process.env.PATH,
