@@ -95,9 +95,14 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     exposeHeadRoutes: true,
     routerOptions: { maxParamLength: 100 },
     serverFactory: (handler) => {
+      // Fastify's handler, after the drain has seen the request: one request listener, not two.
+      const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+        drain?.request(req, res);
+        handler(req, res);
+      };
       const server = tls
-        ? https.createServer({ ...nodeOptions, ...tlsServerOptions(tls) }, handler)
-        : http.createServer(nodeOptions, handler);
+        ? https.createServer({ ...nodeOptions, ...tlsServerOptions(tls) }, serve)
+        : http.createServer(nodeOptions, serve);
       server.setTimeout(limits.connectionTimeout);
       server.keepAliveTimeout = limits.keepAliveTimeout;
       server.headersTimeout = limits.headersTimeout;
