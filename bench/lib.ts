@@ -73,7 +73,7 @@ const EXPORTER_MAIN = process.env.BENCH_EXPORTER_MAIN ?? 'dist/src/main.js';
  */
 export async function spawnExporter(
   env: NodeJS.ProcessEnv,
-  options: { logFile?: string; nodeArgs?: string[] } = {},
+  options: { logFile?: string; nodeArgs?: string[]; main?: string } = {},
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<number | null> }> {
   const port = await freePort();
   const log = options.logFile === undefined ? 'inherit' : openSync(options.logFile, 'w');
@@ -81,7 +81,7 @@ export async function spawnExporter(
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    ['--max-semi-space-size=2', ...extra, ...(options.nodeArgs ?? []), EXPORTER_MAIN],
+    ['--max-semi-space-size=2', ...extra, ...(options.nodeArgs ?? []), options.main ?? EXPORTER_MAIN],
     {
       env: {
         PATH: process.env.PATH,
