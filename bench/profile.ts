@@ -38,24 +38,48 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Self time (µs) per frame over the samples taken between `fromUs` and `toUs` (the monotonic clock). */
-export function selfTimes(profile: CpuProfile, fromUs: number, toUs: number): Map<string, number> {
+function frameKey(frame: ProfileNode['callFrame']): string {
+  const file = frame.url.replace(/^file:\/\/.*\/node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/');
+  return `${frame.functionName || '(anonymous)'} ${file === '' ? '' : `${file}:${frame.lineNumber + 1}`}`.trim();
+}
+
+/**
+ * Time (µs) per frame over the samples taken between `fromUs` and `toUs` (the monotonic clock): `self`, where
+ * the sample was taken, and `total`, anywhere on its stack (each frame counted once a sample).
+ */
+export function frameTimes(
+  profile: CpuProfile,
+  fromUs: number,
+  toUs: number,
+): { self: Map<string, number>; total: Map<string, number> } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const times = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
   let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     t += profile.timeDeltas[i] ?? 0;
     if (t < fromUs || t > toUs) continue;
     const weight = profile.timeDeltas[i + 1] ?? 0;
-    const frame = byId.get(profile.samples[i]!)?.callFrame;
-    if (frame === undefined) continue;
-    const file = frame.url
-      .replace(/^file:\/\/.*\/node_modules\//, '')
-      .replace(/^file:\/\/.*\/dist\//, 'dist/');
-    const key = `${frame.functionName || '(anonymous)'} ${file === '' ? '' : `${file}:${frame.lineNumber + 1}`}`;
-    times.set(key.trim(), (times.get(key.trim()) ?? 0) + weight);
+    const leaf = byId.get(profile.samples[i]!);
+    if (leaf === undefined) continue;
+    const key = frameKey(leaf.callFrame);
+    self.set(key, (self.get(key) ?? 0) + weight);
+    const seen = new Set<string>();
+    for (let id: number | undefined = leaf.id; id !== undefined; id = parent.get(id)) {
+      const k = frameKey(byId.get(id)!.callFrame);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      total.set(k, (total.get(k) ?? 0) + weight);
+    }
   }
-  return times;
+  return { self, total };
+}
+
+/** Self time (µs) per frame over the samples taken between `fromUs` and `toUs` (the monotonic clock). */
+export function selfTimes(profile: CpuProfile, fromUs: number, toUs: number): Map<string, number> {
+  return frameTimes(profile, fromUs, toUs).self;
 }
 
 /** The part of the stack a frame belongs to, by its file. */
@@ -63,6 +87,7 @@ function part(key: string): string {
   if (key.startsWith('(idle)')) return 'idle';
   if (key.startsWith('(garbage collector)')) return 'garbage collection';
   if (key.startsWith('(program)')) return 'V8 and native (program)';
+  if (key === 'writev') return 'the write (writev: the bytes handed to the kernel)';
   if (key.includes('dist/src/')) return 'exporter code';
   const file = key.slice(key.lastIndexOf(' ') + 1);
   if (
@@ -110,7 +135,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // The main thread's profile: CPU.<date>.<pid>.0.<n>.cpuprofile (worker threads have other thread ids).
   const file = readdirSync(dir).find((f) => f.includes(`.${exporter.child.pid}.0.`));
   if (file === undefined) throw new Error(`no profile of the serving thread in ${dir}`);
-  const times = selfTimes(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, fromUs, toUs);
+  const { self: times, total: inclusive } = frameTimes(
+    JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile,
+    fromUs,
+    toUs,
+  );
   const total = [...times.values()].reduce((a, b) => a + b, 0);
   const busy = [...times].filter(([k]) => !k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
   const parts = new Map<string, number>();
@@ -120,6 +149,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const [k, v] of [...parts].sort((a, b) => b[1] - a[1])) console.log(`  ${share(v)}  ${k}`);
   console.log(`\ntop ${TOP} frames by self time (share of all samples during the load)`);
   for (const [k, v] of [...times].sort((a, b) => b[1] - a[1]).slice(0, TOP))
+    console.log(`  ${share(v)}  ${k}`);
+  console.log("\nthe exporter's own frames by total time (with what they call)");
+  for (const [k, v] of [...inclusive]
+    .filter(([k]) => k.includes('dist/src/'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12))
     console.log(`  ${share(v)}  ${k}`);
   if (process.env.BENCH_PROFILE_DIR === undefined) rmSync(dir, { recursive: true, force: true });
   else console.log(`\nprofiles kept in ${dir}`);
