@@ -190,13 +190,17 @@ async function latency(): Promise<void> {
       // A server whose serving thread has CPU to spare was held back by the client or by the machine.
       const limit = (r: Saturation) =>
         r.busy >= 0.85 ? 'the server' : `the ${client} client or the machine`;
+      // What a scrape costs the serving thread, against the bare server's: the throughput ratio that a machine
+      // with CPU to spare (serving threads the limit) would show is about its inverse.
+      const cpuRatio = oursSat.cpuUsPerRequest / baseSat.cpuUsPerRequest;
       console.log(
-        `    ratio exporter/baseline ${ratio.toFixed(2)}; limited by: exporter ${limit(oursSat)}, baseline ${limit(baseSat)}`,
+        `    ratio exporter/baseline ${ratio.toFixed(2)}; limited by: exporter ${limit(oursSat)}, baseline ${limit(baseSat)}\n` +
+          `    CPU a scrape exporter/baseline ${cpuRatio.toFixed(2)} (serving-thread-bound throughput ratio ~${(1 / cpuRatio).toFixed(2)})`,
       );
       verdicts.push({
         goal: `throughput, ${CONNECTIONS} connections gzip (${client})`,
         target: '>= 0.5 x baseline',
-        measured: `${oursSat.perSecond.toFixed(0)}/s (${ratio.toFixed(2)} x)`,
+        measured: `${oursSat.perSecond.toFixed(0)}/s (${ratio.toFixed(2)} x; CPU a scrape ${cpuRatio.toFixed(2)} x)`,
         baseline: `${baseSat.perSecond.toFixed(0)}/s (bare node:http)`,
         met: ratio >= 0.5 && oursSat.errors === 0,
       });
