@@ -8,7 +8,9 @@
  * /metrics with 8 gzip connections (wrk, or autocannon when wrk is not installed) and stops the exporter.
  * Then prints the top frames of the serving thread by self time, counted only over the samples taken while
  * the load ran (V8's profile clock and process.hrtime are the same monotonic clock), and the share of
- * each part: Node's HTTP and streams, Fastify, the exporter's own code, garbage collection.
+ * each part: the write, Node's HTTP and streams, Fastify, the exporter's own code, garbage collection.
+ * It prints the command that analyses the kept profile again: `tsx bench/profile.ts FILE FROM_US TO_US SCRAPES`.
+ * BENCH_EXPORTER_MAIN profiles another build (see bench/lib.ts).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,7 +41,9 @@ interface CpuProfile {
 }
 
 function frameKey(frame: ProfileNode['callFrame']): string {
-  const file = frame.url.replace(/^file:\/\/.*\/node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/');
+  const file = frame.url
+    .replace(/^file:\/\/.*\/node_modules\//, '')
+    .replace(/^file:\/\/.*\/dist[^/]*\//, 'dist/');
   return `${frame.functionName || '(anonymous)'} ${file === '' ? '' : `${file}:${frame.lineNumber + 1}`}`.trim();
 }
 
@@ -100,7 +104,47 @@ function part(key: string): string {
   return 'native and other';
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * Prints where the serving thread's time went between `fromUs` and `toUs` (the monotonic clock), and per
+ * scrape when the number of scrapes served in that time is given. Sampled wall time: on a busy machine a
+ * thread waiting for a CPU is counted where it waits (mostly in the write).
+ */
+export function report(file: string, fromUs: number, toUs: number, scrapes?: number): void {
+  const { self: times, total: inclusive } = frameTimes(
+    JSON.parse(readFileSync(file, 'utf8')) as CpuProfile,
+    fromUs,
+    toUs,
+  );
+  const total = [...times.values()].reduce((a, b) => a + b, 0);
+  const busy = [...times].filter(([k]) => !k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
+  const parts = new Map<string, number>();
+  for (const [k, v] of times) parts.set(part(k), (parts.get(part(k)) ?? 0) + v);
+  const share = (v: number) =>
+    `${((v / total) * 100).toFixed(1).padStart(5)} %` +
+    (scrapes === undefined ? '' : ` ${(v / scrapes).toFixed(1).padStart(6)} µs a scrape`);
+  console.log(`\nserving thread during the load, ${(total / 1e6).toFixed(1)} s sampled, busy ${share(busy)}`);
+  for (const [k, v] of [...parts].sort((a, b) => b[1] - a[1])) console.log(`  ${share(v)}  ${k}`);
+  console.log(`\ntop ${TOP} frames by self time (share of all samples during the load)`);
+  for (const [k, v] of [...times].sort((a, b) => b[1] - a[1]).slice(0, TOP))
+    console.log(`  ${share(v)}  ${k}`);
+  console.log("\nthe exporter's own frames by total time (with what they call)");
+  for (const [k, v] of [...inclusive]
+    .filter(([k]) => k.includes('dist/src/'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12))
+    console.log(`  ${share(v)}  ${k}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] !== undefined) {
+  // A profile taken before: tsx bench/profile.ts FILE FROM_US TO_US [SCRAPES]
+  const [file, from, to, scrapes] = process.argv.slice(2);
+  report(
+    file!,
+    Number(from ?? 0),
+    Number(to ?? Infinity),
+    scrapes === undefined ? undefined : Number(scrapes),
+  );
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.env.BENCH_PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'bench-profile-'));
   const size = benchOrgSize();
   const sim = await forkSimulator(benchSimOptions(size));
@@ -109,6 +153,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   let fromUs = 0;
   let toUs = 0;
+  let scrapes = 0;
   try {
     await waitForSteadyState(exporter.url);
     fromUs = Number(process.hrtime.bigint() / 1000n);
@@ -123,6 +168,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     );
     toUs = Number(process.hrtime.bigint() / 1000n);
     const r = results[0]!;
+    scrapes = Math.round(r.perSecond * ((toUs - fromUs) / 1e6));
     console.log(
       `${size.projects} x ${size.environments} x ${size.issues}, ${client}, 8 connections gzip, ${SECONDS} s: ` +
         `${r.perSecond.toFixed(0)} scrapes/s, serving thread ${(r.busy * 100).toFixed(0)} % busy, ` +
@@ -135,27 +181,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // The main thread's profile: CPU.<date>.<pid>.0.<n>.cpuprofile (worker threads have other thread ids).
   const file = readdirSync(dir).find((f) => f.includes(`.${exporter.child.pid}.0.`));
   if (file === undefined) throw new Error(`no profile of the serving thread in ${dir}`);
-  const { self: times, total: inclusive } = frameTimes(
-    JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile,
-    fromUs,
-    toUs,
-  );
-  const total = [...times.values()].reduce((a, b) => a + b, 0);
-  const busy = [...times].filter(([k]) => !k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
-  const parts = new Map<string, number>();
-  for (const [k, v] of times) parts.set(part(k), (parts.get(part(k)) ?? 0) + v);
-  const share = (v: number) => `${((v / total) * 100).toFixed(1).padStart(5)} %`;
-  console.log(`\nserving thread during the load, ${(total / 1e6).toFixed(1)} s sampled, busy ${share(busy)}`);
-  for (const [k, v] of [...parts].sort((a, b) => b[1] - a[1])) console.log(`  ${share(v)}  ${k}`);
-  console.log(`\ntop ${TOP} frames by self time (share of all samples during the load)`);
-  for (const [k, v] of [...times].sort((a, b) => b[1] - a[1]).slice(0, TOP))
-    console.log(`  ${share(v)}  ${k}`);
-  console.log("\nthe exporter's own frames by total time (with what they call)");
-  for (const [k, v] of [...inclusive]
-    .filter(([k]) => k.includes('dist/src/'))
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 12))
-    console.log(`  ${share(v)}  ${k}`);
+  console.log(`profile: tsx bench/profile.ts ${join(dir, file)} ${fromUs} ${toUs} ${scrapes}`);
+  report(join(dir, file), fromUs, toUs, scrapes);
   if (process.env.BENCH_PROFILE_DIR === undefined) rmSync(dir, { recursive: true, force: true });
   else console.log(`\nprofiles kept in ${dir}`);
 }
