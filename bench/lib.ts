@@ -333,12 +333,13 @@ export function rawGet(
 export async function startBareServer(
   body: Buffer,
   headers: Record<string, string>,
+  nodeArgs: string[] = [],
 ): Promise<{ url: string; child: ChildProcess; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-bare-'));
   const file = join(dir, 'body');
   writeFileSync(file, body);
   const child = fork(new URL('./bare-server.ts', import.meta.url), [file, JSON.stringify(headers)], {
-    execArgv: ['--max-semi-space-size=2', '--import', 'tsx'],
+    execArgv: ['--max-semi-space-size=2', ...nodeArgs, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -5,11 +5,12 @@
  *
  * Starts the simulator (1,000 projects x 5 environments x 12 issues unless BENCH_* say otherwise) and the
  * built exporter with `--cpu-prof`, waits for steady state (cycles every 5 s keep running), saturates
- * /metrics with 8 gzip connections (wrk, or autocannon when wrk is not installed) and stops the exporter.
- * Then prints the top frames of the serving thread by self time, counted only over the samples taken while
- * the load ran (V8's profile clock and process.hrtime are the same monotonic clock), and the share of
- * each part: the write, Node's HTTP and streams, Fastify, the exporter's own code, garbage collection.
- * It prints the command that analyses the kept profile again: `tsx bench/profile.ts FILE FROM_US TO_US SCRAPES`.
+ * /metrics with 8 gzip connections (wrk, or autocannon when wrk is not installed), then the same for a bare
+ * node:http server answering the same bytes (the floor), cycles still running. Then prints, for each, the
+ * share of each part of the serving thread's time (the write, Node's HTTP and streams, Fastify, the
+ * exporter's own code, garbage collection) and its top frames by self time, counted only over the samples
+ * taken while the load ran (V8's profile clock and process.hrtime are the same monotonic clock), and the
+ * command that analyses a kept profile again: `tsx bench/profile.ts FILE FROM_US TO_US SCRAPES`.
  * BENCH_EXPORTER_MAIN profiles another build (see bench/lib.ts).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -20,8 +21,10 @@ import {
   benchOrgSize,
   benchSimOptions,
   forkSimulator,
+  rawGet,
   saturate,
   spawnExporter,
+  startBareServer,
   waitForSteadyState,
 } from './lib.js';
 
@@ -151,38 +154,58 @@ if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] !== undef
   const exporter = await spawnExporter(benchExporterEnv(sim), {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
-  let fromUs = 0;
-  let toUs = 0;
-  let scrapes = 0;
-  try {
-    await waitForSteadyState(exporter.url);
-    fromUs = Number(process.hrtime.bigint() / 1000n);
-    const { client, results } = await saturate(
-      [{ url: `${exporter.url}/metrics`, pid: exporter.child.pid! }],
-      {
-        connections: 8,
-        seconds: SECONDS,
-        slices: 1,
-        headers: { 'accept-encoding': 'gzip' },
-      },
-    );
-    toUs = Number(process.hrtime.bigint() / 1000n);
+  const runs: Array<{ name: string; pid: number; fromUs: number; toUs: number; scrapes: number }> = [];
+  /** Saturates one server for SECONDS; remembers the window and the scrapes served. */
+  const load = async (name: string, url: string, pid: number): Promise<void> => {
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
+    const { client, results } = await saturate([{ url, pid }], {
+      connections: 8,
+      seconds: SECONDS,
+      slices: 1,
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    const toUs = Number(process.hrtime.bigint() / 1000n);
     const r = results[0]!;
-    scrapes = Math.round(r.perSecond * ((toUs - fromUs) / 1e6));
+    runs.push({ name, pid, fromUs, toUs, scrapes: Math.round(r.perSecond * ((toUs - fromUs) / 1e6)) });
     console.log(
-      `${size.projects} x ${size.environments} x ${size.issues}, ${client}, 8 connections gzip, ${SECONDS} s: ` +
+      `${name}: ${size.projects} x ${size.environments} x ${size.issues}, ${client}, 8 connections gzip, ${SECONDS} s: ` +
         `${r.perSecond.toFixed(0)} scrapes/s, serving thread ${(r.busy * 100).toFixed(0)} % busy, ` +
         `${r.cpuUsPerRequest.toFixed(0)} µs CPU a scrape (profiler on); load average ${loadavg()[0]!.toFixed(1)}`,
     );
+  };
+  try {
+    await waitForSteadyState(exporter.url);
+    await load('exporter', `${exporter.url}/metrics`, exporter.child.pid!);
+    // The floor: a bare node:http server answering the same bytes, profiled the same way, cycles running.
+    const sample = await rawGet(`${exporter.url}/metrics`, { 'accept-encoding': 'gzip' });
+    const bare = await startBareServer(
+      sample.body,
+      {
+        'content-type': sample.headers['content-type'] ?? 'text/plain',
+        'content-encoding': 'gzip',
+        vary: 'Accept-Encoding',
+        'cache-control': 'no-store',
+      },
+      ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    );
+    try {
+      await load('bare node:http', bare.url, bare.child.pid!);
+    } finally {
+      await bare.close();
+    }
   } finally {
     await exporter.stop();
     await sim.close();
   }
-  // The main thread's profile: CPU.<date>.<pid>.0.<n>.cpuprofile (worker threads have other thread ids).
-  const file = readdirSync(dir).find((f) => f.includes(`.${exporter.child.pid}.0.`));
-  if (file === undefined) throw new Error(`no profile of the serving thread in ${dir}`);
-  console.log(`profile: tsx bench/profile.ts ${join(dir, file)} ${fromUs} ${toUs} ${scrapes}`);
-  report(join(dir, file), fromUs, toUs, scrapes);
+  for (const run of runs) {
+    // The main thread's profile: CPU.<date>.<pid>.0.<n>.cpuprofile (worker threads have other thread ids).
+    const file = readdirSync(dir).find((f) => f.includes(`.${run.pid}.0.`));
+    if (file === undefined) throw new Error(`no profile of ${run.name}'s serving thread in ${dir}`);
+    console.log(
+      `\n${run.name}; again: tsx bench/profile.ts ${join(dir, file)} ${run.fromUs} ${run.toUs} ${run.scrapes}`,
+    );
+    report(join(dir, file), run.fromUs, run.toUs, run.scrapes);
+  }
   if (process.env.BENCH_PROFILE_DIR === undefined) rmSync(dir, { recursive: true, force: true });
   else console.log(`\nprofiles kept in ${dir}`);
 }
