@@ -426,6 +426,8 @@ export interface SaturationSlice {
   busy: number;
   /** CPU time of the serving thread per request, microseconds; NaN when unknown. */
   cpuUsPerRequest: number;
+  /** The part of it in user space (the rest is the kernel's: mostly copying the bytes into the socket). */
+  userUsPerRequest: number;
   /** The 1-minute load average when the slice ended. */
   load: number;
 }
@@ -438,6 +440,7 @@ export interface Saturation {
   p99Ms: number;
   busy: number;
   cpuUsPerRequest: number;
+  userUsPerRequest: number;
   errors: number;
 }
 
@@ -463,15 +466,18 @@ done = function(summary, latency, requests)
 end
 `;
 
-/** CPU time (user + system) of a process's main thread so far, microseconds; NaN when it cannot be read. */
-export function mainThreadCpuUs(pid: number): number {
+/** CPU time of a process's main thread so far, microseconds, in user space and in the kernel; NaN when unknown. */
+export function mainThreadCpuUs(pid: number): { user: number; system: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
     // The fields after the command name (which may hold spaces), from the 3rd on: utime is the 14th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    return {
+      user: (Number(fields[11]) * 1e6) / CLOCK_TICKS,
+      system: (Number(fields[12]) * 1e6) / CLOCK_TICKS,
+    };
   } catch {
-    return NaN;
+    return { user: NaN, system: NaN };
   }
 }
 /** USER_HZ: /proc reports CPU time in these ticks (100 on Linux on every common architecture). */
@@ -481,7 +487,7 @@ async function wrkSlice(
   wrk: string,
   url: string,
   o: { connections: number; seconds: number; headers: Record<string, string>; script: string },
-): Promise<Omit<SaturationSlice, 'busy' | 'cpuUsPerRequest' | 'load'>> {
+): Promise<Omit<SaturationSlice, 'busy' | 'cpuUsPerRequest' | 'userUsPerRequest' | 'load'>> {
   const args = [
     `-t${Math.min(o.connections, availableParallelism())}`,
     `-c${o.connections}`,
@@ -518,7 +524,7 @@ async function wrkSlice(
 async function autocannonSlice(
   url: string,
   o: { connections: number; seconds: number; headers: Record<string, string> },
-): Promise<Omit<SaturationSlice, 'busy' | 'cpuUsPerRequest' | 'load'>> {
+): Promise<Omit<SaturationSlice, 'busy' | 'cpuUsPerRequest' | 'userUsPerRequest' | 'load'>> {
   const { default: autocannon } = await import('autocannon');
   const r = await autocannon({ url, connections: o.connections, duration: o.seconds, headers: o.headers });
   return {
@@ -565,12 +571,14 @@ export async function saturate(
             ? await wrkSlice(wrk ?? 'wrk', url, { ...o, script })
             : await autocannonSlice(url, o);
         const wallUs = (performance.now() - t0) * 1000;
-        const cpuUs = mainThreadCpuUs(pid) - cpu0;
+        const cpu1 = mainThreadCpuUs(pid);
+        const cpuUs = cpu1.user + cpu1.system - (cpu0.user + cpu0.system);
         const requests = r.perSecond * (wallUs / 1e6);
         slices[i]!.push({
           ...r,
           busy: cpuUs / wallUs,
           cpuUsPerRequest: requests > 0 ? cpuUs / requests : NaN,
+          userUsPerRequest: requests > 0 ? (cpu1.user - cpu0.user) / requests : NaN,
           load: loadavg()[0]!,
         });
       }
@@ -587,6 +595,7 @@ export async function saturate(
       p99Ms: median(s.map((x) => x.p99Ms)),
       busy: median(s.map((x) => x.busy)),
       cpuUsPerRequest: median(s.map((x) => x.cpuUsPerRequest)),
+      userUsPerRequest: median(s.map((x) => x.userUsPerRequest)),
       errors: s.reduce((sum, x) => sum + x.errors, 0),
     })),
   };

@@ -182,7 +182,7 @@ async function latency(): Promise<void> {
       const satLine = (name: string, r: Saturation) =>
         console.log(
           `    ${name.padEnd(10)} ${r.perSecond.toFixed(0).padStart(6)} scrapes/s  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ` +
-            `serving thread ${pct(r.busy)} busy, ${r.cpuUsPerRequest.toFixed(0)} µs CPU a scrape  errors ${r.errors}  ` +
+            `serving thread ${pct(r.busy)} busy, ${r.cpuUsPerRequest.toFixed(0)} µs CPU a scrape (${r.userUsPerRequest.toFixed(0)} in user space)  errors ${r.errors}  ` +
             `(slices ${r.slices.map((x) => x.perSecond.toFixed(0)).join(', ')}; load ${r.slices.map((x) => x.load.toFixed(1)).join(', ')})`,
         );
       satLine('exporter', oursSat);
