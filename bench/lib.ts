@@ -1,8 +1,8 @@
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GroundTruth, SimOptions } from '../sim/index.js';
 import { freePort } from '../test/helpers/prometheus.js';
@@ -62,12 +62,18 @@ export function benchExporterEnv(sim: { url: string; token: string; org: string 
 }
 
 /**
+ * The exporter the benchmarks run: the build in dist/, or BENCH_EXPORTER_MAIN (another build's main.js, e.g.
+ * an earlier commit's, to measure a change against it on the same machine).
+ */
+const EXPORTER_MAIN = process.env.BENCH_EXPORTER_MAIN ?? 'dist/src/main.js';
+
+/**
  * Starts the built exporter (dist/) as its own process, so its memory is measured alone. Its log goes to the
  * benchmark's output, or to `logFile` when given.
  */
 export async function spawnExporter(
   env: NodeJS.ProcessEnv,
-  options: { logFile?: string; nodeArgs?: string[] } = {},
+  options: { logFile?: string; nodeArgs?: string[]; main?: string } = {},
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<number | null> }> {
   const port = await freePort();
   const log = options.logFile === undefined ? 'inherit' : openSync(options.logFile, 'w');
@@ -75,7 +81,7 @@ export async function spawnExporter(
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    ['--max-semi-space-size=2', ...extra, ...(options.nodeArgs ?? []), 'dist/src/main.js'],
+    ['--max-semi-space-size=2', ...extra, ...(options.nodeArgs ?? []), options.main ?? EXPORTER_MAIN],
     {
       env: {
         PATH: process.env.PATH,
@@ -128,6 +134,24 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Scrapes until a full cycle has run after the first one that published open issues. */
+export async function waitForSteadyState(url: string): Promise<void> {
+  await waitUntil('/healthz 200', async () => (await fetch(`${url}/healthz`)).ok, 600_000);
+  let text = '';
+  await waitUntil(
+    'the open issues on /metrics',
+    async () => (text = await (await fetch(`${url}/metrics`)).text()).includes('\nsentry_open_issue_events{'),
+    600_000,
+  );
+  const cycles = metricValue(text, 'sentry_exporter_cycles_total');
+  await waitUntil(
+    'two more cycles',
+    async () =>
+      metricValue(await (await fetch(`${url}/metrics`)).text(), 'sentry_exporter_cycles_total') >= cycles + 2,
+    120_000,
+  );
 }
 
 /** Nearest-rank quantile (q in 0..1) of the values; NaN for none. */
@@ -309,12 +333,13 @@ export function rawGet(
 export async function startBareServer(
   body: Buffer,
   headers: Record<string, string>,
+  nodeArgs: string[] = [],
 ): Promise<{ url: string; child: ChildProcess; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-bare-'));
   const file = join(dir, 'body');
   writeFileSync(file, body);
   const child = fork(new URL('./bare-server.ts', import.meta.url), [file, JSON.stringify(headers)], {
-    execArgv: ['--max-semi-space-size=2', '--import', 'tsx'],
+    execArgv: ['--max-semi-space-size=2', ...nodeArgs, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -388,4 +413,190 @@ export async function openLoop(
   } finally {
     agent.destroy();
   }
+}
+
+/** One saturated slice against one server: requests a second and latency, and its serving thread's CPU. */
+export interface SaturationSlice {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Failed or non-2xx requests. */
+  errors: number;
+  /** Share of one CPU the server's main (serving) thread used during the slice, 0..1; NaN when unknown. */
+  busy: number;
+  /** CPU time of the serving thread per request, microseconds; NaN when unknown. */
+  cpuUsPerRequest: number;
+  /** The part of it in user space (the rest is the kernel's: mostly copying the bytes into the socket). */
+  userUsPerRequest: number;
+  /** The 1-minute load average when the slice ended. */
+  load: number;
+}
+
+/** The medians of a server's slices. */
+export interface Saturation {
+  slices: SaturationSlice[];
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  busy: number;
+  cpuUsPerRequest: number;
+  userUsPerRequest: number;
+  errors: number;
+}
+
+/** The load clients of `saturate`: wrk (a C client) when installed, else autocannon (JavaScript). */
+export type SaturationClient = 'wrk' | 'autocannon';
+
+/** wrk's path when it is installed. */
+export function wrkPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const file = join(dir || '.', 'wrk');
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/** Prints wrk's summary as one JSON line at the end of a run. */
+const WRK_REPORT = `
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('\\nWRK-JSON {"requests":%d,"durationUs":%d,"errors":%d,"p50Us":%d,"p99Us":%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+`;
+
+/** CPU time of a process's main thread so far, microseconds, in user space and in the kernel; NaN when unknown. */
+export function mainThreadCpuUs(pid: number): { user: number; system: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    // The fields after the command name (which may hold spaces), from the 3rd on: utime is the 14th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      user: (Number(fields[11]) * 1e6) / CLOCK_TICKS,
+      system: (Number(fields[12]) * 1e6) / CLOCK_TICKS,
+    };
+  } catch {
+    return { user: NaN, system: NaN };
+  }
+}
+/** USER_HZ: /proc reports CPU time in these ticks (100 on Linux on every common architecture). */
+const CLOCK_TICKS = 100;
+
+async function wrkSlice(
+  wrk: string,
+  url: string,
+  o: { connections: number; seconds: number; headers: Record<string, string>; script: string },
+): Promise<Omit<SaturationSlice, 'busy' | 'cpuUsPerRequest' | 'userUsPerRequest' | 'load'>> {
+  const args = [
+    `-t${Math.min(o.connections, availableParallelism())}`,
+    `-c${o.connections}`,
+    `-d${o.seconds}s`,
+    '-s',
+    o.script,
+    ...Object.entries(o.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
+    url,
+  ];
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited (${code})`))));
+  });
+  const line = /^WRK-JSON (.*)$/m.exec(out)?.[1];
+  if (line === undefined) throw new Error(`wrk printed no summary:\n${out}`);
+  const r = JSON.parse(line) as {
+    requests: number;
+    durationUs: number;
+    errors: number;
+    p50Us: number;
+    p99Us: number;
+  };
+  return {
+    perSecond: r.requests / (r.durationUs / 1e6),
+    p50Ms: r.p50Us / 1000,
+    p99Ms: r.p99Us / 1000,
+    errors: r.errors,
+  };
+}
+
+async function autocannonSlice(
+  url: string,
+  o: { connections: number; seconds: number; headers: Record<string, string> },
+): Promise<Omit<SaturationSlice, 'busy' | 'cpuUsPerRequest' | 'userUsPerRequest' | 'load'>> {
+  const { default: autocannon } = await import('autocannon');
+  const r = await autocannon({ url, connections: o.connections, duration: o.seconds, headers: o.headers });
+  return {
+    perSecond: r.requests.average,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors + r.non2xx,
+  };
+}
+
+/**
+ * Saturated throughput of several servers measured in alternating slices (`slices` of `seconds` each, the
+ * order of the servers reversed every round), so that every server sees the same machine: on a shared
+ * machine, load that comes and goes falls on all of them alike. Each server is given as its URL and the pid
+ * of its process, whose main thread's CPU time is read around each slice (Linux /proc): a serving thread
+ * well below 100 % busy means the client or the machine, not the server, limited the figure.
+ */
+export async function saturate(
+  servers: ReadonlyArray<{ url: string; pid: number }>,
+  o: {
+    connections: number;
+    seconds: number;
+    slices: number;
+    headers: Record<string, string>;
+    client?: SaturationClient;
+  },
+): Promise<{ client: SaturationClient; results: Saturation[] }> {
+  const wrk = wrkPath();
+  const client: SaturationClient = o.client ?? (wrk === undefined ? 'autocannon' : 'wrk');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+  const script = join(dir, 'report.lua');
+  writeFileSync(script, WRK_REPORT);
+  const slices: SaturationSlice[][] = servers.map(() => []);
+  try {
+    for (let round = 0; round < o.slices; round++) {
+      const order = servers.map((_, i) => i);
+      if (round % 2 === 1) order.reverse();
+      for (const i of order) {
+        const { url, pid } = servers[i]!;
+        const cpu0 = mainThreadCpuUs(pid);
+        const t0 = performance.now();
+        const r =
+          client === 'wrk'
+            ? await wrkSlice(wrk ?? 'wrk', url, { ...o, script })
+            : await autocannonSlice(url, o);
+        const wallUs = (performance.now() - t0) * 1000;
+        const cpu1 = mainThreadCpuUs(pid);
+        const cpuUs = cpu1.user + cpu1.system - (cpu0.user + cpu0.system);
+        const requests = r.perSecond * (wallUs / 1e6);
+        slices[i]!.push({
+          ...r,
+          busy: cpuUs / wallUs,
+          cpuUsPerRequest: requests > 0 ? cpuUs / requests : NaN,
+          userUsPerRequest: requests > 0 ? (cpu1.user - cpu0.user) / requests : NaN,
+          load: loadavg()[0]!,
+        });
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    client,
+    results: slices.map((s) => ({
+      slices: s,
+      perSecond: median(s.map((x) => x.perSecond)),
+      p50Ms: median(s.map((x) => x.p50Ms)),
+      p99Ms: median(s.map((x) => x.p99Ms)),
+      busy: median(s.map((x) => x.busy)),
+      cpuUsPerRequest: median(s.map((x) => x.cpuUsPerRequest)),
+      userUsPerRequest: median(s.map((x) => x.userUsPerRequest)),
+      errors: s.reduce((sum, x) => sum + x.errors, 0),
+    })),
+  };
 }

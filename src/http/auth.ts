@@ -48,14 +48,21 @@ export async function registerBasicAuth(
   app: FastifyInstance,
   auth: Authenticator,
 ): Promise<onRequestHookHandler[]> {
+  const refused = (): Error => new Error('invalid credentials');
   await app.register(fastifyBasicAuth, {
     authenticate: false, // WWW-Authenticate is set by the error handler, identical for every failure
-    validate: async (user: string, pass: string) => {
+    // Callback style: the static pair and a remembered bcrypt success are checked without a promise (every
+    // scrape of a protected /metrics passes here); only a bcrypt comparison waits.
+    validate: (user, pass, _req, _reply, done) => {
       // Static first: it is cheap, and the bcrypt cache makes the second check cheap on repeat scrapes too.
-      if (auth.staticCredentials?.matches(user, pass)) return;
+      if (auth.staticCredentials?.matches(user, pass)) return done();
       const users = auth.bcryptUsers();
-      if (users && (await users.verify(user, pass))) return;
-      throw new Error('invalid credentials');
+      if (users === undefined) return done(refused());
+      if (users.cached(user, pass)) return done();
+      users.verify(user, pass).then(
+        (ok) => done(ok ? undefined : refused()),
+        (err: unknown) => done(err instanceof Error ? err : refused()),
+      );
     },
   });
   return auth.required ? [app.basicAuth] : [];

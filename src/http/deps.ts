@@ -12,8 +12,11 @@ export interface HttpDeps {
   config: HttpConfig;
   logger: Logger;
   version: string;
-  /** Pre-rendered exposition; cheap, never waits on Sentry. */
-  scrape(acceptGzip: boolean): Promise<ScrapeBody>;
+  /**
+   * Pre-rendered exposition; never waits on Sentry. Synchronous while the exposition is unchanged (the
+   * common case, served without a promise), a promise when a body has to be built first.
+   */
+  scrape(acceptGzip: boolean): ScrapeBody | Promise<ScrapeBody>;
   readiness(): Readiness;
   /** What the status page shows; held by the exporter, never asked of Sentry. */
   status(): CollectionStatus;

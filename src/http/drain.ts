@@ -17,8 +17,9 @@ export const DEFAULT_DRAIN_LIMIT_MS = 1500;
  * Node's own `closeIdleConnections()`, which `server.close()` runs, counts a connection as idle once its
  * response is *ended*, even while part of the body still waits in the socket's write queue: a scraper
  * reading a large /metrics at the moment of SIGTERM would get it cut short. Here a connection is busy from a
- * request's arrival until its response has been handed to the kernel (the response's `close` event), and
- * that method is replaced by one that leaves busy connections alone.
+ * request's arrival (`request`, which the server's request handler calls for each one) until its response
+ * has been handed to the kernel (the response's `close` event), and that method is replaced by one that
+ * leaves busy connections alone.
  */
 export class ConnectionDrain {
   /** Every accepted TCP connection (under TLS: the raw sockets, handshake or not). */
@@ -28,25 +29,38 @@ export class ConnectionDrain {
   /** Responses not yet handed to the kernel, per connection. */
   readonly #busy = new Map<Socket, number>();
   #closing = false;
+  readonly #responseClosed: (this: http.ServerResponse) => void;
 
   constructor(server: http.Server | https.Server, secure: boolean) {
     server.on('connection', (socket: Socket) => track(this.#accepted, socket));
     server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => track(this.#http, socket));
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const socket = req.socket;
-      this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
-      res.once('close', () => {
-        const left = (this.#busy.get(socket) ?? 1) - 1;
-        if (left > 0) {
-          this.#busy.set(socket, left);
-          return;
-        }
-        this.#busy.delete(socket);
-        // Closing: the response is out, the connection has nothing more to do.
-        if (this.#closing) socket.destroySoon();
-      });
-    });
+    // One listener function for every response (a scrape allocates no closure for it).
+    const busy = this.#busy;
+    const closing = (): boolean => this.#closing;
+    this.#responseClosed = function (this: http.ServerResponse): void {
+      const socket = this.req.socket;
+      const left = (busy.get(socket) ?? 1) - 1;
+      if (left > 0) {
+        busy.set(socket, left);
+        return;
+      }
+      busy.delete(socket);
+      // Closing: the response is out, the connection has nothing more to do.
+      if (closing()) socket.destroySoon();
+    };
     server.closeIdleConnections = () => this.closeIdleConnections();
+  }
+
+  /**
+   * A request has arrived: its connection is busy until the response has been handed to the kernel. The
+   * server's request handler calls this first (rather than a second `request` listener, which would make
+   * Node copy the listener list for every request).
+   */
+  request(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const socket = req.socket;
+    this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
+    // A response object serves one request: `on` is enough, and cheaper than `once`.
+    res.on('close', this.#responseClosed);
   }
 
   /** Destroys the connections that are not sending a response; from now on, each one as it finishes. */

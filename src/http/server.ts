@@ -10,7 +10,7 @@ import { DEFAULT_CERT_RELOAD_INTERVAL_MS, watchCertificates } from './toolkit/ce
 import type { HttpDeps } from './deps.js';
 import { ConnectionDrain } from './drain.js';
 import { clientError, frameworkError, setErrorHandlers } from './errors.js';
-import { createHttpLogger, truncate } from './http-logger.js';
+import { createHttpLogger, requestLoggerFactory, truncate } from './http-logger.js';
 import type { ServerLimits } from './limits.js';
 import { resolveLimits } from './limits.js';
 import { HEALTH_PATHS, healthRoutes } from './routes/health.js';
@@ -84,6 +84,8 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     loggerInstance: log as FastifyBaseLogger,
     // Per-request lines come from our own onResponse hook (debug level, no headers).
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger becomes a pino child only when it writes a line.
+    childLoggerFactory: requestLoggerFactory(log),
     bodyLimit: limits.bodyLimit,
     return503OnClosing: true,
     // Idle connections close at once; those sending a scrape, when it is out (see ConnectionDrain).
@@ -93,9 +95,14 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     exposeHeadRoutes: true,
     routerOptions: { maxParamLength: 100 },
     serverFactory: (handler) => {
+      // Fastify's handler, after the drain has seen the request: one request listener, not two.
+      const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+        drain?.request(req, res);
+        handler(req, res);
+      };
       const server = tls
-        ? https.createServer({ ...nodeOptions, ...tlsServerOptions(tls) }, handler)
-        : http.createServer(nodeOptions, handler);
+        ? https.createServer({ ...nodeOptions, ...tlsServerOptions(tls) }, serve)
+        : http.createServer(nodeOptions, serve);
       server.setTimeout(limits.connectionTimeout);
       server.keepAliveTimeout = limits.keepAliveTimeout;
       server.headersTimeout = limits.headersTimeout;
@@ -146,7 +153,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
   addToolkitHooks(app, live, limiter);
   if (log.isLevelEnabled('debug')) addRequestLog(app, log, limits.maxLoggedUrlLength);
   setErrorHandlers(app, { onAuthFailure: deps.onAuthFailure, maxLoggedUrlLength: limits.maxLoggedUrlLength });
-  await app.register(metricsRoutes, { scrape: deps.scrape, protect });
+  await app.register(metricsRoutes, { scrape: deps.scrape, protect, hookHeaders: live !== undefined });
   await app.register(landingRoutes, {
     version: deps.version,
     org: deps.org,
@@ -202,7 +209,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
 
 /**
  * The web config file's response headers on every answer, and its rate limit on all but the health
- * endpoints. Added only when there is a web config file: each hook costs every scrape a promise.
+ * endpoints. Added only when there is a web config file. Callback-style hooks: no promise per request.
  */
 function addToolkitHooks(
   app: FastifyInstance,
@@ -210,18 +217,20 @@ function addToolkitHooks(
   limiter: TokenBucket | undefined,
 ): void {
   if (live === undefined && limiter === undefined) return;
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     for (const [name, value] of live?.headers() ?? []) void reply.header(name, value);
     if (limiter && !HEALTH_PATHS.includes(routePath(req)) && !limiter.tryTake()) {
-      return reply.code(429).type('application/json').send({ error: 'too many requests' });
+      // Answered here: the request goes no further (done is not called).
+      void reply.code(429).type('application/json').send({ error: 'too many requests' });
+      return;
     }
-    return undefined;
+    done();
   });
 }
 
 /** One debug line per request (no headers), only when debug logging is on. */
 function addRequestLog(app: FastifyInstance, log: Logger, maxUrlLength: number): void {
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     log.debug(
       {
         method: req.method,
@@ -232,6 +241,7 @@ function addRequestLog(app: FastifyInstance, log: Logger, maxUrlLength: number):
       },
       'request served',
     );
+    done();
   });
 }
 

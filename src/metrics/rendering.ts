@@ -16,6 +16,15 @@ export interface RenderedSource {
   current(): Promise<Rendered>;
 }
 
+/** A part of what /metrics serves: its current rendering, and synchronously whether that is still current. */
+export interface ServedSource extends RenderedSource {
+  /**
+   * The current rendering when serving it needs no work (no rendering due), else undefined: a scrape of an
+   * unchanged exposition is answered without a promise or an allocation.
+   */
+  peek(): Rendered | undefined;
+}
+
 /**
  * A small part of the exposition (the exporter's own metrics) rendered at most once per `maxAgeMs`:
  * reading the process metrics costs a few system calls, which a scrape should not pay each time.
@@ -38,10 +47,15 @@ export class CachedRendering implements RenderedSource {
     this.epoch++;
   }
 
-  current(): Promise<Rendered> {
+  /** The rendering while it is younger than `maxAgeMs` and not invalidated. */
+  peek(): Rendered | undefined {
     const cached = this.rendered;
-    if (cached !== undefined && performance.now() - cached.at < this.maxAgeMs)
-      return Promise.resolve(cached.value);
+    return cached !== undefined && performance.now() - cached.at < this.maxAgeMs ? cached.value : undefined;
+  }
+
+  current(): Promise<Rendered> {
+    const cached = this.peek();
+    if (cached !== undefined) return Promise.resolve(cached);
     if (this.rendering?.epoch === this.epoch) return this.rendering.promise;
     const epoch = this.epoch;
     const promise = this.render().then((text) => {
@@ -62,7 +76,7 @@ export class CachedRendering implements RenderedSource {
 }
 
 /** A rendering handed over by another thread: the last one received is served. */
-export class ReceivedRendering implements RenderedSource {
+export class ReceivedRendering implements ServedSource {
   private value: Rendered = { text: Buffer.alloc(0), gzip: Buffer.alloc(0), generation: 0 };
 
   set(text: Uint8Array, gzip: Uint8Array): void {
@@ -71,6 +85,10 @@ export class ReceivedRendering implements RenderedSource {
       gzip: Buffer.from(gzip.buffer, gzip.byteOffset, gzip.byteLength),
       generation: this.value.generation + 1,
     };
+  }
+
+  peek(): Rendered {
+    return this.value;
   }
 
   current(): Promise<Rendered> {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestObservation } from '../sentry/api.js';
 import { CachedRendering } from './rendering.js';
-import type { Rendered, RenderedSource } from './rendering.js';
+import type { Rendered, ServedSource } from './rendering.js';
 
 /**
  * prom-client's default Node.js gauges whose names end in `_total`, which `promtool check metrics`
@@ -20,7 +20,7 @@ const LINT_FAILING_DEFAULTS = [
  * second (`current`), and `invalidate` (called when a collector run or a cycle ends) makes the next one
  * render afresh, so what a run changed shows at once.
  */
-export class SelfMetrics implements RenderedSource {
+export class SelfMetrics implements ServedSource {
   readonly registry = new Registry();
   readonly up: Gauge;
   readonly collectionDuration: Gauge<'collector'>;
@@ -143,6 +143,11 @@ export class SelfMetrics implements RenderedSource {
   /** The self-metrics as text and gzip member, rendered at most once per `maxAgeMs`. */
   current(): Promise<Rendered> {
     return this.rendering.current();
+  }
+
+  /** The current rendering when it is still fresh, without rendering (a scrape's synchronous path). */
+  peek(): Rendered | undefined {
+    return this.rendering.peek();
   }
 
   /** Feeds the Sentry client's per-request reports into the counters. */

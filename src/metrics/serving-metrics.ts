@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { renderFamilies } from './exposition.js';
 import { CachedRendering } from './rendering.js';
-import type { Rendered, RenderedSource } from './rendering.js';
+import type { Rendered, ServedSource } from './rendering.js';
 
 /** The window the event-loop delay percentile is taken over. */
 const EVENT_LOOP_WINDOW_MS = 60_000;
@@ -12,7 +12,7 @@ const EVENT_LOOP_WINDOW_MS = 60_000;
  * last in the exposition. Two families, written with the exposition writer: this thread does not load
  * prom-client.
  */
-export class ServingMetrics implements RenderedSource {
+export class ServingMetrics implements ServedSource {
   private authFailures = 0;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private loopWindowStart = performance.now();
@@ -63,6 +63,10 @@ export class ServingMetrics implements RenderedSource {
   authFailed(): void {
     this.authFailures++;
     this.rendering.invalidate();
+  }
+
+  peek(): Rendered | undefined {
+    return this.rendering.peek();
   }
 
   current(): Promise<Rendered> {

@@ -1,21 +1,22 @@
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gunzipSync } from 'node:zlib';
-import type { RenderedSource } from './rendering.js';
+import type { ServedSource } from './rendering.js';
 
 const gunzip = promisify(gunzipCallback);
 
 /**
  * The body for one scrape: pre-rendered byte chunks, gzip-encoded when the scraper accepts it. The server
- * sends a single chunk as it is and streams several.
+ * writes the chunks as they are, one after the other.
  */
 export class ScrapeBody {
+  /** Bytes in all. */
+  readonly length: number;
+
   constructor(
     readonly chunks: readonly Buffer[],
     readonly gzip: boolean,
-  ) {}
-
-  get length(): number {
-    return this.chunks.reduce((sum, c) => sum + c.length, 0);
+  ) {
+    this.length = chunks.reduce((sum, c) => sum + c.length, 0);
   }
 
   /** All bytes in one buffer (the chunk itself when there is one). */
@@ -34,7 +35,7 @@ interface Published {
 interface Body {
   published: number;
   self: number[];
-  bytes: Buffer;
+  body: ScrapeBody;
 }
 
 /**
@@ -45,9 +46,10 @@ interface Body {
  *
  * A scrape is answered with one buffer: the sections and the self-metrics (each rendered at most once a
  * second) concatenated once per change, so that serving a scrape costs no rendering, no compression and no
- * copy. Only gzip members are kept (a large organization's exposition is megabytes, its gzip a tenth of
- * that, and scrapers ask for gzip): a plain scrape's body is decompressed from them, off the event loop,
- * and kept until the exposition changes.
+ * copy; while nothing changed, `scrape` answers synchronously with the same ScrapeBody object (no promise,
+ * no allocation). Only gzip members are kept (a large organization's exposition is megabytes, its gzip a
+ * tenth of that, and scrapers ask for gzip): a plain scrape's body is decompressed from them, off the event
+ * loop, and kept until the exposition changes.
  */
 export class Snapshot {
   private readonly sections = new Map<string, Buffer[]>();
@@ -58,7 +60,7 @@ export class Snapshot {
   private plainBody: Body | undefined;
 
   /** `self`: the self-metrics, in exposition order after the sections. */
-  constructor(private readonly self: readonly RenderedSource[]) {}
+  constructor(private readonly self: readonly ServedSource[]) {}
 
   /** Section names in exposition order; a section not listed goes last. */
   setOrder(order: readonly string[]): void {
@@ -92,13 +94,27 @@ export class Snapshot {
     return zipped.length === 0 ? '' : gunzipSync(zipped).toString('utf8');
   }
 
-  async scrape(acceptGzip: boolean): Promise<ScrapeBody> {
+  /**
+   * The body for one scrape: the one built last while the sections and the self-metrics are unchanged
+   * (synchronously), else a promise of a new one.
+   */
+  scrape(acceptGzip: boolean): ScrapeBody | Promise<ScrapeBody> {
+    const cached = acceptGzip ? this.gzipBody : this.plainBody;
+    if (cached?.published === this.published.generation && this.selfUnchanged(cached.self))
+      return cached.body;
+    return this.build(acceptGzip);
+  }
+
+  private selfUnchanged(generations: readonly number[]): boolean {
+    for (let i = 0; i < this.self.length; i++) {
+      if (this.self[i]!.peek()?.generation !== generations[i]) return false;
+    }
+    return true;
+  }
+
+  private async build(acceptGzip: boolean): Promise<ScrapeBody> {
     const self = await Promise.all(this.self.map((s) => s.current()));
     const current = this.published;
-    const generations = self.map((s) => s.generation);
-    const cached = acceptGzip ? this.gzipBody : this.plainBody;
-    if (cached?.published === current.generation && cached.self.every((g, i) => g === generations[i]))
-      return new ScrapeBody([cached.bytes], acceptGzip);
     let bytes: Buffer;
     if (acceptGzip) {
       bytes = Buffer.concat([...current.gzip, ...self.map((s) => s.gzip)]);
@@ -107,10 +123,14 @@ export class Snapshot {
       const sentry = zipped.length === 0 ? zipped : await gunzip(zipped);
       bytes = Buffer.concat([sentry, ...self.map((s) => s.text)]);
     }
-    const body: Body = { published: current.generation, self: generations, bytes };
+    const body: Body = {
+      published: current.generation,
+      self: self.map((s) => s.generation),
+      body: new ScrapeBody([bytes], acceptGzip),
+    };
     if (acceptGzip) this.gzipBody = body;
     else this.plainBody = body;
-    return new ScrapeBody([body.bytes], acceptGzip);
+    return body.body;
   }
 }
 

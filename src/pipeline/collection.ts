@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { createCollectors } from '../collectors/index.js';
 import type { ExporterConfig } from '../collectors/index.js';
 import { TokenFile, fixedToken } from '../config/token-file.js';
-import type { RenderedSource } from '../metrics/rendering.js';
+import type { ServedSource } from '../metrics/rendering.js';
 import { SectionRenderer } from '../metrics/section-renderer.js';
 import type { SectionSink } from '../metrics/section-renderer.js';
 import { SelfMetrics } from '../metrics/self-metrics.js';
@@ -49,7 +49,7 @@ export interface Collection {
   /** The sections of the exposition, in order (the collectors that export families). */
   readonly sections: readonly string[];
   /** The collection's own metrics (requests to Sentry, runs, errors), rendered. */
-  readonly self: RenderedSource;
+  readonly self: ServedSource;
   /** Starts the schedule: the first cycle at once. */
   start(): void;
   /** Runs one cycle now, as if a poll tick had come (see Scheduler.runCycle). */

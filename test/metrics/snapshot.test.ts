@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Family } from '../../src/collectors/collector.js';
 import { renderFamilies, renderFamilyBytes } from '../../src/metrics/exposition.js';
 import { ReceivedRendering } from '../../src/metrics/rendering.js';
@@ -93,6 +93,42 @@ test('self-metrics are served from one rendering until it is too old or invalida
     assert.equal(await value('sentry_exporter_cycles_skipped_total'), '1');
     const zipped = await snapshot.scrape(true);
     assert.equal(gunzipSync(zipped.body).toString(), (await snapshot.scrape(false)).body.toString());
+  } finally {
+    serving.close();
+  }
+});
+
+test('an unchanged exposition is served synchronously as the same body; each change builds one new body', async () => {
+  const serving = new ServingMetrics({ maxAgeMs: 3_600_000 });
+  const received = new ReceivedRendering();
+  const snapshot = new Snapshot([received, serving]);
+  const sections = new SectionRenderer((name, parts, now) => snapshot.setSection(name, parts, now));
+  try {
+    await sections.publishFamilies('issues', [gauge('test_open', [1, 2])], 1);
+    for (const gzip of [true, false]) {
+      const first = await snapshot.scrape(gzip);
+      // A thousand scrapes of an unchanged exposition: no promise, no new body, no rendering or compression
+      // (a new rendering would be a new body: the body object is built once per change).
+      for (let i = 0; i < 1000; i++) {
+        const again = snapshot.scrape(gzip);
+        assert.ok(!(again instanceof Promise), `scrape ${i} (gzip ${gzip}) answered synchronously`);
+        assert.equal(again, first, `scrape ${i} (gzip ${gzip}) served the same body`);
+      }
+    }
+    const changes: Array<[string, () => Promise<void> | void]> = [
+      ['a section published', () => sections.publishFamilies('issues', [gauge('test_open', [3])], 2)],
+      ['self-metrics handed over', () => received.set(Buffer.from('a 1\n'), gzipSync('a 1\n'))],
+      ['a refused scraper counted', () => serving.authFailed()],
+    ];
+    for (const [what, change] of changes) {
+      const before = await snapshot.scrape(true);
+      await change();
+      const pending = snapshot.scrape(true);
+      assert.ok(pending instanceof Promise, `${what}: a new body is built`);
+      const after = await pending;
+      assert.notEqual(after, before, what);
+      assert.equal(snapshot.scrape(true), after, `${what}: then served as it is`);
+    }
   } finally {
     serving.close();
   }

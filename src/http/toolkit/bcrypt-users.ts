@@ -41,26 +41,29 @@ export class BcryptUsers {
     return this.cache.size;
   }
 
+  /**
+   * Whether this user and password were verified before and are still remembered: a check without bcrypt
+   * (and without a promise), for the scrape that repeats them.
+   */
+  cached(user: string, password: string): boolean {
+    const hash = this.users.get(user);
+    if (hash === undefined) return false;
+    const key = cacheKey(user, hash, password);
+    if (!this.cache.has(key)) return false;
+    // Refresh recency so a steady scraper's entry is never the one evicted.
+    this.cache.delete(key);
+    this.cache.set(key, true);
+    return true;
+  }
+
   async verify(user: string, password: string): Promise<boolean> {
+    if (this.cached(user, password)) return true;
     const hash = this.users.get(user);
     const known = hash !== undefined;
     const target = hash ?? this.dummyHash;
-    const key = createHash('sha256')
-      .update(user)
-      .update('\0')
-      .update(target)
-      .update('\0')
-      .update(password)
-      .digest('hex');
-    if (known && this.cache.has(key)) {
-      // Refresh recency so a steady scraper's entry is never the one evicted.
-      this.cache.delete(key);
-      this.cache.set(key, true);
-      return true;
-    }
     const ok = await this.compareSerially(password, target);
     if (!(ok && known)) return false;
-    this.cache.set(key, true);
+    this.cache.set(cacheKey(user, target, password), true);
     if (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
@@ -76,4 +79,15 @@ export class BcryptUsers {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The cache key of a verified user, hash and password: their SHA-256, never the password itself. */
+function cacheKey(user: string, hash: string, password: string): string {
+  return createHash('sha256')
+    .update(user)
+    .update('\0')
+    .update(hash)
+    .update('\0')
+    .update(password)
+    .digest('hex');
 }
