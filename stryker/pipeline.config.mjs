@@ -16,6 +16,7 @@ export default part('pipeline', {
   ],
   testFiles: [
     'test/pipeline/scheduler-timing.test.ts',
+    'test/pipeline/scheduler-cycles.test.ts',
     'test/pipeline/readiness.test.ts',
     'test/pipeline/scheduler.test.ts',
   ],
