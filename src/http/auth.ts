@@ -67,3 +67,20 @@ export async function registerBasicAuth(
   });
   return auth.required ? [app.basicAuth] : [];
 }
+
+/**
+ * Whether a request carries credentials /metrics would accept, without refusing it: /healthz answers every
+ * probe, and says more to a caller that could read /metrics anyway. True when none are configured.
+ */
+export async function hasValidCredentials(auth: Authenticator, header: string | undefined): Promise<boolean> {
+  if (!auth.required) return true;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (m === null) return false;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return false;
+  const [user, pass] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  if (auth.staticCredentials?.matches(user, pass)) return true;
+  const users = auth.bcryptUsers();
+  return users !== undefined && (users.cached(user, pass) || (await users.verify(user, pass)));
+}

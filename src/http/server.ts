@@ -162,7 +162,7 @@ export async function createHttpServer(deps: HttpDeps, options: HttpServerOption
     status: deps.status,
     protect,
   });
-  await app.register(healthRoutes, { readiness: deps.readiness });
+  await app.register(healthRoutes, { readiness: deps.readiness, auth });
 
   await app.ready();
   const protocol = tls ? 'https' : 'http';

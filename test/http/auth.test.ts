@@ -110,3 +110,50 @@ test('disabled basic auth serves without credentials', async () => {
     await s.close();
   }
 });
+
+test('/healthz answers without credentials, but tells the errors only to a caller with them', async () => {
+  t.readiness = {
+    ready: true,
+    lastSuccess: 1700000000,
+    collectors: {
+      metadata: { state: 'ok', lastSuccess: 1700000000, lastSuccessAgeSeconds: 5 },
+      outcomes: {
+        state: 'failing',
+        lastError: {
+          message: 'Sentry https://sentry.example.com/api/0/organizations/acme/stats_v2/ answered HTTP 403',
+          endpoint: '/organizations/{org}/stats_v2/',
+          status: 403,
+        },
+      },
+    },
+  };
+  const anonymous = await request(`${url}/healthz`);
+  assert.equal(anonymous.status, 200, 'probes need no credentials');
+  assert.deepEqual(JSON.parse(anonymous.body.toString()), {
+    status: 'ok',
+    lastSuccess: null,
+    collectors: { metadata: { state: 'ok' }, outcomes: { state: 'failing' } },
+  });
+  for (const authorization of [basic(USER, 'wrong'), 'Basic !!!', 'Bearer x']) {
+    const wrong = await request(`${url}/healthz`, { headers: { authorization } });
+    assert.equal(wrong.status, 200, `still answered (${authorization})`);
+    assert.doesNotMatch(wrong.body.toString(), /acme|stats_v2|403/, `no details with ${authorization}`);
+  }
+  const known = await request(`${url}/healthz`, { headers: { authorization: basic(USER, PASS) } });
+  assert.equal(known.status, 200);
+  assert.deepEqual(JSON.parse(known.body.toString()).collectors, t.readiness.collectors, 'every detail');
+
+  t.readiness = {
+    ready: false,
+    reason:
+      'the project list has not been read yet: Sentry https://sentry.example.com/api/0/organizations/acme/projects/ answered HTTP 401',
+    collectors: { metadata: { state: 'failing' } },
+  };
+  const down = await request(`${url}/healthz`);
+  assert.equal(down.status, 503, 'the status code is the same for everyone');
+  assert.deepEqual(JSON.parse(down.body.toString()), {
+    status: 'unavailable',
+    reason: 'the project list has not been read yet',
+    collectors: { metadata: { state: 'failing' } },
+  });
+});
