@@ -1,24 +1,13 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { RequestObservation } from '../sentry/api.js';
 import { CachedRendering } from './rendering.js';
 import type { Rendered, ServedSource } from './rendering.js';
 
 /**
- * prom-client's default Node.js gauges whose names end in `_total`, which `promtool check metrics`
- * rejects ("non-counter metrics should not have _total suffix"). Their information is kept by
- * process_* metrics; they are removed so the exposition passes promtool's lint.
- */
-const LINT_FAILING_DEFAULTS = [
-  'nodejs_active_handles_total',
-  'nodejs_active_requests_total',
-  'nodejs_active_resources_total',
-];
-
-/**
- * The exporter's own metrics (prefix `sentry_exporter_`) plus process metrics, kept where the collection
- * runs. Small, but reading the process metrics costs a few system calls: a rendering is served for up to a
- * second (`current`), and `invalidate` (called when a collector run or a cycle ends) makes the next one
- * render afresh, so what a run changed shows at once.
+ * The collection's own metrics (prefix `sentry_exporter_`), kept where the collection runs (the process
+ * metrics are the serving thread's: serving-metrics.ts). A rendering is served for up to a second
+ * (`current`), and `invalidate` (called when a collector run or a cycle ends) makes the next one render
+ * afresh, so what a run changed shows at once.
  */
 export class SelfMetrics implements ServedSource {
   readonly registry = new Registry();
@@ -47,8 +36,6 @@ export class SelfMetrics implements ServedSource {
   }) {
     const every = `Updated by the background collection, every ${opts.pollInterval}s.`;
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
 
     new Gauge({
       name: 'sentry_exporter_build_info',

@@ -32,7 +32,7 @@ const EXIT_LIMIT_MS = 5000;
 /** A connection attempt after SIGTERM that has no outcome after this long is hung. */
 const PROBE_HANG_MS = 3000;
 /** Where the always-current self-metrics start; before it is the cached Sentry part. */
-const SELF_PART = '# HELP process_cpu_user_seconds_total';
+const SELF_PART = '# HELP sentry_exporter_build_info';
 
 type Outcome =
   | 'complete'
