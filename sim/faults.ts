@@ -74,6 +74,12 @@ export class FaultInjector {
     };
   }
 
+  /** Whether a request naming these projects is refused (Faults.refusedProjects). */
+  refuses(projects: readonly string[]): boolean {
+    const refused = this.faults.refusedProjects ?? [];
+    return projects.some((p) => refused.includes(p));
+  }
+
   get maxUrlBytes(): number | undefined {
     return this.faults.maxUrlBytes;
   }

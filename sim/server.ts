@@ -145,7 +145,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     if (fault === 'reset') return { answer: 'reset', fault };
     if (fault === 'serverError') return { answer: { ...serverErrorResponse(faults.variant(3)) }, fault };
     if (fault === 'html') return { answer: htmlPageResponse(), fault };
-    if (fault === 'forbidden')
+    if (fault === 'forbidden' || faults.refuses(url.searchParams.getAll('project')))
       return { answer: json(403, { detail: PERMISSION_DENIED }, rate.headers), fault };
     let result;
     try {

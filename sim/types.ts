@@ -99,6 +99,11 @@ export interface SimOptions {
 
 /** Injected failures. Rates are 0..1 and are decided per request by a PRNG separate from the data PRNG. */
 export interface Faults {
+  /**
+   * Project ids refused (403, the permission detail) wherever a request names one of them in `project`: a
+   * project deleted or moved since it was listed, or one the token's user may not read.
+   */
+  refusedProjects?: readonly string[];
   /** 500/502/503 with a JSON or HTML body. */
   serverErrorRate?: number;
   /** The socket is destroyed without an answer. */

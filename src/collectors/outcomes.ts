@@ -33,7 +33,8 @@ import { billingCycle, cycleWording } from './billing-cycle.js';
 import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo, Sample } from './collector.js';
 import { STATS_ROW_CAP, organizationOutcomes, rowsBefore } from './organization-outcomes.js';
-import { CutSafePlanner } from './planner.js';
+import { CarryOver } from './carry-over.js';
+import { CutSafePlanner, REFUSED_FOR_MS } from './planner.js';
 import type { CutSafeQuery, PlannerRun } from './planner.js';
 
 /** The quantity of one (project, category, outcome, reason) this cycle, as Sentry stores it. */
@@ -142,6 +143,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
   readonly interval: number;
   private readonly rowTarget: number;
   private readonly planner = new CutSafePlanner();
+  private readonly carry = new CarryOver<OutcomeRow>((r) => r.project, REFUSED_FOR_MS);
   /** Categories of unknown unit already logged. */
   private readonly unknownCategories = new Set<string>();
   private readonly cycleDay: number;
@@ -171,7 +173,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
     // Sentry refuses start >= end: at the cycle's very first instant, ask for its first second.
     const end = new Date(Math.max(now, start.getTime() + 1000));
     const perProject = this.o.events || (this.o.outcomes && !this.wholeOrganization);
-    const run = this.planner.run(signal);
+    const run = this.planner.run(signal, now);
     const [groups, organization] = await Promise.all([
       perProject ? run.fetch(this.query({ start, end }, skipped), projects) : [],
       this.wholeOrganization
@@ -185,10 +187,18 @@ export class OutcomesCollector implements Collector<OutcomeData> {
     run.finish(this.deps.logger, ENDPOINTS.statsV2);
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
-    const outcomes = this.rows(groups, (g) => byId.get(g.project ?? ''));
+    // A project refused this run keeps its last values (a drop would read as a counter reset), or is left out.
+    const missing = new Set([...run.gone].flatMap((id) => byId.get(id) ?? []));
+    const read = projects.map((p) => p.slug);
+    const { rows, carried } = this.carry.merge(
+      this.rows(groups, (g) => byId.get(g.project ?? '')),
+      read,
+      missing,
+      { now, cycle: start.getTime() },
+    );
     return {
-      projects: projects.map((p) => p.slug),
-      outcomes,
+      projects: read.filter((p) => !missing.has(p) || carried.includes(p)),
+      outcomes: rows.sort(byRow),
       ...(organization === undefined ? {} : { organization: this.rows(organization, () => '') }),
     };
   }
@@ -215,13 +225,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
       if (row) row.quantity += quantity;
       else rows.set(key, { project: slug, category, outcome, reason, quantity });
     }
-    return [...rows.values()].sort(
-      (a, b) =>
-        byCodeUnit(a.project, b.project) ||
-        byCodeUnit(a.category, b.category) ||
-        byCodeUnit(a.outcome, b.outcome) ||
-        byCodeUnit(a.reason, b.reason),
-    );
+    return [...rows.values()].sort(byRow);
   }
 
   /**
@@ -380,13 +384,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
       if (sum) sum.quantity += row.quantity;
       else sums.set(key, row);
     }
-    return [...sums.values()].sort(
-      (a, b) =>
-        byCodeUnit(a.project, b.project) ||
-        byCodeUnit(a.category, b.category) ||
-        byCodeUnit(a.outcome, b.outcome) ||
-        byCodeUnit(a.reason, b.reason),
-    );
+    return [...sums.values()].sort(byRow);
   }
 
   private eventsFamily(data: OutcomeData): Family {
@@ -420,6 +418,16 @@ export class OutcomesCollector implements Collector<OutcomeData> {
       samples,
     };
   }
+}
+
+/** Rows in the order of project slug, category, outcome and reason. */
+function byRow(a: OutcomeRow, b: OutcomeRow): number {
+  return (
+    byCodeUnit(a.project, b.project) ||
+    byCodeUnit(a.category, b.category) ||
+    byCodeUnit(a.outcome, b.outcome) ||
+    byCodeUnit(a.reason, b.reason)
+  );
 }
 
 export const outcomes = defineCollector({

@@ -58,21 +58,37 @@ export interface CutSafeQuery<Answer, Item> {
   probe(signal: AbortSignal): Promise<unknown>;
 }
 
-/** The planner of one collector: what each question's projects held in the last successful run. */
+/**
+ * How long a project refused alone is left out of the next runs before it is asked again: a project the
+ * token's user may not read (closed membership lists it anyway) is found once an hour, not every run.
+ */
+export const REFUSED_FOR_MS = 3_600_000;
+
+/**
+ * The planner of one collector: what each question's projects held in the last successful run, and the
+ * projects refused alone (id -> when), left out until REFUSED_FOR_MS has passed.
+ */
 export class CutSafePlanner {
   private readonly remembered = new Map<string, Map<string, number>>();
+  private readonly refused = new Map<string, number>();
 
-  /** A run: its questions share one signal, one access probe and one report. */
-  run(signal: AbortSignal): PlannerRun {
-    return new PlannerRun(signal, this.remembered);
+  /** A run at `now` (ms): its questions share one signal, one access probe and one report. */
+  run(signal: AbortSignal, now: number): PlannerRun {
+    for (const [id, at] of this.refused) if (now - at >= REFUSED_FOR_MS) this.refused.delete(id);
+    return new PlannerRun(signal, this.remembered, this.refused, now);
   }
 }
 
 export class PlannerRun {
   /** Answers found at the limit, asked again smaller. */
   splits = 0;
-  /** Project ids refused (403) alone while the organization's data was readable: deleted or moved. */
+  /**
+   * Project ids refused (403) alone while the organization's data was readable (deleted, moved, or not
+   * readable by the token's user), this run or within REFUSED_FOR_MS: their items are missing.
+   */
   readonly gone = new Set<string>();
+  /** Of those, the ones found this run. */
+  private readonly found = new Set<string>();
   private access: Promise<boolean> | undefined;
   /** Rows per project per question seen this run: complete answers, and lower bounds from cut ones. */
   private readonly observed = new Map<string, Map<string, number>>();
@@ -81,10 +97,22 @@ export class PlannerRun {
   constructor(
     readonly signal: AbortSignal,
     private readonly remembered: Map<string, Map<string, number>>,
+    private readonly refused: Map<string, number>,
+    private readonly now: number,
   ) {}
 
+  /** Whether the project is left out of this run, refused within REFUSED_FOR_MS. */
+  isRefused(projectId: string): boolean {
+    return this.refused.has(projectId);
+  }
+
   /** Every item of the question for these projects, from answers that are not cut. */
-  async fetch<A, I>(query: CutSafeQuery<A, I>, projects: readonly ProjectInfo[]): Promise<I[]> {
+  async fetch<A, I>(query: CutSafeQuery<A, I>, all: readonly ProjectInfo[]): Promise<I[]> {
+    const projects = all.filter((p) => {
+      if (!this.refused.has(p.id)) return true;
+      this.gone.add(p.id);
+      return false;
+    });
     if (projects.length === 0) return [];
     const parts = await Promise.all(
       this.plan(query, projects, query.allowAll).map((b) => this.ask(query, b)),
@@ -104,10 +132,10 @@ export class PlannerRun {
         "answers that may have reached Sentry's row limit were split and asked again",
       );
     }
-    if (this.gone.size > 0) {
+    if (this.found.size > 0) {
       logger.info(
-        { endpoint, projectIds: [...this.gone].slice(0, 10), count: this.gone.size },
-        'projects refused (403) since the project list was read (deleted, or no longer visible to the token); left out until the next project list',
+        { endpoint, projectIds: [...this.found].slice(0, 10), count: this.found.size },
+        `projects refused (403): deleted since the project list was read, or not readable by the token's user; left out for ${REFUSED_FOR_MS / 60_000} minutes, their counters kept as they were`,
       );
     }
   }
@@ -168,7 +196,7 @@ export class PlannerRun {
     try {
       answer = await query.ask(batch, this.signal);
     } catch (err) {
-      return this.refused(query, batch, err);
+      return this.onRefusal(query, batch, err);
     }
     const { rows, cut } = query.measure(answer);
     if (!cut) {
@@ -189,7 +217,7 @@ export class PlannerRun {
     return (await Promise.all(parts.map((b) => this.ask(query, b)))).flat();
   }
 
-  private async refused<A, I>(query: CutSafeQuery<A, I>, batch: Batch, err: unknown): Promise<I[]> {
+  private async onRefusal<A, I>(query: CutSafeQuery<A, I>, batch: Batch, err: unknown): Promise<I[]> {
     if (!(err instanceof SentryApiError && err.status === 403) || batch.all) throw err;
     this.access ??= query.probe(this.signal).then(
       () => true,
@@ -201,6 +229,8 @@ export class PlannerRun {
     }
     for (const p of batch.projects) {
       this.gone.add(p.id);
+      this.found.add(p.id);
+      this.refused.set(p.id, this.now);
       this.record(query.key, this.observed, p.id, 0);
     }
     return [];

@@ -198,12 +198,7 @@ export function sessionCounts(
     if (row) row.sessions += sessions;
     else rows.set(key, { project: slug, environment, status: g.status, sessions });
   }
-  return [...rows.values()].sort(
-    (a, b) =>
-      byCodeUnit(a.project, b.project) ||
-      byCodeUnit(a.environment, b.environment) ||
-      byCodeUnit(a.status, b.status),
-  );
+  return [...rows.values()].sort(bySessionRow);
 }
 
 export function crashFreeRows(
@@ -222,4 +217,13 @@ export function crashFreeRows(
     });
   }
   return rows.sort((a, b) => byCodeUnit(a.project, b.project) || byCodeUnit(a.environment, b.environment));
+}
+
+/** Session counts in the order of project slug, environment and status. */
+export function bySessionRow(a: SessionCountRow, b: SessionCountRow): number {
+  return (
+    byCodeUnit(a.project, b.project) ||
+    byCodeUnit(a.environment, b.environment) ||
+    byCodeUnit(a.status, b.status)
+  );
 }

@@ -9,17 +9,19 @@ import type { SessionGroup, SessionsPage } from '../sentry/types.js';
 import { billingCycle } from './billing-cycle.js';
 import { byCodeUnit, defineCollector } from './collector.js';
 import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo } from './collector.js';
-import { CutSafePlanner } from './planner.js';
+import { CarryOver } from './carry-over.js';
+import { CutSafePlanner, REFUSED_FOR_MS } from './planner.js';
 import {
   CRASH_FREE_SESSIONS,
   CRASH_FREE_USERS,
   SUM,
+  bySessionRow,
   crashFreeRows,
   rankReleases,
   releaseHealthFamilies,
   sessionCounts,
 } from './release-health.js';
-import type { ReleaseHealthData } from './release-health.js';
+import type { ReleaseHealthData, SessionCountRow } from './release-health.js';
 import type { CutSafeQuery, PlannerRun } from './planner.js';
 
 const SECOND = 1000;
@@ -160,6 +162,7 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
   readonly name = 'release_health';
   readonly interval: number;
   private readonly planner = new CutSafePlanner();
+  private readonly carry = new CarryOver<SessionCountRow>((r) => r.project, REFUSED_FOR_MS);
   private past: PastDays | undefined;
 
   constructor(
@@ -174,7 +177,7 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
     const failFast = new AbortController();
     const linked = AbortSignal.any([signal, failFast.signal]);
     setMaxListeners(0, failFast.signal, linked);
-    const run: RunState = { planner: this.planner.run(linked), skipped, droppedInFallback: 0 };
+    const run: RunState = { planner: this.planner.run(linked, now), skipped, droppedInFallback: 0 };
     const cycleStart = billingCycle(now, this.opts.cycleDay ?? 1).start;
     const dayStart = Math.floor(now / DAY) * DAY;
     const windowStart = Math.floor(now / HOUR) * HOUR - 24 * HOUR;
@@ -191,7 +194,7 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
       cached.cycleStart === cycleStart &&
       cached.dayStart === dayStart &&
       now - cached.fetchedAt < PAST_DAYS_TTL_MS &&
-      projects.every((p) => cached.projectIds.has(p.id));
+      projects.every((p) => cached.projectIds.has(p.id) || run.planner.isRefused(p.id));
     const none = Promise.resolve<SessionGroup[]>([]);
     const [today, past, rates, releases] = await Promise.all([
       fetch({ kind: 'today', ...counts, start: dayStart, end: now, intervalMs: DAY }),
@@ -229,7 +232,8 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
         cycleStart,
         dayStart,
         fetchedAt: now,
-        projectIds: new Set(projects.map((p) => p.id)),
+        // A project refused now has no past days in them: asked again once it is readable.
+        projectIds: new Set(projects.filter((p) => !run.planner.gone.has(p.id)).map((p) => p.id)),
         groups: past,
       };
     }
@@ -240,8 +244,15 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
     const ranked = rankReleases(releases, byId, this.opts.releasesPerProject);
+    // A project refused this run keeps its last session counts (a drop would read as a counter reset).
+    const { rows: sessions } = this.carry.merge(
+      sessionCounts([...past, ...today], byId),
+      projects.map((p) => p.slug),
+      new Set([...run.planner.gone].flatMap((id) => byId.get(id) ?? [])),
+      { now, cycle: cycleStart },
+    );
     return {
-      sessions: sessionCounts([...past, ...today], byId),
+      sessions: sessions.sort(bySessionRow),
       crashFree: crashFreeRows(rates, byId),
       releases: ranked.rows,
       releasesDropped: ranked.dropped + run.droppedInFallback,

@@ -277,9 +277,11 @@ export class Scheduler {
       this.projects === undefined || this.dueAt(this.metadata) <= started || forced(this.metadata);
     if (this.metadata.running !== undefined) await track(this.metadata, this.metadata.running);
     else if (metadataDue) {
-      const run = this.run(this.metadata, cycle);
-      await track(this.metadata, run);
-      this.projects = (await run) ?? this.projects;
+      await track(
+        this.metadata,
+        // Set before the run's promise settles: a cycle waiting for it sees the list at once.
+        this.run(this.metadata, cycle, (projects) => (this.projects = projects)),
+      );
     }
 
     const now = this.clock();
@@ -332,8 +334,12 @@ export class Scheduler {
   }
 
   /** Starts a run of the collector; resolves to its rows, or undefined when it failed (it never rejects). */
-  private run<Rows>(s: CollectorState<Rows>, cycle: number): Promise<Rows | undefined> {
-    const run = this.execute(s, cycle).finally(() => {
+  private run<Rows>(
+    s: CollectorState<Rows>,
+    cycle: number,
+    onSuccess?: (rows: Rows) => void,
+  ): Promise<Rows | undefined> {
+    const run = this.execute(s, cycle, onSuccess).finally(() => {
       s.running = undefined;
       s.abort = undefined;
       this.arm();
@@ -342,7 +348,11 @@ export class Scheduler {
     return run;
   }
 
-  private async execute<Rows>(s: CollectorState<Rows>, cycle: number): Promise<Rows | undefined> {
+  private async execute<Rows>(
+    s: CollectorState<Rows>,
+    cycle: number,
+    onSuccess?: (rows: Rows) => void,
+  ): Promise<Rows | undefined> {
     const { self, logger, sections, schedule, onChange } = this.deps;
     const { collector } = s;
     const abort = new AbortController();
@@ -389,6 +399,7 @@ export class Scheduler {
       await progress.close(false);
       await publish(rows);
       const end = this.clock();
+      onSuccess?.(rows);
       s.lastSuccess = end;
       s.failures = 0;
       s.lastError = undefined;

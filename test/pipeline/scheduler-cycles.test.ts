@@ -209,3 +209,17 @@ test('readiness and the deadline follow the poll interval unless set', () => {
   assert.equal(cycleDeadlineOf({ ...DEFAULTS, pollInterval: 60 }), 600, '10 × the poll interval');
   assert.equal(cycleDeadlineOf({ ...DEFAULTS, cycleDeadline: 90 }), 90);
 });
+
+test('a cycle asked for while the first one reads the project list waits for every collector, not the list alone', async (t) => {
+  t.after(() => mock.timers.reset());
+  const a = new ScriptedCollector('a', 60);
+  const { scheduler } = setup([a]);
+  scheduler.start();
+  mock.timers.tick(0); // the scheduled first cycle starts: the project list is being read
+  const asked = scheduler.runCycle();
+  await settle();
+  const report = await asked;
+  assert.deepEqual(report.ran, ['metadata', 'a'], 'it waited for the project list, then ran the collectors');
+  assert.deepEqual(a.starts, [0], 'once');
+  await stop(scheduler);
+});
