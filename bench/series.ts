@@ -4,7 +4,7 @@
  *   npm run bench:series      (about 6 minutes)
  *
  * For 20 projects x 2 environments, 200 x 3 and 1,000 x 5 (12 issues a project, the simulator's monitors,
- * every category of outcome it generates), each with every family on (release health per release too with
+ * every category of outcome it generates, the 50 busiest transactions), each with every family on (release health per release too with
  * BENCH_EXPORTER_ENV): the series of each family in the exposition once every collector has published, and
  * the exporter's peak RSS (VmHWM) over BENCH_SERIES_SECONDS (default 60) of 5 s cycles with 2 gzip scrapes a
  * second. Beside each, the same exporter against a one-project organization, run alongside, as the floor.
@@ -29,7 +29,7 @@ const SIZES: OrgSize[] = [
   { projects: 1000, environments: 5, issues: 12 },
 ];
 const GZIP = { 'accept-encoding': 'gzip' };
-const EVERY = ['issues', 'outcomes', 'monitors', 'release_health'];
+const EVERY = ['issues', 'outcomes', 'quota', 'monitors', 'release_health', 'performance'];
 
 interface Measured {
   size: OrgSize;
@@ -43,7 +43,7 @@ interface Measured {
 async function measure(size: OrgSize): Promise<Measured> {
   const sim = await forkSimulator(benchSimOptions(size, 11));
   const floorSim = await forkSimulator(benchSimOptions({ projects: 1, environments: 1, issues: 1 }, 12));
-  const env = { SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True' };
+  const env = { SENTRY_SCRAPE_RATE_LIMIT_METRICS: 'True', SENTRY_PERFORMANCE_TRANSACTIONS: '50' };
   const exporter = await spawnExporter({ ...benchExporterEnv(sim), ...env });
   const floor = await spawnExporter({ ...benchExporterEnv(floorSim), ...env });
   try {

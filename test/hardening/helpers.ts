@@ -92,6 +92,10 @@ export function startExporterProcess(
     env: { PATH: process.env.PATH, SENTRY_EXPORTER_HOST: '127.0.0.1', SENTRY_EXPORTER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test file that ends (or fails) before stopping its child does not leave it running.
+  const endChild = () => child.kill('SIGKILL');
+  process.once('exit', endChild);
+  child.once('exit', () => process.off('exit', endChild));
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
