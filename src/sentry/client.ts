@@ -22,6 +22,7 @@ import {
   parseSessionGroups,
   parseSessions,
   parseStatsV2,
+  sessionGroupKey,
 } from './parse.js';
 import { parseTransactionStats, type TransactionFields } from './parse-events.js';
 import type { EndpointRateLimit } from './rate-limit.js';
@@ -281,6 +282,8 @@ class SentryClientImpl implements SentryClient {
       sessionsParams(query),
       parseSessionGroups(query.fields),
       opts,
+      // Offset pages of Snuba rows: tied groups could come again on a later page.
+      sessionGroupKey,
     );
   }
 

@@ -21,6 +21,7 @@ import {
   nullableString,
   object,
   string,
+  unique,
 } from './json.js';
 import type { Json, JsonObject, ParseContext } from './json.js';
 import type {
@@ -147,7 +148,7 @@ export function parseOrganizationProjectKeys(
 export function parseStatsV2(groupBy: readonly StatsGroupBy[]): (ctx: ParseContext, json: Json) => StatsV2 {
   return (ctx, json) => {
     const o = object(ctx, json, '');
-    const groups = items(ctx, array(ctx, o['groups'], 'groups'), 'groups', (g, path): StatsV2Group => {
+    const all = items(ctx, array(ctx, o['groups'], 'groups'), 'groups', (g, path): StatsV2Group => {
       const by = object(ctx, g['by'], `${path}.by`);
       const totals = object(ctx, g['totals'], `${path}.totals`);
       const quantity = totals['sum(quantity)'];
@@ -162,7 +163,7 @@ export function parseStatsV2(groupBy: readonly StatsGroupBy[]): (ctx: ParseConte
       }
       return group;
     });
-    return { groups };
+    return { groups: unique(ctx, all, (g) => groupBy.map((k) => g[k] ?? '').join('\u0000')) };
   };
 }
 
@@ -249,15 +250,13 @@ export function parseSessions(
   };
 }
 
-/** The `groups` of a sessions answer (see parseSessions). */
+/** The `groups` of a sessions answer (see parseSessions); a malformed group is left out as a list item is. */
 export function parseSessionGroups(
   fields: readonly string[],
 ): (ctx: ParseContext, json: Json) => SessionGroup[] {
   return (ctx, json) => {
     const o = object(ctx, json, '');
-    return array(ctx, o['groups'], 'groups').map((g, i): SessionGroup => {
-      const path = `groups[${i}]`;
-      const go = object(ctx, g, path);
+    const all = items(ctx, array(ctx, o['groups'], 'groups'), 'groups', (go, path): SessionGroup => {
       const by = object(ctx, go['by'], `${path}.by`);
       const totalsIn = object(ctx, go['totals'], `${path}.totals`);
       const totals: Record<string, number | null> = {};
@@ -284,5 +283,11 @@ export function parseSessionGroups(
         totals,
       };
     });
+    return unique(ctx, all, sessionGroupKey);
   };
+}
+
+/** What identifies a sessions group: its `by` values. */
+export function sessionGroupKey(g: SessionGroup): string {
+  return `${g.project ?? ''}\u0000${g.environment ?? ''}\u0000${g.release ?? ''}\u0000${g.status ?? ''}`;
 }

@@ -21,7 +21,8 @@ import { HttpTransport, TransportError, type HttpResponse } from './http.js';
 import { ListWalk, type PageHeaders } from './list-walk.js';
 import { MAX_URL_BYTES, countHeader, nextPage } from './pagination.js';
 import { abandoned, forProject, httpError, where } from './failures.js';
-import type { ParseContext } from './json.js';
+import { checkAnswerSize } from './answer-size.js';
+import { ItemCheck, unexpected, type ParseContext } from './json.js';
 import { parseJsonBody } from './parse.js';
 import { RequestQueue } from './queue.js';
 import { headerValue, readRateLimitHeaders, type EndpointRateLimit, type Slot } from './rate-limit.js';
@@ -49,6 +50,12 @@ export type RequesterOptions = Pick<
   /** Malformed items left out of a list answer (self-metrics). */
   onSkipped?: ((endpoint: string, count: number) => void) | undefined;
 };
+
+/**
+ * More than this share of the items of one call malformed fails the call: not a few odd items but a shape
+ * the exporter does not know.
+ */
+export const MAX_MALFORMED_SHARE = 0.5;
 
 /** One answer: its JSON, and what a list walk needs from its headers. */
 interface Answer extends PageHeaders {
@@ -119,7 +126,10 @@ export class Requester {
   ): Promise<T> {
     const url = this.#url(path, params);
     const { json } = await this.#fetch(endpoint, url, opts);
-    return this.#parsed(() => parse(this.#context(endpoint, url, opts), json));
+    const ctx = this.#context(endpoint, url, opts);
+    const value = this.#parsed(() => parse(ctx, json));
+    this.#settle(ctx, opts, true);
+    return value;
   }
 
   /**
@@ -135,7 +145,9 @@ export class Requester {
   ): Promise<{ value: T; next: string | undefined }> {
     const url = this.#url(path, params);
     const { json, link } = await this.#fetch(endpoint, url, opts);
-    const value = this.#parsed(() => parse(this.#context(endpoint, url, opts), json));
+    const ctx = this.#context(endpoint, url, opts);
+    const value = this.#parsed(() => parse(ctx, json));
+    this.#settle(ctx, opts, true);
     const next = nextPage(link);
     if (next.kind === 'invalid') {
       this.#stats.errors++;
@@ -194,12 +206,16 @@ export class Requester {
     key?: (item: T) => string,
   ): Promise<void> {
     const walk = new ListWalk(this.#maxItems, opts.budget, key);
+    // One check for the whole walk: its share of malformed items is judged over every page read so far.
+    const check = opts.skipped === undefined ? undefined : new ItemCheck();
     let cursor: string | undefined;
     for (;;) {
       const url = this.#url(path, cursor === undefined ? params : [...params, ['cursor', cursor]]);
-      const ctx = this.#context(endpoint, url, opts);
+      const ctx = this.#context(endpoint, url, opts, check);
       const answer = await this.#fetch(endpoint, url, opts);
       const { fresh, repeated } = walk.take(this.#parsed(() => parse(ctx, answer.json)));
+      const next = walk.next(answer);
+      this.#settle(ctx, opts, typeof next !== 'string');
       if (repeated > 0) {
         this.#onDuplicates?.(endpoint, repeated);
         this.#logger.debug(
@@ -208,7 +224,6 @@ export class Requester {
         );
       }
       await onPage(fresh);
-      const next = walk.next(answer);
       if (next === undefined) return;
       if (typeof next !== 'string') {
         this.#stats.errors++;
@@ -222,17 +237,49 @@ export class Requester {
     }
   }
 
-  /** Where a parse happens; with `opts.skipped`, malformed items are left out, recorded and counted. */
-  #context(endpoint: EndpointTemplate, url: URL, opts: CallOptions): ParseContext {
+  /**
+   * Where a parse happens; with `opts.skipped`, malformed items are left out and counted in a check (the
+   * walk's, for the pages of a list), which `#settle` judges.
+   */
+  #context(endpoint: EndpointTemplate, url: URL, opts: CallOptions, check?: ItemCheck): ParseContext {
     const ctx: ParseContext = { endpoint, url: where(url), project: opts.project };
-    const sink = opts.skipped;
-    if (sink !== undefined) {
-      ctx.skip = (problem) => {
-        sink.add(problem);
-        this.#onSkipped?.(endpoint, 1);
-      };
-    }
+    if (opts.skipped !== undefined) ctx.check = check ?? new ItemCheck();
     return ctx;
+  }
+
+  /**
+   * Counts the groups an aggregate answer repeated (dropped by the parser), and judges the malformed items
+   * counted so far in the call: more than half of them (MAX_MALFORMED_SHARE) is
+   * not a few odd items but an answer whose shape the exporter does not know (Sentry's API changed): the call
+   * fails, naming the endpoint and the first bad field. Otherwise, at the call's end (`last`), they are
+   * recorded in `opts.skipped` and counted (sentry_exporter_items_skipped_total).
+   */
+  #settle(ctx: ParseContext, opts: CallOptions, last: boolean): void {
+    if (ctx.repeated !== undefined && ctx.repeated > 0) {
+      this.#onDuplicates?.(ctx.endpoint, ctx.repeated);
+      this.#logger.debug(
+        { endpoint: ctx.endpoint, project: opts.project, duplicates: ctx.repeated },
+        'Sentry repeated groups within one answer; each counted once',
+      );
+    }
+    const check = ctx.check;
+    if (check === undefined || check.malformed === 0) return;
+    const [first] = check.examples;
+    if (first === undefined) return;
+    if (check.malformed > check.items * MAX_MALFORMED_SHARE) {
+      const problem = first.message.startsWith(unexpected(ctx))
+        ? first.message.slice(unexpected(ctx).length)
+        : first.message;
+      throw this.#fail(
+        new SentryApiError(
+          `${unexpected(ctx)}${check.malformed} of ${check.items} items malformed, more than ${MAX_MALFORMED_SHARE * 100} %: the answer does not have the shape the exporter reads (has Sentry's API changed?); the first: ${problem}`,
+          { kind: 'parse', endpoint: ctx.endpoint, project: ctx.project },
+        ),
+      );
+    }
+    if (!last) return;
+    opts.skipped?.add(first, check.malformed);
+    this.#onSkipped?.(ctx.endpoint, check.malformed);
   }
 
   #url(path: string, params: Array<[string, string]>): URL {
@@ -320,13 +367,11 @@ export class Requester {
       }
 
       if (response.status >= 200 && response.status < 300) {
-        const json = this.#parsed(() =>
-          parseJsonBody(
-            { endpoint, url: where(url), project },
-            response.body,
-            headerValue(response.headers, 'content-type'),
-          ),
-        );
+        const ctx = { endpoint, url: where(url), project };
+        const json = this.#parsed(() => {
+          checkAnswerSize(ctx, endpoint, response.body);
+          return parseJsonBody(ctx, response.body, headerValue(response.headers, 'content-type'));
+        });
         return {
           json,
           link: headerValue(response.headers, 'link'),
