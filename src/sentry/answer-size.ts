@@ -1,16 +1,15 @@
 /**
- * What one answer may cost before it is parsed. The body limit (MAX_RESPONSE_BYTES) bounds bytes, not
- * memory: `JSON.parse` of ten megabytes of `[[],[],…]` builds 3.5 million arrays (about 250 MB), and the
- * parse that follows would look at each. A scan of the text counts, without building anything, the items of
- * the answer's list and its JSON values, and an answer past either cap is refused before `JSON.parse`.
+ * What one answer may cost. The body limit (MAX_RESPONSE_BYTES) bounds bytes, not memory: `JSON.parse` of
+ * ten megabytes of `[[],[],…]` builds 3.5 million arrays (about 250 MB), and the parse that follows would
+ * look at each. As the body arrives, a scan of its bytes counts, without building anything, the items of
+ * the answer's list and its JSON values; past either cap the rest is not even read, and the answer is
+ * refused.
  *
  * The caps are a few times what Sentry sends at most (docs/sentry-api.md): never more than 100 items a page
  * on the paginated lists; stats_v2 cuts at 10,000 groups; sessions at ⌊10,000 ÷ intervals⌋ metric groups,
  * five output groups each when grouped by status.
  */
 import { ENDPOINTS, type EndpointTemplate } from './endpoints.js';
-import { SentryApiError } from './errors.js';
-import { unexpected, type ParseContext } from './json.js';
 
 /** Where an endpoint's items are, and how many one answer may hold. */
 export interface ItemCap {
@@ -72,105 +71,189 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * Refuses, before it is parsed, an answer of `endpoint` whose list holds more items than ITEM_CAPS allows or
- * whose body holds more than MAX_ANSWER_VALUES values. A body that does not start like JSON is left to
- * `JSON.parse`, which says what it is.
+ * Counts the items of the list at `cap.at` and the values of the whole body as its bytes arrive, without
+ * allocating per value, and stops as soon as one passes its cap. It reads UTF-8 bytes: every byte JSON's
+ * structure is made of is ASCII, and no byte of a multi-byte character is. A body that does not start like
+ * JSON is not counted (`JSON.parse` says what it is); one that is not JSON further on gives meaningless
+ * counts, and `JSON.parse` refuses it next.
  */
-export function checkAnswerSize(ctx: ParseContext, endpoint: EndpointTemplate, body: string): void {
-  let start = 0;
-  while (start < body.length && isSpace(body.charCodeAt(start))) start++;
-  const first = body.charCodeAt(start);
-  if (first !== OPEN_ARRAY && first !== OPEN_OBJECT) return;
-  const cap = ITEM_CAPS[endpoint];
-  const size = measureAnswer(body, cap, MAX_ANSWER_VALUES);
-  if (size.over === undefined) return;
-  const what =
-    size.over === 'items'
-      ? `${cap?.at === '' ? 'the answer' : `its "${cap?.at}"`} holds more than ${cap?.max} items (Sentry sends ${cap?.sentry})`
-      : `the answer holds more than ${MAX_ANSWER_VALUES} JSON values`;
-  throw new SentryApiError(
-    `${unexpected(ctx)}${what}; refused unread (${body.length} bytes), so that no answer can take the exporter's memory`,
-    { kind: 'parse', endpoint, project: ctx.project },
-  );
+export class AnswerScan implements AnswerSize {
+  items = 0;
+  values = 0;
+  over: 'items' | 'values' | undefined;
+  readonly #cap: ItemCap | undefined;
+  readonly #maxValues: number;
+  readonly #target: Buffer;
+  /** Whether the first byte that is not whitespace was seen, and whether it started JSON. */
+  #started = false;
+  #json = false;
+  #depth = 0;
+  /** Depth of the counted list's items; -1 before it is found (-2 after it ended). */
+  #itemDepth = -1;
+  /** Inside the counted list: nothing but whitespace seen yet. */
+  #emptySoFar = false;
+  /** At depth 1 of an object body: the next string is a key. */
+  #expectKey = false;
+  /** The last key at depth 1 was `cap.at`, and its value has not started. */
+  #keyMatched = false;
+  #inString = false;
+  /** The previous byte of the string was an escaping backslash. */
+  #escaped = false;
+  /** The string being read is a key at depth 1: compared byte by byte with the target. */
+  #inKey = false;
+  #keyAt = 0;
+  #keyOk = true;
+
+  constructor(cap: ItemCap | undefined, maxValues: number) {
+    this.#cap = cap;
+    this.#maxValues = maxValues;
+    this.#target = Buffer.from(cap?.at ?? '');
+  }
+
+  /** Reads the next bytes of the body; false once a cap is passed (read no more). */
+  feed(chunk: Uint8Array): boolean {
+    if (this.over !== undefined) return false;
+    const n = chunk.length;
+    let i = 0;
+    if (!this.#started) {
+      while (i < n && isSpace(chunk[i]!)) i++;
+      if (i === n) return true;
+      this.#started = true;
+      const first = chunk[i]!;
+      this.#json = first === OPEN_ARRAY || first === OPEN_OBJECT;
+      if (this.#json && this.#cap?.at === '' && first === OPEN_ARRAY) {
+        this.#itemDepth = 1;
+        this.#emptySoFar = true;
+      }
+    }
+    if (!this.#json) return true;
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    while (i < n) {
+      if (this.#inString) {
+        i = this.#string(buffer, i);
+        continue;
+      }
+      const c = buffer[i++]!;
+      if (isSpace(c)) continue;
+      const depth = this.#depth;
+      if (depth === this.#itemDepth && this.#emptySoFar && c !== CLOSE_ARRAY) {
+        this.#emptySoFar = false;
+        this.items++;
+      }
+      if (c === QUOTE) {
+        this.#inString = true;
+        this.#inKey = depth === 1 && this.#expectKey;
+        if (this.#inKey) {
+          this.#expectKey = false;
+          this.#keyAt = 0;
+          this.#keyOk = true;
+        }
+      } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+        this.values++;
+        this.#depth++;
+        if (c === OPEN_OBJECT && this.#depth === 1) this.#expectKey = true;
+        if (c === OPEN_ARRAY && this.#depth === 2 && this.#keyMatched && this.#itemDepth === -1) {
+          this.#itemDepth = 2;
+          this.#emptySoFar = true;
+        }
+        this.#keyMatched = false;
+      } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+        if (depth === this.#itemDepth) this.#itemDepth = -2;
+        this.#depth--;
+      } else if (c === COMMA) {
+        this.values++;
+        if (depth === this.#itemDepth) this.items++;
+        if (depth === 1) {
+          this.#expectKey = true;
+          this.#keyMatched = false;
+        }
+      } else if (c !== COLON && depth === 1) {
+        // A scalar value at depth 1 (not the counted list).
+        this.#keyMatched = false;
+      }
+      if (this.#cap !== undefined && this.items > this.#cap.max) {
+        this.over = 'items';
+        return false;
+      }
+      if (this.values > this.#maxValues) {
+        this.over = 'values';
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Reads string content from `i`; returns where to go on (past the closing quote, or the chunk's end). */
+  #string(chunk: Buffer, i: number): number {
+    const n = chunk.length;
+    if (!this.#inKey) {
+      // Jump to the next quote or backslash: a long string costs a memchr, not a loop.
+      while (i < n) {
+        if (this.#escaped) {
+          this.#escaped = false;
+          i++;
+          continue;
+        }
+        const quote = chunk.indexOf(QUOTE, i);
+        const backslash = chunk.indexOf(BACKSLASH, i);
+        if (backslash !== -1 && (quote === -1 || backslash < quote)) {
+          this.#escaped = true;
+          i = backslash + 1;
+          continue;
+        }
+        if (quote === -1) return n;
+        this.#inString = false;
+        return quote + 1;
+      }
+      return n;
+    }
+    for (; i < n; i++) {
+      const c = chunk[i]!;
+      if (this.#escaped) {
+        this.#escaped = false;
+        this.#keyOk = false;
+        continue;
+      }
+      if (c === BACKSLASH) {
+        this.#escaped = true;
+        continue;
+      }
+      if (c === QUOTE) {
+        this.#inString = false;
+        this.#keyMatched = this.#keyOk && this.#keyAt === this.#target.length;
+        return i + 1;
+      }
+      if (this.#keyAt >= this.#target.length || this.#target[this.#keyAt] !== c) this.#keyOk = false;
+      this.#keyAt++;
+    }
+    return n;
+  }
+
+  /**
+   * Why the answer is refused, once a cap was passed: e.g. `the answer holds more than 300 items (Sentry
+   * sends at most 100 a page)`.
+   */
+  refusal(): string | undefined {
+    if (this.over === undefined) return undefined;
+    const cap = this.#cap;
+    if (this.over === 'values' || cap === undefined)
+      return `the answer holds more than ${this.#maxValues} JSON values`;
+    return `${cap.at === '' ? 'the answer' : `its "${cap.at}"`} holds more than ${cap.max} items (Sentry sends ${cap.sentry})`;
+  }
 }
 
-/**
- * Counts, in one pass over the text and without allocating per value, the items of the list at `cap.at`
- * and the values of the whole body; stops as soon as one passes its cap. Text that is not JSON gives
- * meaningless counts: `JSON.parse` refuses it next.
- */
-export function measureAnswer(body: string, cap: ItemCap | undefined, maxValues: number): AnswerSize {
-  const n = body.length;
-  let depth = 0;
-  let values = 0;
-  let items = 0;
-  /** Depth of the counted list's items; -1 before it is found and after it ends. */
-  let itemDepth = -1;
-  /** Inside the counted list: nothing but whitespace seen yet. */
-  let emptySoFar = false;
-  /** At depth 1 of an object body: the next string is a key. */
-  let expectKey = false;
-  /** The last key at depth 1 was `cap.at`, and its value has not started. */
-  let keyMatched = false;
-  const target = cap?.at ?? '';
-  let i = 0;
-  while (i < n && isSpace(body.charCodeAt(i))) i++;
-  if (cap !== undefined && target === '' && body.charCodeAt(i) === OPEN_ARRAY) {
-    itemDepth = 1;
-    emptySoFar = true;
-  }
-  for (; i < n; i++) {
-    const c = body.charCodeAt(i);
-    if (c === QUOTE) {
-      // The closing quote is the next one not escaped by an odd number of backslashes.
-      let end = body.indexOf('"', i + 1);
-      while (end !== -1) {
-        let backslashes = 0;
-        for (let j = end - 1; body.charCodeAt(j) === BACKSLASH; j--) backslashes++;
-        if (backslashes % 2 === 0) break;
-        end = body.indexOf('"', end + 1);
-      }
-      if (end === -1) end = n;
-      if (depth === 1 && expectKey) {
-        keyMatched = end - i - 1 === target.length && body.startsWith(target, i + 1);
-        expectKey = false;
-      } else if (depth === itemDepth && emptySoFar) {
-        emptySoFar = false;
-        items++;
-      }
-      i = end;
-      continue;
-    }
-    if (isSpace(c)) continue;
-    if (depth === itemDepth && emptySoFar && c !== CLOSE_ARRAY) {
-      emptySoFar = false;
-      items++;
-    }
-    if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      values++;
-      depth++;
-      if (c === OPEN_OBJECT && depth === 1) expectKey = true;
-      if (c === OPEN_ARRAY && depth === 2 && keyMatched && itemDepth === -1) {
-        itemDepth = 2;
-        emptySoFar = true;
-      }
-      keyMatched = false;
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-      if (depth === itemDepth) itemDepth = -2; // the counted list ended
-      depth--;
-    } else if (c === COMMA) {
-      values++;
-      if (depth === itemDepth) items++;
-      if (depth === 1) {
-        expectKey = true;
-        keyMatched = false;
-      }
-    } else if (c !== COLON && depth === 1) {
-      // A scalar value at depth 1 (not the counted list).
-      keyMatched = false;
-    }
-    if (cap !== undefined && items > cap.max) return { items, values, over: 'items' };
-    if (values > maxValues) return { items, values, over: 'values' };
-  }
-  return { items, values, over: undefined };
+/** The scan of an answer of `endpoint` with its caps (ITEM_CAPS, MAX_ANSWER_VALUES). */
+export function answerScan(endpoint: EndpointTemplate): AnswerScan {
+  return new AnswerScan(ITEM_CAPS[endpoint], MAX_ANSWER_VALUES);
+}
+
+/** The counts of a whole body (a test's or a tool's): `AnswerScan` fed at once. */
+export function measureAnswer(
+  body: string | Uint8Array,
+  cap: ItemCap | undefined,
+  maxValues: number,
+): AnswerSize {
+  const scan = new AnswerScan(cap, maxValues);
+  scan.feed(typeof body === 'string' ? Buffer.from(body) : body);
+  return { items: scan.items, values: scan.values, over: scan.over };
 }

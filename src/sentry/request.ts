@@ -21,7 +21,7 @@ import { HttpTransport, TransportError, type HttpResponse } from './http.js';
 import { ListWalk, type PageHeaders } from './list-walk.js';
 import { MAX_URL_BYTES, countHeader, nextPage } from './pagination.js';
 import { abandoned, forProject, httpError, where } from './failures.js';
-import { checkAnswerSize } from './answer-size.js';
+import { answerScan } from './answer-size.js';
 import { ItemCheck, unexpected, type ParseContext } from './json.js';
 import { parseJsonBody } from './parse.js';
 import { RequestQueue } from './queue.js';
@@ -330,8 +330,9 @@ export class Requester {
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse;
       let token: string;
+      let refusal: string | undefined;
       try {
-        ({ response, token } = await this.#queue.run(
+        ({ response, token, refusal } = await this.#queue.run(
           endpoint,
           (slot) => this.#exchange(endpoint, url, slot, signal, caller),
           signal,
@@ -368,10 +369,18 @@ export class Requester {
 
       if (response.status >= 200 && response.status < 300) {
         const ctx = { endpoint, url: where(url), project };
-        const json = this.#parsed(() => {
-          checkAnswerSize(ctx, endpoint, response.body);
-          return parseJsonBody(ctx, response.body, headerValue(response.headers, 'content-type'));
-        });
+        if (refusal !== undefined) {
+          // Not retried: the same question would get the same answer.
+          throw this.#fail(
+            new SentryApiError(
+              `${unexpected(ctx)}${refusal}; refused after reading ${response.refusedAfterBytes ?? 0} bytes, so that no answer can take the exporter's memory`,
+              { kind: 'parse', endpoint, project },
+            ),
+          );
+        }
+        const json = this.#parsed(() =>
+          parseJsonBody(ctx, response.body, headerValue(response.headers, 'content-type')),
+        );
         return {
           json,
           link: headerValue(response.headers, 'link'),
@@ -420,14 +429,16 @@ export class Requester {
     slot: Slot,
     signal: AbortSignal,
     caller: Caller | undefined,
-  ): Promise<{ response: HttpResponse; token: string }> {
+  ): Promise<{ response: HttpResponse; token: string; refusal: string | undefined }> {
     if (caller !== undefined) caller.requests++;
     const rateLimits = this.#queue.rateLimits;
     // Read at sending time: a token rotated while the request waited in the queue is already used.
     const token = this.#tokens.current();
+    // Counts the answer's items and values as it arrives: past the caps the rest is not read.
+    const scan = answerScan(endpoint);
     let response: HttpResponse;
     try {
-      response = await this.#transport.get(url, token, signal);
+      response = await this.#transport.get(url, token, signal, scan);
     } catch (err) {
       rateLimits.release(slot);
       if (err instanceof TransportError)
@@ -437,7 +448,7 @@ export class Requester {
     const headers = readRateLimitHeaders(response.headers, response.receivedAtMs);
     rateLimits.release(slot, { status: response.status, headers, receivedAtMs: response.receivedAtMs });
     this.#observe(endpoint, url, response.status, response.durationMs, headers.remaining, undefined);
-    return { response, token };
+    return { response, token, refusal: scan.refusal() };
   }
 
   #observe(

@@ -4,20 +4,27 @@
  * of aggregate answers counted once.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import {
+  AnswerScan,
   ITEM_CAPS,
   MAX_ANSWER_VALUES,
   MAX_PAGE_ITEMS,
-  checkAnswerSize,
+  answerScan,
   measureAnswer,
 } from '../../src/sentry/answer-size.js';
 import { ENDPOINTS } from '../../src/sentry/endpoints.js';
-import { SentryApiError } from '../../src/sentry/errors.js';
 import { ItemCheck, SKIP_EXAMPLES } from '../../src/sentry/json.js';
 import type { ParseContext } from '../../src/sentry/json.js';
 import { parseSessionGroups, parseStatsV2 } from '../../src/sentry/parse.js';
-import { issueJson } from './helpers.js';
+import { SentryApiError } from '../../src/sentry/errors.js';
+import { waitUntil } from '../helpers/wait.js';
+import { issueJson, listIssues, makeClient, rejection, startServer, type TestServer } from './helpers.js';
+
+const servers: TestServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
 
 const list = { at: '', max: 1000, sentry: '' };
 const groups = { at: 'groups', max: 1000, sentry: '' };
@@ -60,30 +67,46 @@ const ctx = (endpoint: string): ParseContext => ({
   url: `https://sentry.example/api/0${endpoint.replace('{org}', 'acme')}`,
 });
 
-function refusal(endpoint: (typeof ENDPOINTS)[keyof typeof ENDPOINTS], body: string): SentryApiError {
-  try {
-    checkAnswerSize(ctx(endpoint), endpoint, body);
-  } catch (err) {
-    assert.ok(err instanceof SentryApiError, String(err));
-    return err;
-  }
-  assert.fail(`expected ${endpoint} to refuse ${body.length} bytes`);
+/** Why `endpoint` refuses `body` (fed in chunks of `chunk` bytes), or undefined. */
+function refusal(
+  endpoint: (typeof ENDPOINTS)[keyof typeof ENDPOINTS],
+  body: string,
+  chunk = 65_536,
+): string | undefined {
+  const scan = answerScan(endpoint);
+  const bytes = Buffer.from(body);
+  for (let at = 0; at < bytes.length; at += chunk) if (!scan.feed(bytes.subarray(at, at + chunk))) break;
+  return scan.refusal();
 }
 
-test('an answer past its cap is refused unread: a page over 300 items, stats_v2 over 20,000 groups, any over a million values', () => {
+test('fed in pieces, the scan counts as it does at once, wherever a piece ends', () => {
+  const body = JSON.stringify({
+    'grou"ps': [1, 2],
+    groups: [{ a: 'x\\"],[' }, { b: ['é', '\\'] }, 'c"', null, { groups: [1, 2, 3] }],
+    data: [1],
+  });
+  const cap = { at: 'groups', max: 1000, sentry: '' };
+  const whole = measureAnswer(body, cap, 1e9);
+  assert.deepEqual(whole, { items: 5, values: 19, over: undefined });
+  const bytes = Buffer.from(body);
+  for (let size = 1; size <= 7; size++) {
+    const scan = new AnswerScan(cap, 1e9);
+    for (let at = 0; at < bytes.length; at += size) scan.feed(bytes.subarray(at, at + size));
+    assert.deepEqual({ items: scan.items, values: scan.values, over: scan.over }, whole, `pieces of ${size}`);
+  }
+});
+
+test('an answer past its cap is refused: a page over 300 items, stats_v2 over 20,000 groups, any over a million values', () => {
   const issues = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => issueJson(i + 1)));
-  checkAnswerSize(ctx(ENDPOINTS.issues), ENDPOINTS.issues, issues(MAX_PAGE_ITEMS));
-  const page = refusal(ENDPOINTS.issues, issues(MAX_PAGE_ITEMS + 1));
-  assert.equal(page.kind, 'parse');
-  assert.equal(page.endpoint, ENDPOINTS.issues);
-  assert.match(
-    page.message,
-    /^Unexpected response from Sentry https:\/\/sentry\.example\/api\/0\/organizations\/acme\/issues\/: the answer holds more than 300 items \(Sentry sends at most 100 a page\); refused unread \(\d+ bytes\)/,
+  assert.equal(refusal(ENDPOINTS.issues, issues(MAX_PAGE_ITEMS)), undefined);
+  assert.equal(
+    refusal(ENDPOINTS.issues, issues(MAX_PAGE_ITEMS + 1)),
+    'the answer holds more than 300 items (Sentry sends at most 100 a page)',
   );
   // The probe's answer: ten megabytes of empty arrays.
   const tiny = `[${'[],'.repeat(3_500_000)}[]]`;
-  assert.match(refusal(ENDPOINTS.issues, tiny).message, /more than 300 items/);
-  assert.match(refusal(ENDPOINTS.monitors, tiny).message, /more than 300 items/);
+  assert.match(refusal(ENDPOINTS.issues, tiny) ?? '', /more than 300 items/);
+  assert.match(refusal(ENDPOINTS.monitors, tiny) ?? '', /more than 300 items/);
 
   const stats = (n: number) =>
     JSON.stringify({
@@ -93,19 +116,19 @@ test('an answer past its cap is refused unread: a page over 300 items, stats_v2 
       })),
     });
   const statsCap = ITEM_CAPS[ENDPOINTS.statsV2]!.max;
-  checkAnswerSize(ctx(ENDPOINTS.statsV2), ENDPOINTS.statsV2, stats(statsCap));
-  assert.match(
-    refusal(ENDPOINTS.statsV2, stats(statsCap + 1)).message,
-    /its "groups" holds more than 20000 items \(Sentry sends at most 10,000 groups\)/,
+  assert.equal(refusal(ENDPOINTS.statsV2, stats(statsCap)), undefined);
+  assert.equal(
+    refusal(ENDPOINTS.statsV2, stats(statsCap + 1)),
+    'its "groups" holds more than 20000 items (Sentry sends at most 10,000 groups)',
   );
 
   // One item holding the values: the item cap does not see them, the value cap does.
   const nested = `[{"environments":[${'[],'.repeat(MAX_ANSWER_VALUES / 2)}[]]}]`;
-  assert.match(refusal(ENDPOINTS.monitors, nested).message, /the answer holds more than 1000000 JSON values/);
-  assert.match(refusal(ENDPOINTS.currentRelease, nested).message, /more than 1000000 JSON values/);
+  assert.equal(refusal(ENDPOINTS.monitors, nested), 'the answer holds more than 1000000 JSON values');
+  assert.equal(refusal(ENDPOINTS.currentRelease, nested), 'the answer holds more than 1000000 JSON values');
 
   // What is not JSON is left to JSON.parse, which names it.
-  checkAnswerSize(ctx(ENDPOINTS.issues), ENDPOINTS.issues, `<html>${','.repeat(2_000_000)}</html>`);
+  assert.equal(refusal(ENDPOINTS.issues, `<html>${'[,'.repeat(2_000_000)}</html>`), undefined);
 });
 
 test('past the first few, a malformed item is only counted: no error object each', () => {
@@ -177,4 +200,43 @@ test('aggregate answers: a malformed group is left out with a check, and a repea
     ],
   );
   assert.equal(s.repeated, 1);
+});
+
+test('over HTTP: sixty megabytes of empty arrays are refused after the first kilobytes, the rest never read, not retried', async () => {
+  const total = 60 * 1024 * 1024;
+  let written = 0;
+  let closedEarly = false;
+  const server = await startServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(total) });
+    const piece = Buffer.from('[],'.repeat(21_845)); // 65,535 bytes
+    res.write('[');
+    written = 1;
+    const more = (): void => {
+      while (written + piece.length < total - 3) {
+        written += piece.length;
+        if (!res.write(piece)) return void res.once('drain', more);
+      }
+      res.end(Buffer.from('[]]'.padStart(total - written, ' ')));
+      written = total;
+    };
+    res.on('close', () => (closedEarly = written < total));
+    more();
+  });
+  servers.push(server);
+  const { client } = makeClient(server.baseUrl);
+  try {
+    const err = await rejection(listIssues(client, { query: '' }));
+    assert.ok(err instanceof SentryApiError, String(err));
+    assert.equal(err.kind, 'parse');
+    assert.match(
+      err.message,
+      /^Unexpected response from Sentry http:\/\/127\.0\.0\.1:\d+\/api\/0\/organizations\/acme\/issues\/: the answer holds more than 300 items \(Sentry sends at most 100 a page\); refused after reading \d+ bytes/,
+    );
+    const read = Number(/after reading (\d+) bytes/.exec(err.message)?.[1]);
+    assert.ok(read < 1024 * 1024, `${read} bytes read of ${total}`);
+    assert.equal(server.hits.length, 1, 'not retried');
+    await waitUntil('the server to see its answer cut short', () => closedEarly);
+  } finally {
+    await client.close();
+  }
 });
