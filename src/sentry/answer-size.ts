@@ -10,6 +10,8 @@
  * five output groups each when grouped by status.
  */
 import { ENDPOINTS, type EndpointTemplate } from './endpoints.js';
+import { SentryApiError } from './errors.js';
+import { unexpected, type ParseContext } from './json.js';
 
 /** Where an endpoint's items are, and how many one answer may hold. */
 export interface ItemCap {
@@ -240,6 +242,14 @@ export class AnswerScan implements AnswerSize {
       return `the answer holds more than ${this.#maxValues} JSON values`;
     return `${cap.at === '' ? 'the answer' : `its "${cap.at}"`} holds more than ${cap.max} items (Sentry sends ${cap.sentry})`;
   }
+}
+
+/** The error of an answer the scan refused (`refusal`) after reading `bytes` of it. */
+export function refused(ctx: ParseContext, refusal: string, bytes: number | undefined): SentryApiError {
+  return new SentryApiError(
+    `${unexpected(ctx)}${refusal}; refused after reading ${bytes ?? 0} bytes, so that no answer can take the exporter's memory`,
+    { kind: 'parse', endpoint: ctx.endpoint, project: ctx.project },
+  );
 }
 
 /** The scan of an answer of `endpoint` with its caps (ITEM_CAPS, MAX_ANSWER_VALUES). */

@@ -3,6 +3,7 @@ import { REQUIRED_SCOPE, type EndpointTemplate } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import type { HttpResponse } from './http.js';
 import { errorDetail } from './parse.js';
+import { QueueWaitAbandoned } from './queue.js';
 import { headerValue } from './rate-limit.js';
 
 /** The URL without its query, as errors name it: the real organization and project, not a template. */
@@ -58,7 +59,7 @@ function redirectTarget(location: string, from: URL): string | undefined {
   }
 }
 
-/** A call given up because its signal fired (the run's deadline, or shutdown). */
+/** A call given up because its signal fired (the run's deadline, or shutdown), and what it was waiting for. */
 export function abandoned(
   endpoint: EndpointTemplate,
   url: URL,
@@ -66,7 +67,9 @@ export function abandoned(
   attempts: number,
   cause: unknown,
 ): SentryApiError {
-  return new SentryApiError(`Sentry ${where(url)} call abandoned${forProject(project)}`, {
+  // What it waited for, when that was the queue: Sentry's rate-limit headers, a request slot, the rate.
+  const waiting = cause instanceof QueueWaitAbandoned ? ` while ${cause.waitingFor}` : '';
+  return new SentryApiError(`Sentry ${where(url)} call abandoned${forProject(project)}${waiting}`, {
     kind: 'aborted',
     endpoint,
     project,

@@ -19,6 +19,27 @@ export class ItemCheck {
   readonly examples: SentryApiError[] = [];
 }
 
+/**
+ * More than this share of the items of one call malformed fails the call: not a few odd items but a shape
+ * the exporter does not know.
+ */
+export const MAX_MALFORMED_SHARE = 0.5;
+
+/**
+ * The error of a call with more than MAX_MALFORMED_SHARE of its items malformed, naming the endpoint and the
+ * first bad field; undefined when the malformed items are few enough to be left out.
+ */
+export function malformedShare(ctx: ParseContext, check: ItemCheck): SentryApiError | undefined {
+  const first = check.examples[0];
+  if (first === undefined || check.malformed <= check.items * MAX_MALFORMED_SHARE) return undefined;
+  const start = unexpected(ctx);
+  const problem = first.message.startsWith(start) ? first.message.slice(start.length) : first.message;
+  return new SentryApiError(
+    `${start}${check.malformed} of ${check.items} items malformed, more than ${MAX_MALFORMED_SHARE * 100} %: the answer does not have the shape the exporter reads (has Sentry's API changed?); the first: ${problem}`,
+    { kind: 'parse', endpoint: ctx.endpoint, project: ctx.project },
+  );
+}
+
 /** Thrown by `fail` in place of an error while `ctx.quiet`: the item is only counted. */
 const MALFORMED: unique symbol = Symbol('malformed item');
 

@@ -21,8 +21,8 @@ import { HttpTransport, TransportError, type HttpResponse } from './http.js';
 import { ListWalk, type PageHeaders } from './list-walk.js';
 import { MAX_URL_BYTES, countHeader, nextPage } from './pagination.js';
 import { abandoned, forProject, httpError, where } from './failures.js';
-import { answerScan } from './answer-size.js';
-import { ItemCheck, unexpected, type ParseContext } from './json.js';
+import { answerScan, refused } from './answer-size.js';
+import { ItemCheck, malformedShare, type ParseContext } from './json.js';
 import { parseJsonBody } from './parse.js';
 import { RequestQueue } from './queue.js';
 import { headerValue, readRateLimitHeaders, type EndpointRateLimit, type Slot } from './rate-limit.js';
@@ -50,12 +50,6 @@ export type RequesterOptions = Pick<
   /** Malformed items left out of a list answer (self-metrics). */
   onSkipped?: ((endpoint: string, count: number) => void) | undefined;
 };
-
-/**
- * More than this share of the items of one call malformed fails the call: not a few odd items but a shape
- * the exporter does not know.
- */
-export const MAX_MALFORMED_SHARE = 0.5;
 
 /** One answer: its JSON, and what a list walk needs from its headers. */
 interface Answer extends PageHeaders {
@@ -249,10 +243,8 @@ export class Requester {
 
   /**
    * Counts the groups an aggregate answer repeated (dropped by the parser), and judges the malformed items
-   * counted so far in the call: more than half of them (MAX_MALFORMED_SHARE) is
-   * not a few odd items but an answer whose shape the exporter does not know (Sentry's API changed): the call
-   * fails, naming the endpoint and the first bad field. Otherwise, at the call's end (`last`), they are
-   * recorded in `opts.skipped` and counted (sentry_exporter_items_skipped_total).
+   * counted so far in the call: more than half of them fails it (`malformedShare`). Otherwise, at the call's
+   * end (`last`), they are recorded in `opts.skipped` and counted (sentry_exporter_items_skipped_total).
    */
   #settle(ctx: ParseContext, opts: CallOptions, last: boolean): void {
     if (ctx.repeated !== undefined && ctx.repeated > 0) {
@@ -263,20 +255,10 @@ export class Requester {
       );
     }
     const check = ctx.check;
-    if (check === undefined || check.malformed === 0) return;
-    const [first] = check.examples;
-    if (first === undefined) return;
-    if (check.malformed > check.items * MAX_MALFORMED_SHARE) {
-      const problem = first.message.startsWith(unexpected(ctx))
-        ? first.message.slice(unexpected(ctx).length)
-        : first.message;
-      throw this.#fail(
-        new SentryApiError(
-          `${unexpected(ctx)}${check.malformed} of ${check.items} items malformed, more than ${MAX_MALFORMED_SHARE * 100} %: the answer does not have the shape the exporter reads (has Sentry's API changed?); the first: ${problem}`,
-          { kind: 'parse', endpoint: ctx.endpoint, project: ctx.project },
-        ),
-      );
-    }
+    const first = check?.examples[0];
+    if (check === undefined || first === undefined) return;
+    const shapeChanged = malformedShare(ctx, check);
+    if (shapeChanged !== undefined) throw this.#fail(shapeChanged);
     if (!last) return;
     opts.skipped?.add(first, check.malformed);
     this.#onSkipped?.(ctx.endpoint, check.malformed);
@@ -336,6 +318,7 @@ export class Requester {
           endpoint,
           (slot) => this.#exchange(endpoint, url, slot, signal, caller),
           signal,
+          caller?.name,
         ));
       } catch (err) {
         if (!(err instanceof TransportError && err.kind !== 'aborted')) {
@@ -369,15 +352,8 @@ export class Requester {
 
       if (response.status >= 200 && response.status < 300) {
         const ctx = { endpoint, url: where(url), project };
-        if (refusal !== undefined) {
-          // Not retried: the same question would get the same answer.
-          throw this.#fail(
-            new SentryApiError(
-              `${unexpected(ctx)}${refusal}; refused after reading ${response.refusedAfterBytes ?? 0} bytes, so that no answer can take the exporter's memory`,
-              { kind: 'parse', endpoint, project },
-            ),
-          );
-        }
+        // Not retried: the same question would get the same answer.
+        if (refusal !== undefined) throw this.#fail(refused(ctx, refusal, response.refusedAfterBytes));
         const json = this.#parsed(() =>
           parseJsonBody(ctx, response.body, headerValue(response.headers, 'content-type')),
         );
