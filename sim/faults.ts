@@ -102,6 +102,11 @@ export class FaultInjector {
     return { headers, gone: d.gone === true };
   }
 
+  /** Whether the current-release lookup of `issueId` fails (`releaseErrorsFor`). */
+  releaseFails(issueId: string | undefined): boolean {
+    return issueId !== undefined && (this.faults.releaseErrorsFor ?? []).includes(issueId);
+  }
+
   get wrongTypeAll(): boolean {
     return this.faults.wrongTypeItems === 'all';
   }

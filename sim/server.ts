@@ -146,6 +146,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     if (deprecation?.gone === true) {
       return { answer: json(410, GONE_MESSAGE, { ...rate.headers, ...deprecation.headers }), fault };
     }
+    if (template.endsWith('/current-release/') && faults.releaseFails(matched.params.at(-1))) {
+      return {
+        answer: {
+          ...serverErrorResponse(0),
+          headers: { ...serverErrorResponse(0).headers, ...rate.headers },
+        },
+        fault,
+      };
+    }
     if (fault === 'reset') return { answer: 'reset', fault };
     if (fault === 'serverError') return { answer: { ...serverErrorResponse(faults.variant(3)) }, fault };
     if (fault === 'html') return { answer: htmlPageResponse(), fault };

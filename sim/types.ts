@@ -159,6 +159,8 @@ export interface Faults {
    * `410 {"message": "This API no longer exists."}`.
    */
   deprecated?: { date: string; replacement?: string; gone?: boolean };
+  /** The current-release lookups of these issue ids answer `500 {"detail": "Internal Error"}`. */
+  releaseErrorsFor?: string[];
 }
 
 export type TokenStatus = 'valid' | 'revoked' | 'missing-scope';
