@@ -351,8 +351,10 @@ class IssueTally {
     for (const issue of issues) {
       const row = this.rows.get(issue.projectSlug)?.get(environment);
       if (row === undefined) continue; // a project outside the selection or newer than the project list
-      // Sentry may send no firstSeen for a brand-new issue; like the Python exporter, take it as now.
-      const firstSeenMs = issue.firstSeen === null ? now : Date.parse(issue.firstSeen);
+      // Sentry may send no firstSeen for a brand-new issue; like the Python exporter, take it as now. One in
+      // the future (a clock ahead of ours) is as new as an issue can be: now too, in every window and in the
+      // newest-first order of the open issues. Its label keeps what Sentry sent.
+      const firstSeenMs = issue.firstSeen === null ? now : Math.min(now, Date.parse(issue.firstSeen));
       const age = now - firstSeenMs;
       if (age <= 14 * DAY) row.d14 += issue.count;
       if (age <= DAY) row.h24 += issue.count;

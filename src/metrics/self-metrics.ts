@@ -33,6 +33,9 @@ export class SelfMetrics implements RenderedSource {
   readonly apiRequests: Counter<'endpoint' | 'code'>;
   /** Registered at the first Sentry answer that carries the header: until then there is nothing to say. */
   private rateLimitRemaining: Gauge | undefined;
+  /** Registered when Sentry first says an endpoint is deprecated. */
+  private apiDeprecated: Gauge<'endpoint'> | undefined;
+  private readonly deprecatedEndpoints = new Set<string>();
   readonly tokenReloads: Counter;
   readonly duplicateItems: Counter<'endpoint'>;
   readonly skippedItems: Counter<'endpoint'>;
@@ -148,6 +151,16 @@ export class SelfMetrics implements RenderedSource {
   /** Feeds the Sentry client's per-request reports into the counters. */
   observeRequest(o: RequestObservation): void {
     this.apiRequests.inc({ endpoint: o.endpoint, code: o.status === undefined ? 'error' : String(o.status) });
+    if (o.deprecated === true || (o.deprecated === false && this.deprecatedEndpoints.has(o.endpoint))) {
+      this.apiDeprecated ??= new Gauge({
+        name: 'sentry_exporter_api_deprecated',
+        help: "1 while Sentry's latest answer of the endpoint said it is deprecated (X-Sentry-Deprecation-Date, or 410 Gone): a later Sentry release may remove it; the log names the date and the replacement. 0 once it no longer says so.",
+        labelNames: ['endpoint'],
+        registers: [this.registry],
+      });
+      this.deprecatedEndpoints.add(o.endpoint);
+      this.apiDeprecated.set({ endpoint: o.endpoint }, o.deprecated ? 1 : 0);
+    }
     if (o.rateLimitRemaining === undefined) return;
     // Self-hosted Sentry sends no rate-limit headers: the gauge stays absent rather than reading 0, which
     // would look like a used-up budget.

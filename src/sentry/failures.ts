@@ -41,12 +41,25 @@ export function httpError(
     const location = headerValue(response.headers, 'location');
     const to = location === undefined ? undefined : redirectTarget(location, url);
     message += ` (a redirect${to === undefined ? '' : ` to ${to}`}: SENTRY_BASE_URL probably points at a web page or a sign-in proxy, not at the API, which answers under /api/0/ with JSON)`;
+  } else if (status === 410) {
+    message += ` (Sentry has removed this endpoint, or is browning it out before it does${deprecation(response)})`;
   } else if (status === 429) {
     message += ` (rate limited; gave up after ${attempts} attempts)`;
   } else if (attempts > 1) {
     message += ` (after ${attempts} attempts)`;
   }
   return new SentryApiError(message, { kind: 'http', endpoint, status, detail, project, attempts });
+}
+
+/**
+ * What Sentry's deprecation headers say (src/sentry/api/helpers/deprecation.py): `; deprecated since <date>,
+ * replaced by <endpoint>`, or nothing when it sent none.
+ */
+export function deprecation(response: Pick<HttpResponse, 'headers'>): string {
+  const date = headerValue(response.headers, 'x-sentry-deprecation-date');
+  const replacement = headerValue(response.headers, 'x-sentry-replacement-endpoint');
+  if (date === undefined && replacement === undefined) return '';
+  return `; deprecated${date === undefined ? '' : ` since ${date}`}${replacement === undefined ? '' : `, replaced by ${replacement}`}`;
 }
 
 /** Where a redirect points, without its query (it may carry a session or a `next` URL). */

@@ -57,7 +57,10 @@ export function parseJsonBody(ctx: ParseContext, body: string, contentType: stri
   }
 }
 
-/** Sentry's `{"detail": "..."}` from an error body, when there is one. */
+/**
+ * Sentry's `{"detail": "..."}` from an error body, when there is one; or its `{"message": "..."}`, which its
+ * deprecated endpoints answer with 410 (src/sentry/api/helpers/deprecation.py `GONE_MESSAGE`).
+ */
 export function errorDetail(body: string): string | undefined {
   try {
     const json = JSON.parse(body) as Json;
@@ -65,6 +68,7 @@ export function errorDetail(body: string): string | undefined {
       const d = json['detail'];
       if (typeof d === 'string') return d;
       if (isObject(d) && typeof d['message'] === 'string') return d['message'];
+      if (typeof json['message'] === 'string') return json['message'];
     }
   } catch {
     // Not JSON (a proxy's HTML page): there is no detail to report.

@@ -22,6 +22,7 @@ import { ListWalk, type PageHeaders } from './list-walk.js';
 import { MAX_URL_BYTES, countHeader, nextPage } from './pagination.js';
 import { abandoned, forProject, httpError, where } from './failures.js';
 import { answerScan, refused } from './answer-size.js';
+import { ExchangeLog } from './exchange-log.js';
 import { ItemCheck, malformedShare, type ParseContext } from './json.js';
 import { parseJsonBody } from './parse.js';
 import { RequestQueue } from './queue.js';
@@ -61,7 +62,7 @@ export class Requester {
   readonly #tokens: TokenSource;
   readonly #maxItems: number;
   readonly #logger: Logger;
-  readonly #onRequest: ((o: RequestObservation) => void) | undefined;
+  readonly #exchanges: ExchangeLog;
   readonly #onDuplicates: ((endpoint: string, count: number) => void) | undefined;
   readonly #onSkipped: ((endpoint: string, count: number) => void) | undefined;
   readonly #queue: RequestQueue;
@@ -82,7 +83,7 @@ export class Requester {
     this.#tokens = o.token;
     this.#maxItems = o.maxItems;
     this.#logger = o.logger;
-    this.#onRequest = o.onRequest;
+    this.#exchanges = new ExchangeLog(o.logger, o.onRequest, this.#stats);
     this.#onDuplicates = o.onDuplicates;
     this.#onSkipped = o.onSkipped;
     this.#queue = new RequestQueue({ rate: o.rate, concurrency: o.concurrency });
@@ -418,44 +419,22 @@ export class Requester {
     } catch (err) {
       rateLimits.release(slot);
       if (err instanceof TransportError)
-        this.#observe(endpoint, url, undefined, err.durationMs, undefined, err.kind);
+        this.#exchanges.observe(endpoint, url, {
+          status: undefined,
+          durationMs: err.durationMs,
+          failure: err.kind,
+        });
       throw err;
     }
     const headers = readRateLimitHeaders(response.headers, response.receivedAtMs);
     rateLimits.release(slot, { status: response.status, headers, receivedAtMs: response.receivedAtMs });
-    this.#observe(endpoint, url, response.status, response.durationMs, headers.remaining, undefined);
+    this.#exchanges.observe(endpoint, url, {
+      status: response.status,
+      durationMs: response.durationMs,
+      headers: response.headers,
+      remaining: headers.remaining,
+    });
     return { response, token, refusal: scan.refusal() };
-  }
-
-  #observe(
-    endpoint: EndpointTemplate,
-    url: URL,
-    status: number | undefined,
-    durationMs: number,
-    remaining: number | undefined,
-    failure: string | undefined,
-  ): void {
-    this.#stats.requests++;
-    if (status === 429) this.#stats.rateLimited++;
-    this.#logger.trace(
-      {
-        endpoint,
-        status,
-        failure,
-        durationMs: Math.round(durationMs),
-        rateLimitRemaining: remaining,
-        // The size of what was sent, not the URL itself (it names projects and environments).
-        urlBytes: url.href.length,
-      },
-      'sentry request',
-    );
-    if (this.#onRequest === undefined) return;
-    try {
-      this.#onRequest({ endpoint, status, durationMs, rateLimitRemaining: remaining });
-    } catch (err) {
-      // An observer bug must not turn a good answer into a failed call; it is still reported.
-      this.#logger.debug({ err }, 'onRequest observer threw');
-    }
   }
 
   async #waitBeforeRetry(
