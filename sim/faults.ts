@@ -39,6 +39,7 @@ export class FaultInjector {
 
   set(faults: Faults): void {
     for (const field of [
+      'padItems',
       'overlapItems',
       'maxUrlBytes',
       'tinyItems',
@@ -75,6 +76,11 @@ export class FaultInjector {
   private applies(endpoint: string): boolean {
     const { endpoints } = this.faults;
     return endpoints === undefined || endpoints.includes(endpoint);
+  }
+
+  /** `padItems`, when it applies to `endpoint`. */
+  padItems(endpoint: string): number | undefined {
+    return this.applies(endpoint) ? this.faults.padItems : undefined;
   }
 
   /** `tinyItems`, when it applies to `endpoint`. */

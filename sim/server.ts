@@ -192,7 +192,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
       return { answer: json(200, wrongType(template, result.body, faults.wrongTypeAll), headers), fault };
     }
     const groups = faults.groupFaults(template);
-    const body = result.status === 200 && groups ? breakGroups(template, result.body, groups) : result.body;
+    let body = result.status === 200 && groups ? breakGroups(template, result.body, groups) : result.body;
+    const pad = faults.padItems(template);
+    if (result.status === 200 && pad !== undefined && Array.isArray(body)) {
+      const padding = 'x'.repeat(pad);
+      body = (body as Array<Record<string, unknown>>).map((item) => ({ ...item, padding }));
+    }
     const answer = json(result.status, body, headers);
     if (result.status === 200 && fault === 'malformed') answer.body = truncate(answer.body);
     const tiny = faults.tinyItems(template);

@@ -159,6 +159,11 @@ export interface Faults {
    * `410 {"message": "This API no longer exists."}`.
    */
   deprecated?: { date: string; replacement?: string; gone?: boolean };
+  /**
+   * Every item of a list answer (of `endpoints`) carries a `padding` field of this many characters: valid,
+   * large answers that take their time to read and parse.
+   */
+  padItems?: number;
   /** The current-release lookups of these issue ids answer `500 {"detail": "Internal Error"}`. */
   releaseErrorsFor?: string[];
 }
