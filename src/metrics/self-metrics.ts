@@ -117,13 +117,13 @@ export class SelfMetrics implements RenderedSource {
     });
     this.duplicateItems = new Counter({
       name: 'sentry_exporter_duplicate_items_total',
-      help: 'Items a Sentry list repeated within one paginated query (the list shifted while paged); dropped.',
+      help: 'Items a Sentry list repeated within one paginated query (the list shifted while paged), and groups a stats_v2 or sessions answer repeated; dropped.',
       labelNames: ['endpoint'],
       registers,
     });
     this.skippedItems = new Counter({
       name: 'sentry_exporter_items_skipped_total',
-      help: 'Malformed items left out of Sentry list answers (the rest of the answer is used).',
+      help: 'Malformed items of Sentry list answers and groups of its stats_v2 and sessions answers, left out (the rest of the answer is used).',
       labelNames: ['endpoint'],
       registers,
     });
