@@ -34,8 +34,18 @@ export class FaultInjector {
     this.rng = new Prng(seed ^ 0xfa017);
   }
 
+  /** Answers that still get `headers` (`headersTimes`); undefined: every one. */
+  private headersLeft: number | undefined;
+
   set(faults: Faults): void {
-    for (const field of ['overlapItems', 'maxUrlBytes'] as const) {
+    for (const field of [
+      'padItems',
+      'overlapItems',
+      'maxUrlBytes',
+      'tinyItems',
+      'headersTimes',
+      'malformedGroups',
+    ] as const) {
       const v = faults[field];
       if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
         throw new RangeError(`${field} must be a non-negative integer, got ${String(v)}`);
@@ -59,6 +69,60 @@ export class FaultInjector {
       }
     }
     this.faults = { ...faults };
+    this.headersLeft = faults.headersTimes;
+  }
+
+  /** Whether the faults that are not drawn per request (they hold for every answer) apply to `endpoint`. */
+  private applies(endpoint: string): boolean {
+    const { endpoints } = this.faults;
+    return endpoints === undefined || endpoints.includes(endpoint);
+  }
+
+  /** `padItems`, when it applies to `endpoint`. */
+  padItems(endpoint: string): number | undefined {
+    return this.applies(endpoint) ? this.faults.padItems : undefined;
+  }
+
+  /** `tinyItems`, when it applies to `endpoint`. */
+  tinyItems(endpoint: string): number | undefined {
+    return this.applies(endpoint) ? this.faults.tinyItems : undefined;
+  }
+
+  /** The extra headers of this answer of `endpoint` (counted against `headersTimes`). */
+  headers(endpoint: string): Record<string, string> {
+    const { headers } = this.faults;
+    if (headers === undefined || !this.applies(endpoint)) return {};
+    if (this.headersLeft !== undefined) {
+      if (this.headersLeft <= 0) return {};
+      this.headersLeft--;
+    }
+    return headers;
+  }
+
+  /** Sentry's deprecation headers, and whether the answer is its 410, when `deprecated` applies. */
+  deprecation(endpoint: string): { headers: Record<string, string>; gone: boolean } | undefined {
+    const d = this.faults.deprecated;
+    if (d === undefined || !this.applies(endpoint)) return undefined;
+    const headers: Record<string, string> = { 'X-Sentry-Deprecation-Date': d.date };
+    if (d.replacement !== undefined) headers['X-Sentry-Replacement-Endpoint'] = d.replacement;
+    return { headers, gone: d.gone === true };
+  }
+
+  /** Whether the current-release lookup of `issueId` fails (`releaseErrorsFor`). */
+  releaseFails(issueId: string | undefined): boolean {
+    return issueId !== undefined && (this.faults.releaseErrorsFor ?? []).includes(issueId);
+  }
+
+  get wrongTypeAll(): boolean {
+    return this.faults.wrongTypeItems === 'all';
+  }
+
+  /** The groups faults of aggregate answers, when they apply to `endpoint`. */
+  groupFaults(endpoint: string): { malformed: number; repeat: boolean } | undefined {
+    const malformed = this.faults.malformedGroups ?? 0;
+    const repeat = this.faults.repeatFirstGroup === true;
+    if ((malformed === 0 && !repeat) || !this.applies(endpoint)) return undefined;
+    return { malformed, repeat };
   }
 
   get hangMs(): number {
@@ -158,8 +222,12 @@ export function truncate(json: string): string {
   return json.slice(0, Math.max(1, Math.floor(json.length / 2)));
 }
 
-/** The endpoint's 200 body with one field of the wrong type (or the wrong top-level shape). */
-export function wrongType(endpoint: string, body: unknown): unknown {
+/**
+ * The endpoint's 200 body with one field of the wrong type (or the wrong top-level shape); with `all`, the
+ * same field of every item of a list answer.
+ */
+export function wrongType(endpoint: string, body: unknown, all = false): unknown {
+  if (all && Array.isArray(body)) return body.map((item) => (wrongType(endpoint, [item]) as unknown[])[0]);
   const first = Array.isArray(body) ? (body[0] as Record<string, unknown> | undefined) : undefined;
   switch (endpoint) {
     case '/organizations/{org}/projects/':
@@ -194,4 +262,34 @@ export function wrongType(endpoint: string, body: unknown): unknown {
     default:
       return { unexpected: true };
   }
+}
+
+/** Sentry's answer on a deprecated URL during a brownout (src/sentry/api/helpers/deprecation.py GONE_MESSAGE). */
+export const GONE_MESSAGE = { message: 'This API no longer exists.' };
+
+/** `[[],[],…]`: `n` empty arrays, valid JSON. */
+export function tinyItemsBody(n: number): string {
+  return n === 0 ? '[]' : `[${'[],'.repeat(n - 1)}[]]`;
+}
+
+/**
+ * An aggregate answer (stats_v2, sessions) whose first `malformed` groups carry a total Sentry never sends
+ * (`"12"` as a stats_v2 quantity, `-1` for every sessions total), and whose first group comes twice with
+ * `repeat`.
+ */
+export function breakGroups(
+  endpoint: string,
+  body: unknown,
+  { malformed, repeat }: { malformed: number; repeat: boolean },
+): unknown {
+  const o = body as { groups?: Array<{ totals: Record<string, unknown> }> };
+  if (!Array.isArray(o.groups)) return body;
+  const stats = endpoint === '/organizations/{org}/stats_v2/';
+  const groups = o.groups.map((g, i) => {
+    if (i >= malformed) return g;
+    const totals = Object.fromEntries(Object.keys(g.totals).map((k) => [k, stats ? '12' : -1]));
+    return { ...g, totals };
+  });
+  if (repeat && groups.length > 0) groups.push(structuredClone(groups[0]!));
+  return { ...o, groups };
 }

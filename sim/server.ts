@@ -9,7 +9,10 @@ import { CounterBook } from './counters.js';
 import { generateDataset } from './dataset.js';
 import {
   FaultInjector,
+  GONE_MESSAGE,
+  breakGroups,
   htmlPageResponse,
+  tinyItemsBody,
   serverErrorResponse,
   truncate,
   uriTooLongResponse,
@@ -142,6 +145,19 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
       return { answer: json(403, { detail: PERMISSION_DENIED }, rate.headers), fault: undefined };
     }
     const fault = faults.decide(template);
+    const deprecation = faults.deprecation(template);
+    if (deprecation?.gone === true) {
+      return { answer: json(410, GONE_MESSAGE, { ...rate.headers, ...deprecation.headers }), fault };
+    }
+    if (template.endsWith('/current-release/') && faults.releaseFails(matched.params.at(-1))) {
+      return {
+        answer: {
+          ...serverErrorResponse(0),
+          headers: { ...serverErrorResponse(0).headers, ...rate.headers },
+        },
+        fault,
+      };
+    }
     if (fault === 'reset') return { answer: 'reset', fault };
     if (fault === 'serverError') return { answer: { ...serverErrorResponse(faults.variant(3)) }, fault };
     if (fault === 'html') return { answer: htmlPageResponse(), fault };
@@ -174,12 +190,21 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
       console.error(`sentry simulator: ${template} failed`, err);
       return { answer: json(500, { detail: 'Internal Error' }, rate.headers), fault };
     }
-    const headers = { ...rate.headers, ...result.headers };
+    const headers = { ...rate.headers, ...result.headers, ...deprecation?.headers };
     if (result.status === 200 && fault === 'wrongType') {
-      return { answer: json(200, wrongType(template, result.body), headers), fault };
+      return { answer: json(200, wrongType(template, result.body, faults.wrongTypeAll), headers), fault };
     }
-    const answer = json(result.status, result.body, headers);
+    const groups = faults.groupFaults(template);
+    let body = result.status === 200 && groups ? breakGroups(template, result.body, groups) : result.body;
+    const pad = faults.padItems(template);
+    if (result.status === 200 && pad !== undefined && Array.isArray(body)) {
+      const padding = 'x'.repeat(pad);
+      body = (body as Array<Record<string, unknown>>).map((item) => ({ ...item, padding }));
+    }
+    const answer = json(result.status, body, headers);
     if (result.status === 200 && fault === 'malformed') answer.body = truncate(answer.body);
+    const tiny = faults.tinyItems(template);
+    if (result.status === 200 && tiny !== undefined) answer.body = tinyItemsBody(tiny);
     return { answer, fault };
   }
 
@@ -227,6 +252,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
     } else {
       rate = limiter.check(bearer(req) ?? '', matched.route.template, wall, rateLimitHeaders);
       ({ answer, fault } = decide(req, url, matched, arrival, rate));
+      if (answer !== 'reset') {
+        const extra = faults.headers(matched.route.template);
+        if (Object.keys(extra).length > 0) answer = { ...answer, headers: { ...answer.headers, ...extra } };
+      }
     }
     counters.record({
       endpoint,
@@ -322,6 +351,17 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SentrySimul
       only.count = Number(count);
       issue.totalCount = only.count;
       countTexts.set(issueId, count);
+      engine.clear();
+    },
+    setIssueFirstSeen: (issueId: string, firstSeenMs: number) => {
+      const issue = data.issuesById.get(issueId);
+      if (issue === undefined) throw new RangeError(`no issue ${issueId}`);
+      issue.firstSeenMs = firstSeenMs;
+      issue.firstSeen = new Date(firstSeenMs).toISOString();
+      if (issue.lastSeenMs < firstSeenMs) {
+        issue.lastSeenMs = firstSeenMs;
+        issue.lastSeen = issue.firstSeen;
+      }
       engine.clear();
     },
     stop: stopListening,

@@ -141,6 +141,42 @@ export interface Faults {
    * nginx's `414 Request-URI Too Large` (nginx's `large_client_header_buffers` default is 8 KiB).
    */
   maxUrlBytes?: number;
+  /**
+   * Every answer (of `endpoints`) is 200 with a valid JSON array of this many empty arrays, `[[],[],…]`:
+   * three bytes an item, the most items a body of its size can hold.
+   */
+  tinyItems?: number;
+  /**
+   * The next `headersTimes` answers (of `endpoints`; default every one) carry these headers besides their
+   * own, replacing any of the same name: a proxy's or a misconfigured server's `X-Sentry-Rate-Limit-*`.
+   */
+  headers?: Record<string, string>;
+  headersTimes?: number;
+  /**
+   * Which items of a list answer `wrongTypeRate` breaks: the first (default), or every one (what a change
+   * of Sentry's API shape looks like).
+   */
+  wrongTypeItems?: 'first' | 'all';
+  /**
+   * Aggregate answers (stats_v2, sessions): this many of their groups carry a malformed total (a quantity
+   * of `"12"`, `-1` sessions).
+   */
+  malformedGroups?: number;
+  /** Aggregate answers (stats_v2, sessions): their first group is sent twice. */
+  repeatFirstGroup?: boolean;
+  /**
+   * Sentry's deprecation (src/sentry/api/helpers/deprecation.py): every answer carries
+   * `X-Sentry-Deprecation-Date` and `X-Sentry-Replacement-Endpoint`; with `gone`, it is the brownout's
+   * `410 {"message": "This API no longer exists."}`.
+   */
+  deprecated?: { date: string; replacement?: string; gone?: boolean };
+  /**
+   * Every item of a list answer (of `endpoints`) carries a `padding` field of this many characters: valid,
+   * large answers that take their time to read and parse.
+   */
+  padItems?: number;
+  /** The current-release lookups of these issue ids answer `500 {"detail": "Internal Error"}`. */
+  releaseErrorsFor?: string[];
 }
 
 export type TokenStatus = 'valid' | 'revoked' | 'missing-scope';
@@ -407,6 +443,8 @@ export interface SentrySimulator {
    * `Number(text)` in the ground truth. Only for an issue with events in a single environment.
    */
   setIssueCount(issueId: string, count: string): void;
+  /** Moves the issue's firstSeen (and its lastSeen, if earlier) to this time, e.g. into the future. */
+  setIssueFirstSeen(issueId: string, firstSeenMs: number): void;
   /** Stops listening and drops open connections (new connections are refused); data and port are kept. */
   stop(): Promise<void>;
   /** Listens again on the same port. */

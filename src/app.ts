@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ExporterConfig } from './collectors/index.js';
+import { withoutUserinfo } from './config/formats.js';
 import { createHttpServer } from './http/server.js';
 import { ServingMetrics } from './metrics/serving-metrics.js';
 import { Snapshot } from './metrics/snapshot.js';
@@ -94,7 +95,8 @@ export async function startExporter(
     {
       url,
       org: config.sentry.org,
-      sentry: config.sentry.baseUrl,
+      // Never the credentials a proxy URL may carry.
+      sentry: withoutUserinfo(config.sentry.baseUrl),
       projects: config.sentry.projects.length === 0 ? 'all' : config.sentry.projects,
       pollInterval: config.schedule.pollInterval,
       rate: config.sentry.rate,

@@ -46,6 +46,11 @@ export interface IssueData {
   openIssues: OpenIssueRow[];
   /** How many open-issue series the cap dropped this run. */
   openIssuesDropped: number;
+  /**
+   * Release lookups that failed since the exporter started (sentry_exporter_release_lookups_failed_total);
+   * absent where the collector does not count them.
+   */
+  releaseLookupsFailed?: number;
 }
 
 function envLabel(environment: string | null): string {

@@ -74,6 +74,8 @@ class IssueCollector implements Collector<IssueData> {
   readonly interval: number;
   private perProject = false;
   private readonly releases: ReleaseCache;
+  /** Release lookups failed since start (sentry_exporter_release_lookups_failed_total). */
+  private releaseLookupsFailed = 0;
   /**
    * The window families rendered from a run's rows, published again as the same objects while the run
    * publishes its progress; forgotten with the rows.
@@ -125,6 +127,22 @@ class IssueCollector implements Collector<IssueData> {
           { name: 'sentry_exporter_open_issue_series_dropped', labels: [], value: data.openIssuesDropped },
         ],
       },
+      ...(data.releaseLookupsFailed === undefined
+        ? []
+        : [
+            {
+              name: 'sentry_exporter_release_lookups_failed_total',
+              type: 'counter' as const,
+              help: "Current-release lookups of open issues that failed (after retries) or were put off after too many failures in a run; the issue's sentry_open_issue_events series is left out until its release is known, and it is asked again next run.",
+              samples: [
+                {
+                  name: 'sentry_exporter_release_lookups_failed_total',
+                  labels: [],
+                  value: data.releaseLookupsFailed,
+                },
+              ],
+            },
+          ]),
     ];
   }
 
@@ -250,6 +268,7 @@ class IssueCollector implements Collector<IssueData> {
       windows,
       openIssues: rows.filter((r): r is OpenIssueRow => r !== undefined),
       openIssuesDropped,
+      releaseLookupsFailed: this.releaseLookupsFailed,
     });
     let publishing = false;
     let releasesKnown = 0;
@@ -268,7 +287,15 @@ class IssueCollector implements Collector<IssueData> {
     // Everything known without a request (and the windows) goes out at once; then each answer as it arrives.
     publish?.(known());
     publishing = true;
-    const { vanished } = await resolving;
+    const { vanished, failed, firstFailure } = await resolving;
+    this.releaseLookupsFailed += failed;
+    if (failed > 0) {
+      // Once per run: the series of those issues are left out (or keep a stale release) until next run.
+      this.deps.logger.warn(
+        { failed, lookups: kept.length, error: firstFailure?.toLog() },
+        `${failed} current-release lookups failed or were put off; their open-issue series are left out until their release is known, and they are asked again next run`,
+      );
+    }
     if (vanished.length > 0) {
       this.deps.logger.info(
         { issues: vanished.slice(0, 10), count: vanished.length },
@@ -324,8 +351,10 @@ class IssueTally {
     for (const issue of issues) {
       const row = this.rows.get(issue.projectSlug)?.get(environment);
       if (row === undefined) continue; // a project outside the selection or newer than the project list
-      // Sentry may send no firstSeen for a brand-new issue; like the Python exporter, take it as now.
-      const firstSeenMs = issue.firstSeen === null ? now : Date.parse(issue.firstSeen);
+      // Sentry may send no firstSeen for a brand-new issue; like the Python exporter, take it as now. One in
+      // the future (a clock ahead of ours) is as new as an issue can be: now too, in every window and in the
+      // newest-first order of the open issues. Its label keeps what Sentry sent.
+      const firstSeenMs = issue.firstSeen === null ? now : Math.min(now, Date.parse(issue.firstSeen));
       const age = now - firstSeenMs;
       if (age <= 14 * DAY) row.d14 += issue.count;
       if (age <= DAY) row.h24 += issue.count;

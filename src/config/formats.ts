@@ -127,6 +127,14 @@ export const port: Format<number> = {
 };
 
 /** An http(s) URL, always ending with a slash (a base that paths are resolved against). */
+/**
+ * A URL as it may be logged or shown: user name and password (`http://user:pass@proxy/api/0/`, for a proxy
+ * in front of Sentry) replaced by `***`. Works on text that is not a URL too (a value that did not parse).
+ */
+export function withoutUserinfo(url: string): string {
+  return url.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+}
+
 export const baseUrl: Format<string> = {
   read(value) {
     const raw = typeof value === 'string' ? value.trim() : '';
@@ -134,7 +142,8 @@ export const baseUrl: Format<string> = {
     try {
       url = new URL(raw);
     } catch {
-      return bad(`must be an http(s) URL such as https://sentry.io/api/0/, got ${given(value)}`);
+      const shown = typeof value === 'string' ? given(withoutUserinfo(value)) : given(value);
+      return bad(`must be an http(s) URL such as https://sentry.io/api/0/, got ${shown}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       return bad(`must be an http(s) URL, got the scheme ${given(url.protocol)}`);

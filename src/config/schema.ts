@@ -53,7 +53,7 @@ export const CORE_SETTINGS = {
     }),
     concurrency: setting({
       env: 'SENTRY_API_CONCURRENCY',
-      doc: 'Requests to Sentry in flight at once.',
+      doc: 'Requests to Sentry in flight at once, shared between the collectors: one holds at most half of them (and always one less than all).',
       default: 2,
       format: positiveInt,
     }),

@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 
 /**
  * How long `close()` lets responses already being sent reach their clients before cutting them. The exporter
- * closes HTTP after the scheduler's shutdown grace (3 s, for a running cycle), and the whole shutdown must stay
+ * closes HTTP after the collection has stopped (at most 3 s: the scheduler's grace for a running cycle, then
+ * the collection thread is ended), and the whole shutdown must stay
  * within 5 s even when a scraper has stopped reading.
  */
 export const DEFAULT_DRAIN_LIMIT_MS = 1500;

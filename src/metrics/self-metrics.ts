@@ -22,6 +22,9 @@ export class SelfMetrics implements ServedSource {
   readonly apiRequests: Counter<'endpoint' | 'code'>;
   /** Registered at the first Sentry answer that carries the header: until then there is nothing to say. */
   private rateLimitRemaining: Gauge | undefined;
+  /** Registered when Sentry first says an endpoint is deprecated. */
+  private apiDeprecated: Gauge<'endpoint'> | undefined;
+  private readonly deprecatedEndpoints = new Set<string>();
   readonly tokenReloads: Counter;
   readonly duplicateItems: Counter<'endpoint'>;
   readonly skippedItems: Counter<'endpoint'>;
@@ -101,13 +104,13 @@ export class SelfMetrics implements ServedSource {
     });
     this.duplicateItems = new Counter({
       name: 'sentry_exporter_duplicate_items_total',
-      help: 'Items a Sentry list repeated within one paginated query (the list shifted while paged); dropped.',
+      help: 'Items a Sentry list repeated within one paginated query (the list shifted while paged), and groups a stats_v2 or sessions answer repeated; dropped.',
       labelNames: ['endpoint'],
       registers,
     });
     this.skippedItems = new Counter({
       name: 'sentry_exporter_items_skipped_total',
-      help: 'Malformed items left out of Sentry list answers (the rest of the answer is used).',
+      help: 'Malformed items of Sentry list answers and groups of its stats_v2 and sessions answers, left out (the rest of the answer is used).',
       labelNames: ['endpoint'],
       registers,
     });
@@ -140,6 +143,16 @@ export class SelfMetrics implements ServedSource {
   /** Feeds the Sentry client's per-request reports into the counters. */
   observeRequest(o: RequestObservation): void {
     this.apiRequests.inc({ endpoint: o.endpoint, code: o.status === undefined ? 'error' : String(o.status) });
+    if (o.deprecated === true || (o.deprecated === false && this.deprecatedEndpoints.has(o.endpoint))) {
+      this.apiDeprecated ??= new Gauge({
+        name: 'sentry_exporter_api_deprecated',
+        help: "1 while Sentry's latest answer of the endpoint said it is deprecated (X-Sentry-Deprecation-Date, or 410 Gone): a later Sentry release may remove it; the log names the date and the replacement. 0 once it no longer says so.",
+        labelNames: ['endpoint'],
+        registers: [this.registry],
+      });
+      this.deprecatedEndpoints.add(o.endpoint);
+      this.apiDeprecated.set({ endpoint: o.endpoint }, o.deprecated ? 1 : 0);
+    }
     if (o.rateLimitRemaining === undefined) return;
     // Self-hosted Sentry sends no rate-limit headers: the gauge stays absent rather than reading 0, which
     // would look like a used-up budget.

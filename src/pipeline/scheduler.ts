@@ -59,8 +59,11 @@ export interface CycleReport {
   ran: string[];
 }
 
-/** How long shutdown waits for running collectors before abandoning them. */
-const SHUTDOWN_GRACE_MS = 3000;
+/**
+ * How long shutdown waits for running collectors before abandoning them: with the collection thread's own
+ * limit (thread.ts) and the HTTP drain (drain.ts), the whole shutdown stays within 5 s.
+ */
+export const SHUTDOWN_GRACE_MS = 2500;
 /** First retry delay of a collector that has never succeeded; doubled per failure up to its interval. */
 const FIRST_RETRY_MS = 2000;
 /** Collectors due within this much of each other run in the same cycle. */

@@ -12,7 +12,41 @@ import type { SectionSink } from '../metrics/section-renderer.js';
 import type { Collection, CollectionStatus } from './collection.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import type { Readiness } from './readiness.js';
-import type { CycleReport } from './scheduler.js';
+import { SHUTDOWN_GRACE_MS, type CycleReport } from './scheduler.js';
+
+/**
+ * How long `stop()` waits for the collection thread to stop on its own (the scheduler's grace for running
+ * collectors, and a little for what follows) before it ends the thread: a thread busy with a long
+ * synchronous task (parsing, rendering) cannot even read the request to stop.
+ */
+export const THREAD_STOP_LIMIT_MS = SHUTDOWN_GRACE_MS + 500;
+
+/**
+ * Asks a worker to stop (`ask`), and ends it once it has, or after `limitMs` when it has not (then says
+ * so in the log). Resolves once the thread is gone.
+ */
+export async function stopThread(
+  worker: Pick<Worker, 'terminate'>,
+  ask: () => Promise<unknown>,
+  limitMs: number,
+  logger: Logger,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    ask().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), limitMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!inTime) {
+    logger.warn({ limitMs }, 'the collection thread did not stop in time (busy with a long task); ending it');
+  }
+  await worker.terminate();
+}
 
 /** Starts the collection in a worker thread; resolves once it is set up. */
 export async function startCollectionThread(
@@ -97,10 +131,10 @@ export async function startCollectionThread(
         series: {},
       },
     stop() {
-      stopping ??= (async () => {
-        if (failure === undefined) await call<void>((id) => ({ type: 'stop', id })).catch(() => undefined);
-        await worker.terminate();
-      })();
+      stopping ??=
+        failure === undefined
+          ? stopThread(worker, () => call<void>((id) => ({ type: 'stop', id })), THREAD_STOP_LIMIT_MS, logger)
+          : worker.terminate().then(() => undefined);
       return stopping;
     },
   };

@@ -38,6 +38,11 @@ export interface RequestObservation {
   durationMs: number;
   /** `X-Sentry-Rate-Limit-Remaining` when Sentry sent it. */
   rateLimitRemaining: number | undefined;
+  /**
+   * Whether Sentry said the endpoint is deprecated (an `X-Sentry-Deprecation-Date` header, or a 410 Gone);
+   * absent when no answer came.
+   */
+  deprecated?: boolean;
 }
 
 /** Cumulative counters; a run logs its own figures by difference. */

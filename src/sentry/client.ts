@@ -3,6 +3,7 @@
  * hands them to the request loop (`request.ts`: queue, retries, pagination, errors) and parses the answer
  * into the typed values of `types.ts`. docs/sentry-api.md says what each endpoint answers, with sources.
  */
+import { withoutUserinfo } from '../config/formats.js';
 import { fixedToken, type TokenSource } from '../config/token-file.js';
 import type { EventStatsQuery, IssueQuery, SentryApi, SessionsQuery, TransactionStatsQuery } from './api.js';
 import { ENDPOINTS } from './endpoints.js';
@@ -22,6 +23,7 @@ import {
   parseSessionGroups,
   parseSessions,
   parseStatsV2,
+  sessionGroupKey,
 } from './parse.js';
 import { parseTransactionStats, type TransactionFields } from './parse-events.js';
 import type { EndpointRateLimit } from './rate-limit.js';
@@ -123,12 +125,14 @@ class SentryClientImpl implements SentryClient {
     const redirect = err.status !== undefined && err.status >= 300 && err.status < 400;
     if (err.status !== 404 && !notJson && !redirect) return err;
     const hints: string[] = [];
+    // Shown without the credentials a proxy URL may carry.
+    const base = withoutUserinfo(this.#baseUrl);
     if (!new URL(this.#baseUrl).pathname.endsWith('/api/0/')) {
       const api = await this.#apiRoot();
       hints.push(
         api === undefined
-          ? `check SENTRY_BASE_URL first: ${this.#baseUrl} does not end in /api/0/, as Sentry's API does (e.g. ${new URL('api/0/', this.#baseUrl).href})`
-          : `check SENTRY_BASE_URL first: Sentry's API answers at ${api}, not at ${this.#baseUrl}; set SENTRY_BASE_URL=${api}`,
+          ? `check SENTRY_BASE_URL first: ${base} does not end in /api/0/, as Sentry's API does (e.g. ${withoutUserinfo(new URL('api/0/', this.#baseUrl).href)})`
+          : `check SENTRY_BASE_URL first: Sentry's API answers at ${api}, not at ${base}; set SENTRY_BASE_URL=${api}`,
       );
     }
     if (err.status === 404 && err.detail !== undefined) {
@@ -136,7 +140,7 @@ class SentryClientImpl implements SentryClient {
         `Sentry does not know the organization "${this.org}" or the token cannot see it: check SENTRY_EXPORTER_ORG`,
       );
     } else if (hints.length === 0) {
-      hints.push(`the answer did not come from Sentry's API: check SENTRY_BASE_URL (${this.#baseUrl})`);
+      hints.push(`the answer did not come from Sentry's API: check SENTRY_BASE_URL (${base})`);
     }
     return new SentryApiError(`${err.message}; ${hints.join('; ')}`, {
       kind: err.kind,
@@ -155,7 +159,7 @@ class SentryClientImpl implements SentryClient {
         await this.#requests.get(ENDPOINTS.index, path, [], parseApiIndex, {
           signal: AbortSignal.timeout(10_000),
         });
-        return new URL(path, this.#baseUrl).href;
+        return withoutUserinfo(new URL(path, this.#baseUrl).href);
       } catch {
         // not the API there either
       }
@@ -282,6 +286,8 @@ class SentryClientImpl implements SentryClient {
       sessionsParams(query),
       parseSessionGroups(query.fields),
       opts,
+      // Offset pages of Snuba rows: tied groups could come again on a later page.
+      sessionGroupKey,
     );
   }
 

@@ -3,6 +3,7 @@ import { REQUIRED_SCOPE, type EndpointTemplate } from './endpoints.js';
 import { SentryApiError } from './errors.js';
 import type { HttpResponse } from './http.js';
 import { errorDetail } from './parse.js';
+import { QueueWaitAbandoned } from './queue.js';
 import { headerValue } from './rate-limit.js';
 
 /** The URL without its query, as errors name it: the real organization and project, not a template. */
@@ -40,12 +41,25 @@ export function httpError(
     const location = headerValue(response.headers, 'location');
     const to = location === undefined ? undefined : redirectTarget(location, url);
     message += ` (a redirect${to === undefined ? '' : ` to ${to}`}: SENTRY_BASE_URL probably points at a web page or a sign-in proxy, not at the API, which answers under /api/0/ with JSON)`;
+  } else if (status === 410) {
+    message += ` (Sentry has removed this endpoint, or is browning it out before it does${deprecation(response)})`;
   } else if (status === 429) {
     message += ` (rate limited; gave up after ${attempts} attempts)`;
   } else if (attempts > 1) {
     message += ` (after ${attempts} attempts)`;
   }
   return new SentryApiError(message, { kind: 'http', endpoint, status, detail, project, attempts });
+}
+
+/**
+ * What Sentry's deprecation headers say (src/sentry/api/helpers/deprecation.py): `; deprecated since <date>,
+ * replaced by <endpoint>`, or nothing when it sent none.
+ */
+export function deprecation(response: Pick<HttpResponse, 'headers'>): string {
+  const date = headerValue(response.headers, 'x-sentry-deprecation-date');
+  const replacement = headerValue(response.headers, 'x-sentry-replacement-endpoint');
+  if (date === undefined && replacement === undefined) return '';
+  return `; deprecated${date === undefined ? '' : ` since ${date}`}${replacement === undefined ? '' : `, replaced by ${replacement}`}`;
 }
 
 /** Where a redirect points, without its query (it may carry a session or a `next` URL). */
@@ -58,7 +72,7 @@ function redirectTarget(location: string, from: URL): string | undefined {
   }
 }
 
-/** A call given up because its signal fired (the run's deadline, or shutdown). */
+/** A call given up because its signal fired (the run's deadline, or shutdown), and what it was waiting for. */
 export function abandoned(
   endpoint: EndpointTemplate,
   url: URL,
@@ -66,7 +80,9 @@ export function abandoned(
   attempts: number,
   cause: unknown,
 ): SentryApiError {
-  return new SentryApiError(`Sentry ${where(url)} call abandoned${forProject(project)}`, {
+  // What it waited for, when that was the queue: Sentry's rate-limit headers, a request slot, the rate.
+  const waiting = cause instanceof QueueWaitAbandoned ? ` while ${cause.waitingFor}` : '';
+  return new SentryApiError(`Sentry ${where(url)} call abandoned${forProject(project)}${waiting}`, {
     kind: 'aborted',
     endpoint,
     project,

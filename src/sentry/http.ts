@@ -18,10 +18,18 @@ export interface TransportOptions {
   maxResponseBytes?: number;
 }
 
+/** Looks at a 2xx body's bytes as they arrive; `false` stops reading it (the answer is refused). */
+export interface BodyScan {
+  feed(chunk: Uint8Array): boolean;
+}
+
 export interface HttpResponse {
   status: number;
   headers: HeaderBag;
+  /** The body; empty when `refused`. */
   body: string;
+  /** A 2xx body the scan stopped reading: the bytes read until then. */
+  refusedAfterBytes?: number;
   /** Local clock when the response was complete. */
   receivedAtMs: number;
   durationMs: number;
@@ -54,6 +62,30 @@ function describeCause(err: unknown): string {
   return String(err);
 }
 
+/**
+ * Reads a body as text, decoding each chunk as it comes (the chunks are let go at once: the body's bytes
+ * and its text are never held twice over), handing the bytes to `scan` first. When the scan refuses, the
+ * rest is not read: the stream is destroyed, and with it the connection.
+ */
+async function readBody(
+  stream: AsyncIterable<Uint8Array> & { destroy(): unknown },
+  scan: BodyScan | undefined,
+): Promise<{ body: string; refusedAfterBytes?: number }> {
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let bytes = 0;
+  for await (const chunk of stream) {
+    bytes += chunk.length;
+    if (scan !== undefined && !scan.feed(chunk)) {
+      stream.destroy();
+      return { body: '', refusedAfterBytes: bytes };
+    }
+    parts.push(decoder.decode(chunk, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return { body: parts.join('') };
+}
+
 export class HttpTransport {
   readonly #agent: Agent;
   readonly #userAgent: string;
@@ -76,8 +108,11 @@ export class HttpTransport {
     this.#userAgent = options.userAgent;
   }
 
-  /** One GET with `token` as bearer (the token may change between requests: a rotated token file). */
-  async get(url: URL, token: string, signal?: AbortSignal): Promise<HttpResponse> {
+  /**
+   * One GET with `token` as bearer (the token may change between requests: a rotated token file). A 2xx
+   * body is handed to `scan` as it arrives, and no more of it is read once the scan says so.
+   */
+  async get(url: URL, token: string, signal?: AbortSignal, scan?: BodyScan): Promise<HttpResponse> {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     if (signal?.aborted) throw new TransportError('aborted', 'request aborted before it was sent', 0);
@@ -93,11 +128,13 @@ export class HttpTransport {
         dispatcher: this.#agent,
         signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
       });
-      const body = await res.body.text();
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      const read = await readBody(res.body, ok ? scan : undefined);
       return {
         status: res.statusCode,
         headers: res.headers,
-        body,
+        body: read.body,
+        ...(read.refusedAfterBytes === undefined ? {} : { refusedAfterBytes: read.refusedAfterBytes }),
         receivedAtMs: Date.now(),
         durationMs: elapsed(),
       };

@@ -25,10 +25,13 @@ export const MAX_URL_BYTES = 8192;
 export const MAX_RESPONSE_HEADER_BYTES = 16_384;
 
 /**
- * The largest answer body the client reads (64 MiB). Sentry's largest answers are a few MiB (a page of 100
- * issues, a stats_v2 answer at its 10 000-row cap); past this, memory would follow whatever a server sends.
+ * The largest answer body the client reads (32 MiB). Sentry's largest answers are a few MiB (a page of 100
+ * issues, a stats_v2 answer at its 10 000-row cap), the very largest a sessions answer at its 50,000 groups
+ * (about 10 MiB); past this, memory would follow whatever a server sends. An answer within it costs at most
+ * about three and a half times its size while it is read and parsed (its text, and the strings `JSON.parse` copies out
+ * of it); answer-size.ts bounds what its items and values cost.
  */
-export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /**
  * The length a URL that lists projects is kept under. Sentry's `Link` header holds it twice (previous and

@@ -21,6 +21,7 @@ import {
   nullableString,
   object,
   string,
+  unique,
 } from './json.js';
 import type { Json, JsonObject, ParseContext } from './json.js';
 import type {
@@ -56,7 +57,10 @@ export function parseJsonBody(ctx: ParseContext, body: string, contentType: stri
   }
 }
 
-/** Sentry's `{"detail": "..."}` from an error body, when there is one. */
+/**
+ * Sentry's `{"detail": "..."}` from an error body, when there is one; or its `{"message": "..."}`, which its
+ * deprecated endpoints answer with 410 (src/sentry/api/helpers/deprecation.py `GONE_MESSAGE`).
+ */
 export function errorDetail(body: string): string | undefined {
   try {
     const json = JSON.parse(body) as Json;
@@ -64,6 +68,7 @@ export function errorDetail(body: string): string | undefined {
       const d = json['detail'];
       if (typeof d === 'string') return d;
       if (isObject(d) && typeof d['message'] === 'string') return d['message'];
+      if (typeof json['message'] === 'string') return json['message'];
     }
   } catch {
     // Not JSON (a proxy's HTML page): there is no detail to report.
@@ -156,7 +161,7 @@ export function parseOrganizationProjectKeys(
 export function parseStatsV2(groupBy: readonly StatsGroupBy[]): (ctx: ParseContext, json: Json) => StatsV2 {
   return (ctx, json) => {
     const o = object(ctx, json, '');
-    const groups = items(ctx, array(ctx, o['groups'], 'groups'), 'groups', (g, path): StatsV2Group => {
+    const all = items(ctx, array(ctx, o['groups'], 'groups'), 'groups', (g, path): StatsV2Group => {
       const by = object(ctx, g['by'], `${path}.by`);
       const totals = object(ctx, g['totals'], `${path}.totals`);
       const quantity = totals['sum(quantity)'];
@@ -171,7 +176,7 @@ export function parseStatsV2(groupBy: readonly StatsGroupBy[]): (ctx: ParseConte
       }
       return group;
     });
-    return { groups };
+    return { groups: unique(ctx, all, (g) => groupBy.map((k) => g[k] ?? '').join('\u0000')) };
   };
 }
 
@@ -258,15 +263,13 @@ export function parseSessions(
   };
 }
 
-/** The `groups` of a sessions answer (see parseSessions). */
+/** The `groups` of a sessions answer (see parseSessions); a malformed group is left out as a list item is. */
 export function parseSessionGroups(
   fields: readonly string[],
 ): (ctx: ParseContext, json: Json) => SessionGroup[] {
   return (ctx, json) => {
     const o = object(ctx, json, '');
-    return array(ctx, o['groups'], 'groups').map((g, i): SessionGroup => {
-      const path = `groups[${i}]`;
-      const go = object(ctx, g, path);
+    const all = items(ctx, array(ctx, o['groups'], 'groups'), 'groups', (go, path): SessionGroup => {
       const by = object(ctx, go['by'], `${path}.by`);
       const totalsIn = object(ctx, go['totals'], `${path}.totals`);
       const totals: Record<string, number | null> = {};
@@ -293,5 +296,11 @@ export function parseSessionGroups(
         totals,
       };
     });
+    return unique(ctx, all, sessionGroupKey);
   };
+}
+
+/** What identifies a sessions group: its `by` values. */
+export function sessionGroupKey(g: SessionGroup): string {
+  return `${g.project ?? ''}\u0000${g.environment ?? ''}\u0000${g.release ?? ''}\u0000${g.status ?? ''}`;
 }

@@ -66,6 +66,13 @@ export function readRateLimitHeaders(headers: HeaderBag, nowMs: number = Date.no
   };
 }
 
+/**
+ * The longest any header may hold an endpoint (a Reset far ahead, a Retry-After): Sentry's windows on the
+ * endpoints the exporter calls are one second long (docs/sentry-api.md, "Rate limits"), so a wait beyond a
+ * few seconds is a clock or a proxy gone wrong, and the endpoint is asked again after this long.
+ */
+export const MAX_HOLD_MS = 10_000;
+
 export interface RateLimitOptions {
   /** Extra wait after a window's end, so our first request lands in the new window. */
   safetyMarginMs?: number;
@@ -152,7 +159,7 @@ export class RateLimitState {
 
   constructor(options: RateLimitOptions = {}) {
     this.#margin = options.safetyMarginMs ?? 75;
-    this.#maxHold = options.maxHoldMs ?? 60_000;
+    this.#maxHold = options.maxHoldMs ?? MAX_HOLD_MS;
     this.#now = options.now ?? Date.now;
   }
 
@@ -253,8 +260,9 @@ export class RateLimitState {
   #observe(
     s: EndpointState,
     slot: Slot,
-    { status, headers: h, receivedAtMs }: { status: number; headers: RateLimitHeaders; receivedAtMs: number },
+    { status, headers, receivedAtMs }: { status: number; headers: RateLimitHeaders; receivedAtMs: number },
   ): void {
+    const h = sane(headers);
     if (h.limit !== undefined) s.lastLimit = h.limit;
     if (h.remaining !== undefined) s.lastRemaining = h.remaining;
     const reported = status === 429 ? 0 : h.remaining;
@@ -329,6 +337,24 @@ export class RateLimitState {
     signal?.throwIfAborted();
   }
 
+  /**
+   * Why a request to the endpoint waits now, if its rate-limit state holds it: for the message of a call
+   * abandoned while it waited (the run's deadline passed).
+   */
+  describeHold(endpoint: string): string | undefined {
+    const s = this.#endpoints.get(endpoint);
+    if (s === undefined) return undefined;
+    const hold = this.holdMs(endpoint);
+    if (hold > 0) {
+      const reading = `X-Sentry-Rate-Limit-Remaining ${s.lastRemaining ?? 'absent'}, -Limit ${s.lastLimit ?? 'absent'}`;
+      return `held by Sentry's rate-limit headers for ${Math.ceil(hold / 1000)} s more (${reading}; one hold lasts at most ${this.#maxHold / 1000} s)`;
+    }
+    if (s.inflight + s.reserved >= s.concurrencyCap) {
+      return `waiting for one of the ${s.concurrencyCap} concurrent requests Sentry's headers allow`;
+    }
+    return undefined;
+  }
+
   /** Known state per endpoint (only endpoints that sent rate-limit headers). */
   snapshot(): EndpointRateLimit[] {
     const out: EndpointRateLimit[] = [];
@@ -344,4 +370,19 @@ export class RateLimitState {
     }
     return out;
   }
+}
+
+/**
+ * The headers of one answer as far as they make sense. A `Limit` below 1 (a proxy's or a misconfigured
+ * server's `0`) says nothing usable: the whole reading is ignored, or every later window would be predicted
+ * empty and the endpoint never asked again. `Remaining` above `Limit` is cut to it; fractions are floored.
+ */
+function sane(h: RateLimitHeaders): RateLimitHeaders {
+  const limit = h.limit === undefined ? undefined : Math.floor(h.limit);
+  if (limit !== undefined && limit < 1) {
+    return { ...h, limit: undefined, remaining: undefined, reset: undefined };
+  }
+  let remaining = h.remaining === undefined ? undefined : Math.floor(h.remaining);
+  if (remaining !== undefined && limit !== undefined) remaining = Math.min(remaining, limit);
+  return { ...h, limit, remaining };
 }

@@ -21,7 +21,9 @@ import { HttpTransport, TransportError, type HttpResponse } from './http.js';
 import { ListWalk, type PageHeaders } from './list-walk.js';
 import { MAX_URL_BYTES, countHeader, nextPage } from './pagination.js';
 import { abandoned, forProject, httpError, where } from './failures.js';
-import type { ParseContext } from './json.js';
+import { answerScan, refused } from './answer-size.js';
+import { ExchangeLog } from './exchange-log.js';
+import { ItemCheck, malformedShare, type ParseContext } from './json.js';
 import { parseJsonBody } from './parse.js';
 import { RequestQueue } from './queue.js';
 import { headerValue, readRateLimitHeaders, type EndpointRateLimit, type Slot } from './rate-limit.js';
@@ -60,7 +62,7 @@ export class Requester {
   readonly #tokens: TokenSource;
   readonly #maxItems: number;
   readonly #logger: Logger;
-  readonly #onRequest: ((o: RequestObservation) => void) | undefined;
+  readonly #exchanges: ExchangeLog;
   readonly #onDuplicates: ((endpoint: string, count: number) => void) | undefined;
   readonly #onSkipped: ((endpoint: string, count: number) => void) | undefined;
   readonly #queue: RequestQueue;
@@ -81,7 +83,7 @@ export class Requester {
     this.#tokens = o.token;
     this.#maxItems = o.maxItems;
     this.#logger = o.logger;
-    this.#onRequest = o.onRequest;
+    this.#exchanges = new ExchangeLog(o.logger, o.onRequest, this.#stats);
     this.#onDuplicates = o.onDuplicates;
     this.#onSkipped = o.onSkipped;
     this.#queue = new RequestQueue({ rate: o.rate, concurrency: o.concurrency });
@@ -119,7 +121,10 @@ export class Requester {
   ): Promise<T> {
     const url = this.#url(path, params);
     const { json } = await this.#fetch(endpoint, url, opts);
-    return this.#parsed(() => parse(this.#context(endpoint, url, opts), json));
+    const ctx = this.#context(endpoint, url, opts);
+    const value = this.#parsed(() => parse(ctx, json));
+    this.#settle(ctx, opts, true);
+    return value;
   }
 
   /**
@@ -135,7 +140,9 @@ export class Requester {
   ): Promise<{ value: T; next: string | undefined }> {
     const url = this.#url(path, params);
     const { json, link } = await this.#fetch(endpoint, url, opts);
-    const value = this.#parsed(() => parse(this.#context(endpoint, url, opts), json));
+    const ctx = this.#context(endpoint, url, opts);
+    const value = this.#parsed(() => parse(ctx, json));
+    this.#settle(ctx, opts, true);
     const next = nextPage(link);
     if (next.kind === 'invalid') {
       this.#stats.errors++;
@@ -194,12 +201,16 @@ export class Requester {
     key?: (item: T) => string,
   ): Promise<void> {
     const walk = new ListWalk(this.#maxItems, opts.budget, key);
+    // One check for the whole walk: its share of malformed items is judged over every page read so far.
+    const check = opts.skipped === undefined ? undefined : new ItemCheck();
     let cursor: string | undefined;
     for (;;) {
       const url = this.#url(path, cursor === undefined ? params : [...params, ['cursor', cursor]]);
-      const ctx = this.#context(endpoint, url, opts);
+      const ctx = this.#context(endpoint, url, opts, check);
       const answer = await this.#fetch(endpoint, url, opts);
       const { fresh, repeated } = walk.take(this.#parsed(() => parse(ctx, answer.json)));
+      const next = walk.next(answer);
+      this.#settle(ctx, opts, typeof next !== 'string');
       if (repeated > 0) {
         this.#onDuplicates?.(endpoint, repeated);
         this.#logger.debug(
@@ -208,7 +219,6 @@ export class Requester {
         );
       }
       await onPage(fresh);
-      const next = walk.next(answer);
       if (next === undefined) return;
       if (typeof next !== 'string') {
         this.#stats.errors++;
@@ -222,17 +232,37 @@ export class Requester {
     }
   }
 
-  /** Where a parse happens; with `opts.skipped`, malformed items are left out, recorded and counted. */
-  #context(endpoint: EndpointTemplate, url: URL, opts: CallOptions): ParseContext {
+  /**
+   * Where a parse happens; with `opts.skipped`, malformed items are left out and counted in a check (the
+   * walk's, for the pages of a list), which `#settle` judges.
+   */
+  #context(endpoint: EndpointTemplate, url: URL, opts: CallOptions, check?: ItemCheck): ParseContext {
     const ctx: ParseContext = { endpoint, url: where(url), project: opts.project };
-    const sink = opts.skipped;
-    if (sink !== undefined) {
-      ctx.skip = (problem) => {
-        sink.add(problem);
-        this.#onSkipped?.(endpoint, 1);
-      };
-    }
+    if (opts.skipped !== undefined) ctx.check = check ?? new ItemCheck();
     return ctx;
+  }
+
+  /**
+   * Counts the groups an aggregate answer repeated (dropped by the parser), and judges the malformed items
+   * counted so far in the call: more than half of them fails it (`malformedShare`). Otherwise, at the call's
+   * end (`last`), they are recorded in `opts.skipped` and counted (sentry_exporter_items_skipped_total).
+   */
+  #settle(ctx: ParseContext, opts: CallOptions, last: boolean): void {
+    if (ctx.repeated !== undefined && ctx.repeated > 0) {
+      this.#onDuplicates?.(ctx.endpoint, ctx.repeated);
+      this.#logger.debug(
+        { endpoint: ctx.endpoint, project: opts.project, duplicates: ctx.repeated },
+        'Sentry repeated groups within one answer; each counted once',
+      );
+    }
+    const check = ctx.check;
+    const first = check?.examples[0];
+    if (check === undefined || first === undefined) return;
+    const shapeChanged = malformedShare(ctx, check);
+    if (shapeChanged !== undefined) throw this.#fail(shapeChanged);
+    if (!last) return;
+    opts.skipped?.add(first, check.malformed);
+    this.#onSkipped?.(ctx.endpoint, check.malformed);
   }
 
   #url(path: string, params: Array<[string, string]>): URL {
@@ -283,11 +313,13 @@ export class Requester {
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse;
       let token: string;
+      let refusal: string | undefined;
       try {
-        ({ response, token } = await this.#queue.run(
+        ({ response, token, refusal } = await this.#queue.run(
           endpoint,
           (slot) => this.#exchange(endpoint, url, slot, signal, caller),
           signal,
+          caller?.name,
         ));
       } catch (err) {
         if (!(err instanceof TransportError && err.kind !== 'aborted')) {
@@ -320,12 +352,11 @@ export class Requester {
       }
 
       if (response.status >= 200 && response.status < 300) {
+        const ctx = { endpoint, url: where(url), project };
+        // Not retried: the same question would get the same answer.
+        if (refusal !== undefined) throw this.#fail(refused(ctx, refusal, response.refusedAfterBytes));
         const json = this.#parsed(() =>
-          parseJsonBody(
-            { endpoint, url: where(url), project },
-            response.body,
-            headerValue(response.headers, 'content-type'),
-          ),
+          parseJsonBody(ctx, response.body, headerValue(response.headers, 'content-type')),
         );
         return {
           json,
@@ -375,55 +406,35 @@ export class Requester {
     slot: Slot,
     signal: AbortSignal,
     caller: Caller | undefined,
-  ): Promise<{ response: HttpResponse; token: string }> {
+  ): Promise<{ response: HttpResponse; token: string; refusal: string | undefined }> {
     if (caller !== undefined) caller.requests++;
     const rateLimits = this.#queue.rateLimits;
     // Read at sending time: a token rotated while the request waited in the queue is already used.
     const token = this.#tokens.current();
+    // Counts the answer's items and values as it arrives: past the caps the rest is not read.
+    const scan = answerScan(endpoint);
     let response: HttpResponse;
     try {
-      response = await this.#transport.get(url, token, signal);
+      response = await this.#transport.get(url, token, signal, scan);
     } catch (err) {
       rateLimits.release(slot);
       if (err instanceof TransportError)
-        this.#observe(endpoint, url, undefined, err.durationMs, undefined, err.kind);
+        this.#exchanges.observe(endpoint, url, {
+          status: undefined,
+          durationMs: err.durationMs,
+          failure: err.kind,
+        });
       throw err;
     }
     const headers = readRateLimitHeaders(response.headers, response.receivedAtMs);
     rateLimits.release(slot, { status: response.status, headers, receivedAtMs: response.receivedAtMs });
-    this.#observe(endpoint, url, response.status, response.durationMs, headers.remaining, undefined);
-    return { response, token };
-  }
-
-  #observe(
-    endpoint: EndpointTemplate,
-    url: URL,
-    status: number | undefined,
-    durationMs: number,
-    remaining: number | undefined,
-    failure: string | undefined,
-  ): void {
-    this.#stats.requests++;
-    if (status === 429) this.#stats.rateLimited++;
-    this.#logger.trace(
-      {
-        endpoint,
-        status,
-        failure,
-        durationMs: Math.round(durationMs),
-        rateLimitRemaining: remaining,
-        // The size of what was sent, not the URL itself (it names projects and environments).
-        urlBytes: url.href.length,
-      },
-      'sentry request',
-    );
-    if (this.#onRequest === undefined) return;
-    try {
-      this.#onRequest({ endpoint, status, durationMs, rateLimitRemaining: remaining });
-    } catch (err) {
-      // An observer bug must not turn a good answer into a failed call; it is still reported.
-      this.#logger.debug({ err }, 'onRequest observer threw');
-    }
+    this.#exchanges.observe(endpoint, url, {
+      status: response.status,
+      durationMs: response.durationMs,
+      headers: response.headers,
+      remaining: headers.remaining,
+    });
+    return { response, token, refusal: scan.refusal() };
   }
 
   async #waitBeforeRetry(

@@ -7,7 +7,7 @@
  * be either too short (another 429) or needlessly long.
  */
 import type { RetryConfig } from '../config/schema.js';
-import { resetToLocalMs, type RateLimitHeaders } from './rate-limit.js';
+import { MAX_HOLD_MS, resetToLocalMs, type RateLimitHeaders } from './rate-limit.js';
 import type { SentryErrorKind } from './errors.js';
 
 /** What one attempt ended with, as far as the retry decision cares. */
@@ -58,7 +58,7 @@ export class RetryPolicy {
     if (!(config.tries >= 1)) throw new RangeError('retry tries must be >= 1');
     this.config = config;
     this.#margin = options.safetyMarginMs ?? 75;
-    this.#maxHold = options.maxHoldMs ?? 60_000;
+    this.#maxHold = options.maxHoldMs ?? MAX_HOLD_MS;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
   }

@@ -4,10 +4,11 @@ import type { SentryApiError } from './errors.js';
 export class SkippedItems {
   readonly #byEndpoint = new Map<string, { count: number; example: string }>();
 
-  add(problem: SentryApiError): void {
+  /** `count` items left out of answers of `problem.endpoint`, the first of which had `problem`. */
+  add(problem: SentryApiError, count = 1): void {
     const entry = this.#byEndpoint.get(problem.endpoint);
-    if (entry) entry.count++;
-    else this.#byEndpoint.set(problem.endpoint, { count: 1, example: problem.message });
+    if (entry) entry.count += count;
+    else this.#byEndpoint.set(problem.endpoint, { count, example: problem.message });
   }
 
   get count(): number {

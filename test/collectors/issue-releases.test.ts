@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReleaseCache } from '../../src/collectors/issue-releases.js';
+import { MAX_FAILED_LOOKUPS, ReleaseCache } from '../../src/collectors/issue-releases.js';
 import type { ReleaseTarget } from '../../src/collectors/issue-releases.js';
 import { startSimulator } from '../../sim/index.js';
-import { makeClient } from '../sentry/helpers.js';
+import { FAST_RETRY, makeClient } from '../sentry/helpers.js';
 
 const LOOKUP = '/organizations/{org}/issues/{issue_id}/current-release/';
 
@@ -59,6 +59,64 @@ test('answers are kept across runs; stale ones are served at once while a share 
     assert.equal(two.asked, 0);
     const back = await run(targets, 1000);
     assert.equal(back.asked, targets.length - 2, 'forgotten answers are asked again');
+  } finally {
+    await client.close();
+    await sim.close();
+  }
+});
+
+test('failed lookups leave their series out and are asked again next run; past MAX_FAILED_LOOKUPS a run asks no more', async () => {
+  const sim = await startSimulator({
+    seed: 8,
+    projects: 6,
+    environmentsPerProject: 2,
+    issuesPerProject: 120,
+  });
+  const { client } = makeClient(sim.url, {
+    token: sim.token,
+    org: sim.org,
+    rate: 200,
+    retry: { ...FAST_RETRY, tries: 1 },
+  });
+  try {
+    const open = sim.truth().openIssues;
+    assert.ok(open.length > MAX_FAILED_LOOKUPS + 10, `${open.length} open series`);
+    const targets: ReleaseTarget[] = open.map((i) => ({
+      issueId: i.issueId,
+      project: i.project,
+      environment: i.environment === 'None' ? null : i.environment,
+    }));
+    const cache = new ReleaseCache({ api: client, ttlMs: 60_000, intervalMs: 1000, concurrency: 3 });
+    const signal = new AbortController().signal;
+    const run = async () => {
+      const known = new Map<number, string | null>();
+      sim.resetCounters();
+      const result = await cache.resolve(targets, 0, signal, (i, release) => known.set(i, release));
+      return { ...result, known, asked: sim.counters().byEndpoint[LOOKUP] ?? 0 };
+    };
+
+    // Every lookup fails: a run stops asking after MAX_FAILED_LOOKUPS (and those already under way).
+    sim.setFaults({ releaseErrorsFor: [...new Set(open.map((i) => i.issueId))] });
+    const down = await run();
+    assert.equal(down.known.size, 0, 'no series reported');
+    assert.equal(down.failed, targets.length, 'each failed or put off');
+    assert.ok(down.asked >= MAX_FAILED_LOOKUPS && down.asked < MAX_FAILED_LOOKUPS + 3, `${down.asked} asked`);
+    assert.equal(down.firstFailure?.status, 500);
+
+    // One issue still fails: its series only are missing; the others are kept and not asked again.
+    const bad = open[5]!.issueId;
+    sim.setFaults({ releaseErrorsFor: [bad] });
+    const one = await run();
+    const badSeries = open.filter((i) => i.issueId === bad).length;
+    assert.equal(one.failed, badSeries);
+    assert.equal(one.known.size, targets.length - badSeries);
+    const again = await (async () => {
+      sim.setFaults({});
+      return run();
+    })();
+    assert.equal(again.asked, badSeries, 'only the failed ones are asked again');
+    assert.equal(again.failed, 0);
+    assert.equal(again.known.size, targets.length);
   } finally {
     await client.close();
     await sim.close();

@@ -191,7 +191,10 @@ test('an empty organization exports no series and drops nothing', async () => {
   const rows = await collectOnce([]);
   assert.deepEqual(
     rows.map((r) => [r.name, r.value]),
-    [['sentry_exporter_open_issue_series_dropped', 0]],
+    [
+      ['sentry_exporter_open_issue_series_dropped', 0],
+      ['sentry_exporter_release_lookups_failed_total', 0],
+    ],
   );
 });
 

@@ -48,6 +48,8 @@ export const KNOWN_METRICS = new Set([
   'sentry_exporter_api_requests_total',
   'sentry_exporter_api_rate_limit_remaining',
   'sentry_exporter_open_issue_series_dropped',
+  'sentry_exporter_release_lookups_failed_total',
+  'sentry_exporter_api_deprecated',
   'sentry_exporter_auth_failures_total',
   'sentry_exporter_token_reloads_total',
   'sentry_exporter_duplicate_items_total',

@@ -9,15 +9,12 @@
  * at SENTRY_API_MAX_ITEMS issues in one run otherwise.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { startSimulator } from '../../sim/index.js';
 import type { Faults, SentrySimulator } from '../../sim/index.js';
 import { startExporterAgainst } from '../helpers/exporter.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
-import { ROOT, logRecords, scrapeRows, valueOf, waitUntil } from './helpers.js';
+import { logRecords, peakRss, scrapeRows, spawnBuilt, valueOf, waitUntil } from './helpers.js';
 
 const ISSUES = '/organizations/{org}/issues/';
 const FAILED = 'collector failed; keeping its last good values';
@@ -107,82 +104,6 @@ for (const c of CASES) {
       await sim.close();
     }
   });
-}
-
-/** Peak resident memory of a process (Linux), or undefined elsewhere. */
-function peakRss(pid: number): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Newest modification time under `dir`, ms. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    t = Math.max(t, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return t;
-}
-
-/**
- * The exporter as it runs in production (`npm start`, the image): built JavaScript with the image's V8
- * flag, not through the TypeScript loader, whose own memory would hide what is measured. Built first
- * when dist/ is older than src/ (`npm test` builds before it runs the tests).
- */
-async function spawnBuilt(env: NodeJS.ProcessEnv) {
-  const main = join(ROOT, 'dist/src/main.js');
-  let built = 0;
-  try {
-    built = statSync(main).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  if (built < newest(join(ROOT, 'src'))) {
-    const r = spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
-    assert.equal(r.status, 0, `build failed: ${r.stdout}${r.stderr}`);
-  }
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', main], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, SENTRY_EXPORTER_HOST: '127.0.0.1', SENTRY_EXPORTER_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  let url = '';
-  try {
-    await waitUntil(
-      'the built exporter to listen',
-      () => {
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output}`);
-        const line = logRecords(output).find((r) => r.msg === 'sentry-prometheus-exporter listening');
-        url = typeof line?.url === 'string' ? line.url : '';
-        return url !== '';
-      },
-      20_000,
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { url, pid: child.pid!, output: () => output, stop };
 }
 
 test('endless pages of new issues without X-Hits, default settings: bounded requests, peak RSS under 150 MB', async (t) => {

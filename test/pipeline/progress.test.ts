@@ -76,7 +76,8 @@ async function setUp(env: NodeJS.ProcessEnv = {}): Promise<{
     SENTRY_POLL_INTERVAL: '3600',
     SENTRY_METADATA_INTERVAL: '36000',
     SENTRY_API_RATE: '100',
-    SENTRY_API_CONCURRENCY: '2',
+    // One collector holds at most half of the request slots: two lookups under way at a time.
+    SENTRY_API_CONCURRENCY: '4',
     ...env,
   });
   return {
@@ -107,7 +108,8 @@ test('windows and events are published before any release is known; each open is
     };
 
     const cycle = t.exporter.collection.runCycle();
-    // Two lookups under way (SENTRY_API_CONCURRENCY): the two newest series, held by the gate.
+    // Two lookups under way (half of SENTRY_API_CONCURRENCY, the most one collector holds): the two newest
+    // series, held by the gate.
     await t.gate.whenWaiting(2);
     assert.deepEqual(new Set(t.gate.waiting().map(seriesOf)), new Set(order.slice(0, 2)));
     await until('the windows and event totals on /metrics', () => {

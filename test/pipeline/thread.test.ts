@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { startExporter } from '../../src/app.js';
+import { stopThread } from '../../src/pipeline/thread.js';
 import { loadExporterConfig } from '../../src/collectors/index.js';
 import { startSimulator } from '../../sim/index.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
@@ -123,4 +125,33 @@ test('a clock cannot be given to the collection thread', async () => {
     startExporter(config, memoryLogger().logger, { thread: true, clock: () => 0 }),
     /a clock cannot be given to the collection thread/,
   );
+});
+
+test('stopping: a thread that stops in time is ended at once; one busy with a long task is ended at the limit', async () => {
+  const { logger, lines } = memoryLogger();
+  // A thread that answers the request to stop.
+  const polite = new Worker(
+    "require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m))",
+    { eval: true },
+  );
+  const answered = new Promise<void>((resolve) => polite.once('message', () => resolve()));
+  let started = performance.now();
+  await stopThread(polite, () => (polite.postMessage('stop'), answered), 2000, logger);
+  assert.ok(performance.now() - started < 2000, 'ended before the limit');
+  assert.equal(lines(), '', 'nothing to say');
+
+  // A thread in a long synchronous task never reads the request.
+  const busy = new Worker("require('node:worker_threads').parentPort.postMessage('busy'); for (;;) {}", {
+    eval: true,
+  });
+  await new Promise<void>((resolve) => busy.once('message', () => resolve()));
+  const exited = new Promise<number>((resolve) => busy.once('exit', resolve));
+  started = performance.now();
+  await stopThread(busy, () => new Promise(() => busy.postMessage('stop')), 500, logger);
+  const took = performance.now() - started;
+  assert.equal(await exited, 1, 'terminated');
+  assert.ok(took >= 450, `waited for the limit first: ${took} ms`);
+  const records = logRecords(lines());
+  assert.equal(records.length, 1);
+  assert.match(records[0]!.msg, /did not stop in time \(busy with a long task\); ending it/);
 });

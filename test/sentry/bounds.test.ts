@@ -333,6 +333,8 @@ test('a malformed item is left out and reported when the caller asks, fails the 
       { ...issueJson(3), count: '9007199254740993' },
       { ...issueJson(4), firstSeen: 'yesterday' },
       null,
+      issueJson(5),
+      issueJson(6),
     ]);
   });
   const skippedCounts: number[] = [];
@@ -349,14 +351,49 @@ test('a malformed item is left out and reported when the caller asks, fails the 
       [
         ['1', 3],
         ['3', 9007199254740992],
+        ['5', 15],
+        ['6', 18],
       ],
     );
     assert.equal(skipped.count, 3);
-    assert.deepEqual(skippedCounts, [1, 1, 1]);
+    assert.deepEqual(skippedCounts, [3], 'counted once per call');
     const [entry] = skipped.toLog();
     assert.equal(entry?.endpoint, '/organizations/{org}/issues/');
     assert.equal(entry?.count, 3);
     assert.match(entry?.example ?? '', /\/api\/0\/organizations\/acme\/issues\/: \[1\]\.count/);
+  } finally {
+    await client.close();
+  }
+});
+
+test('more than half of the items malformed fails the call, naming the endpoint and the first bad field', async () => {
+  // A shape change: issues lost their `status` (renamed to `state`): 51 of the first page, all of the next.
+  let pages = 0;
+  const server = await serve((req, res) => {
+    const n = pageOf(new URL(req.url ?? '/', 'http://x').searchParams);
+    pages++;
+    const body = Array.from({ length: 100 }, (_, i) => {
+      const { status: _status, ...rest } = issueJson(n * 100 + i + 1);
+      return n === 0 && i < 49 ? issueJson(i + 1) : { ...rest, state: 'unresolved' };
+    });
+    sendJson(res, 200, body, { link: link(n, n < 4) });
+  });
+  const skippedCounts: number[] = [];
+  const { client } = makeClient(server.baseUrl, { onSkipped: (_e, n) => skippedCounts.push(n) });
+  try {
+    const skipped = new SkippedItems();
+    const err = await rejection(listIssues(client, { query: '' }, { skipped }));
+    assert.ok(err instanceof SentryApiError, `expected a SentryApiError, got ${String(err)}`);
+    assert.equal(err.kind, 'parse');
+    assert.equal(err.endpoint, '/organizations/{org}/issues/');
+    // 51 of the first page's 100 are malformed: the first page already fails it.
+    assert.equal(pages, 1, 'no page asked after the one that showed the shape');
+    assert.match(
+      err.message,
+      /^Unexpected response from Sentry http:\/\/127\.0\.0\.1:\d+\/api\/0\/organizations\/acme\/issues\/: 51 of 100 items malformed, more than 50 %.*the first: \[49\]\.status should be a string, got nothing \(the field is absent\)$/,
+    );
+    assert.equal(skipped.count, 0, 'a failed call records no skipped items');
+    assert.deepEqual(skippedCounts, []);
   } finally {
     await client.close();
   }

@@ -204,7 +204,7 @@ test('stats_v2 grouped by project: sentry.io sends no intervals and no series, o
     parseError(() =>
       byProjectOutcome(s, { groups: [{ by: { project: 1 }, totals: { 'sum(quantity)': 1 } }] }),
     ).message,
-    /groups\[0\]\.by\.outcome should be a string, got undefined/,
+    /groups\[0\]\.by\.outcome should be a string, got nothing \(the field is absent\)/,
   );
   // A group without a reason is Sentry's "none" (snuba/outcomes.py ReasonDimension), also when sent as null.
   assert.deepEqual(
@@ -423,7 +423,7 @@ test('sessions: the requested totals only; counts are non-negative integers, rat
     [
       ['crash_free_rate(user)'],
       one({}),
-      /"crash_free_rate\(user\)"\] should be a number from 0 to 1 or null, got undefined undefined/,
+      /"crash_free_rate\(user\)"\] should be a number from 0 to 1 or null, got nothing \(the field is absent\)/,
     ],
     [
       ['crash_free_rate(user)'],
@@ -454,12 +454,12 @@ test('sessions: the requested totals only; counts are non-negative integers, rat
     [
       ['sum(session)'],
       { intervals: [], groups: [{ by: {} }] },
-      /groups\[0\]\.totals should be an object, got undefined/,
+      /groups\[0\]\.totals should be an object, got nothing \(the field is absent\)/,
     ],
     [['sum(session)'], { intervals: [], groups: [{ totals: {} }] }, /groups\[0\]\.by should be an object/],
     [['sum(session)'], { intervals: [], groups: [[]] }, /groups\[0\] should be an object, got an array/],
     [['sum(session)'], { intervals: [], groups: {} }, /groups should be an array, got an object/],
-    [['sum(session)'], { groups: [] }, /intervals should be an array, got undefined/],
+    [['sum(session)'], { groups: [] }, /intervals should be an array, got nothing \(the field is absent\)/],
     [['sum(session)'], [], /the body should be an object, got an array/],
   ];
   for (const [f, json, re] of bad) {
@@ -571,7 +571,10 @@ test('monitors: environments as an array, timestamps with their zone to the micr
     [[{ ...monitor, project: { slug: 'x' } }], /\[0\]\.project\.id should be an id/],
     [[{ ...monitor, isMuted: 1 }], /\[0\]\.isMuted should be a boolean, got number 1/],
     [[{ ...monitor, status: 3 }], /\[0\]\.status should be a string, got number 3/],
-    [[{ ...monitor, slug: undefined }], /\[0\]\.slug should be a string, got undefined/],
+    [
+      [{ ...monitor, slug: undefined }],
+      /\[0\]\.slug should be a string, got nothing \(the field is absent\)/,
+    ],
   ];
   for (const [json, re] of bad) {
     const err = parseError(() => parseMonitors(c, json));
@@ -638,7 +641,7 @@ test('projects and keys: null or absent optional parts, and the paths of wrong o
   assert.deepEqual(parseProjectKeys(k, [{ isActive: true }]), [{ isActive: true, rateLimit: null }]);
   assert.equal(
     problem(() => parseProjectKeys(k, [{ rateLimit: null }])),
-    '[0].isActive should be a boolean, got undefined undefined',
+    '[0].isActive should be a boolean, got nothing (the field is absent)',
   );
   assert.equal(
     problem(() => parseProjectKeys(k, [{ isActive: true, rateLimit: 5 }])),

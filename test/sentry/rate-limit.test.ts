@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { RequestQueue } from '../../src/sentry/queue.js';
-import { readRateLimitHeaders, RateLimitState, resetToLocalMs } from '../../src/sentry/rate-limit.js';
+import { FairSlots, RequestQueue } from '../../src/sentry/queue.js';
+import {
+  MAX_HOLD_MS,
+  readRateLimitHeaders,
+  RateLimitState,
+  resetToLocalMs,
+} from '../../src/sentry/rate-limit.js';
 import {
   issueJson,
   makeClient,
@@ -344,4 +349,105 @@ test('resetToLocalMs: the Date header counts as in agreement from 250 ms before 
   assert.equal(at(99_749), 99_749 + 9_500);
   assert.equal(at(101_251), 101_251 + 9_500);
   assert.equal(at(90_000), 90_000 + 9_500);
+});
+
+test('headers can never stop an endpoint for good: Limit 0 is ignored, a Reset far ahead holds at most MAX_HOLD_MS', async () => {
+  let now = 1_700_000_000_200;
+  const state = new RateLimitState({ now: () => now, safetyMarginMs: 50 });
+  const answer = async (endpoint: string, headers: Record<string, string>) => {
+    const slot = await state.acquire(endpoint);
+    assert.equal(state.begin(slot), true);
+    state.release(slot, { status: 200, headers: readRateLimitHeaders(headers), receivedAtMs: now });
+  };
+  const inAnHour = 1_700_000_000 + 3600;
+
+  // A proxy's `Limit: 0`, `Remaining: 0`: nothing usable, the endpoint is not held at all.
+  await answer('/a/', rateLimitHeaders(0, 0, inAnHour));
+  assert.equal(state.holdMs('/a/'), 0);
+  assert.equal(state.describeHold('/a/'), undefined);
+  // Nor after a good reading: Limit 0 does not become the predicted budget of later windows.
+  await answer('/a/', rateLimitHeaders(40, 39, 1_700_000_001));
+  await answer('/a/', rateLimitHeaders(0, 0, inAnHour));
+  now += 5000;
+  for (let i = 0; i < 39; i++) await answer('/a/', {});
+  assert.equal(state.holdMs('/a/'), 0, 'a new window: the last sane Limit (40) applies');
+  await answer('/a/', {});
+  assert.ok(state.holdMs('/a/') > 0, 'the 41st request of the window waits for the next');
+
+  // Remaining 0 until a Reset an hour ahead: held for MAX_HOLD_MS (plus the margin), then open again.
+  await answer('/b/', rateLimitHeaders(40, 0, Math.floor(now / 1000) + 3600));
+  assert.equal(state.holdMs('/b/'), MAX_HOLD_MS + 50);
+  assert.match(
+    state.describeHold('/b/') ?? '',
+    /^held by Sentry's rate-limit headers for 11 s more \(X-Sentry-Rate-Limit-Remaining 0, -Limit 40; one hold lasts at most 10 s\)$/,
+  );
+  now += MAX_HOLD_MS + 50;
+  assert.equal(state.holdMs('/b/'), 0);
+
+  // Remaining above Limit is cut to it; fractions are floored.
+  await answer('/c/', rateLimitHeaders(2.9, 1000, Math.floor(now / 1000) + 1));
+  assert.deepEqual(
+    state.snapshot().find((e) => e.endpoint === '/c/'),
+    { endpoint: '/c/', limit: 2, remaining: 2, reset: Math.floor(now / 1000) + 1, inflight: 0 },
+  );
+});
+
+describe('FairSlots: the request slots shared between collectors', () => {
+  test('a caller holds at most half of the slots (one less than all); the others get theirs in turn', async () => {
+    assert.equal(new FairSlots(1).perCaller, 1);
+    assert.equal(new FairSlots(2).perCaller, 1);
+    assert.equal(new FairSlots(3).perCaller, 2);
+    assert.equal(new FairSlots(10).perCaller, 5);
+    const slots = new FairSlots(4);
+    const order: string[] = [];
+    const held: string[] = [];
+    const enter = (caller: string) =>
+      slots.enter(caller).then(() => {
+        order.push(caller);
+        held.push(caller);
+      });
+    const leave = async (caller: string) => {
+      held.splice(held.indexOf(caller), 1);
+      slots.leave(caller);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    // `issues` asks for ten at once: it gets two; `monitors` and `outcomes` arrive later and get the others.
+    const issues = Array.from({ length: 10 }, () => enter('issues'));
+    await Promise.resolve();
+    const others = [enter('monitors'), enter('outcomes'), enter('monitors')];
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, ['issues', 'issues', 'monitors', 'outcomes']);
+    // A slot of `issues` frees: `issues` and `monitors` wait with one in flight each; `issues` was served
+    // less recently.
+    await leave('issues');
+    assert.deepEqual(order.slice(4), ['issues']);
+    // A slot of `outcomes` frees: `issues` holds its two, `monitors` gets it.
+    await leave('outcomes');
+    assert.deepEqual(order.slice(5), ['monitors']);
+    assert.equal(held.filter((c) => c === 'issues').length, 2);
+    // Every slot given back in the order it was taken: each waiter gets one in the end, never more than
+    // two for `issues` at once.
+    while (order.length < 13 && held.length > 0) {
+      await leave(held[0]!);
+      assert.ok(held.filter((c) => c === 'issues').length <= 2, `held: ${held.join(', ')}`);
+    }
+    assert.equal(order.length, 13, order.join(', '));
+    await Promise.all([...issues, ...others]);
+  });
+
+  test('a request abandoned while it waits leaves the turn, and the wait says what it was for', async () => {
+    const slots = new FairSlots(2);
+    await slots.enter('issues');
+    const gone = new AbortController();
+    const waiting = slots.enter('issues', gone.signal);
+    assert.match(
+      slots.describe('issues'),
+      /^waiting for a request slot: issues has 1 of the 2 \(SENTRY_API_CONCURRENCY\) in flight, the most one collector may hold$/,
+    );
+    gone.abort(new Error('deadline'));
+    await assert.rejects(waiting, /deadline/);
+    await slots.enter('monitors');
+    slots.leave('issues');
+    await slots.enter('outcomes');
+  });
 });
