@@ -29,10 +29,13 @@ export interface OrganizationPages {
  * spike protection pages exist only there (getsentry/sentry static/gsApp/hooks/settingsRoutes.tsx: `billing/`
  * → `overview/`, `spike-protection/`). A self-hosted Sentry serves its pages where its API is, without
  * `/api/0/`, and sets its limits under Settings > Rate Limits (static/app/routes.tsx: `rate-limits/`).
- * docs/sentry-api.md, Part 5.
+ * A user name and password in the base URL (for a proxy in front of Sentry) are left out: these links are
+ * exported and opened in a browser. docs/sentry-api.md, Part 5.
  */
 export function organizationPages(baseUrl: string, org: string): OrganizationPages {
   const url = new URL(baseUrl);
+  url.username = '';
+  url.password = '';
   const slug = encodeURIComponent(org);
   const saas = url.hostname === 'sentry.io' || url.hostname.endsWith('.sentry.io');
   const root = saas ? 'https://sentry.io/' : url.href.replace(/api\/0\/?$/, '');

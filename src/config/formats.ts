@@ -126,7 +126,6 @@ export const port: Format<number> = {
   },
 };
 
-/** An http(s) URL, always ending with a slash (a base that paths are resolved against). */
 /**
  * A URL as it may be logged or shown: user name and password (`http://user:pass@proxy/api/0/`, for a proxy
  * in front of Sentry) replaced by `***`. Works on text that is not a URL too (a value that did not parse).
@@ -135,6 +134,7 @@ export function withoutUserinfo(url: string): string {
   return url.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
+/** An http(s) URL, always ending with a slash (a base that paths are resolved against). */
 export const baseUrl: Format<string> = {
   read(value) {
     const raw = typeof value === 'string' ? value.trim() : '';

@@ -366,4 +366,9 @@ test('the pages alerts link to: sentry.io (also a region) in the path form, a se
     spikeProtection: 'https://errors.example.com/sentry/settings/acme/rate-limits/',
     stats: 'https://errors.example.com/sentry/organizations/acme/stats/',
   });
+  // A proxy's user name and password in the base URL never reach the exported links.
+  assert.deepEqual(
+    organizationPages('https://user:secret@errors.example.com/sentry/api/0/', 'acme'),
+    organizationPages('https://errors.example.com/sentry/api/0/', 'acme'),
+  );
 });

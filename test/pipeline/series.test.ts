@@ -37,7 +37,8 @@ for (const mode of ['sentry.io', 'self-hosted'] as SimMode[]) {
         (f) =>
           (f.startsWith('sentry_') && !f.startsWith('sentry_exporter_')) ||
           f === 'sentry_exporter_open_issue_series_dropped' ||
-          f === 'sentry_exporter_release_health_releases_dropped',
+          f === 'sentry_exporter_release_health_releases_dropped' ||
+          f === 'sentry_exporter_release_lookups_failed_total',
       );
       assert.ok(collected.length >= 12, `the collectors' families: ${collected.join(', ')}`);
       for (const family of collected)
