@@ -34,6 +34,7 @@ import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo, Sample } from './collector.js';
 import { STATS_ROW_CAP, organizationOutcomes, rowsBefore } from './organization-outcomes.js';
 import { CarryOver } from './carry-over.js';
+import type { CounterRows } from './carry-over.js';
 import { CutSafePlanner, REFUSED_FOR_MS } from './planner.js';
 import type { CutSafeQuery, PlannerRun } from './planner.js';
 
@@ -138,12 +139,22 @@ export interface OutcomesCollectorOptions {
   rowTarget?: number;
 }
 
+/** Outcome rows as counters: a series per category, outcome and reason of a project. */
+const OUTCOME_ROWS: CounterRows<OutcomeRow> = {
+  project: (r) => r.project,
+  series: (r) => `${r.category}\u0000${r.outcome}\u0000${r.reason}`,
+  value: (r) => r.quantity,
+  withValue: (r, quantity) => ({ ...r, quantity }),
+};
+
 export class OutcomesCollector implements Collector<OutcomeData> {
   readonly name = 'outcomes';
   readonly interval: number;
   private readonly rowTarget: number;
   private readonly planner = new CutSafePlanner();
-  private readonly carry = new CarryOver<OutcomeRow>((r) => r.project, REFUSED_FOR_MS);
+  private readonly carry = new CarryOver<OutcomeRow>(OUTCOME_ROWS, REFUSED_FOR_MS);
+  /** The organization's rows (project ''), floored as a read project's. */
+  private readonly organizationCarry = new CarryOver<OutcomeRow>(OUTCOME_ROWS, 0);
   /** Categories of unknown unit already logged. */
   private readonly unknownCategories = new Set<string>();
   private readonly cycleDay: number;
@@ -187,19 +198,32 @@ export class OutcomesCollector implements Collector<OutcomeData> {
     run.finish(this.deps.logger, ENDPOINTS.statsV2);
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
-    // A project refused this run keeps its last values (a drop would read as a counter reset), or is left out.
+    // A project refused this run keeps its last values (a drop would read as a counter reset), or is left
+    // out; a read project's counters never go below their earlier values of the cycle.
     const missing = new Set([...run.gone].flatMap((id) => byId.get(id) ?? []));
     const read = projects.map((p) => p.slug);
-    const { rows, carried } = this.carry.merge(
+    const { rows, carried, floored } = this.carry.merge(
       this.rows(groups, (g) => byId.get(g.project ?? '')),
       read,
       missing,
       { now, cycle: start.getTime() },
     );
+    if (floored > 0) this.deps.logger.debug({ floored }, 'outcome series kept at their earlier values');
     return {
       projects: read.filter((p) => !missing.has(p) || carried.includes(p)),
       outcomes: rows.sort(byRow),
-      ...(organization === undefined ? {} : { organization: this.rows(organization, () => '') }),
+      ...(organization === undefined
+        ? {}
+        : {
+            organization: this.organizationCarry
+              .merge(
+                this.rows(organization, () => ''),
+                [''],
+                new Set(),
+                { now, cycle: start.getTime() },
+              )
+              .rows.sort(byRow),
+          }),
     };
   }
 

@@ -16,6 +16,7 @@ import { boolean, quantities } from '../config/formats.js';
 import type { QuantityUnit } from '../config/formats.js';
 import { setting } from '../config/settings.js';
 import { billingCycle, cycleWording } from './billing-cycle.js';
+import { CarryOver } from './carry-over.js';
 import type { BillingCycle } from './billing-cycle.js';
 import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, CollectorDeps, Family, Sample } from './collector.js';
@@ -56,6 +57,16 @@ export function budgetUnit(category: string): QuantityUnit | { refused: string }
 export class QuotaCollector implements Collector<QuotaData> {
   readonly name = 'quota';
   readonly interval: number;
+  /** The usage never goes below its earlier value of the cycle (a group left out of an answer). */
+  private readonly carry = new CarryOver<{ category: string; quantity: number }>(
+    {
+      project: () => '',
+      series: (u) => u.category,
+      value: (u) => u.quantity,
+      withValue: (u, quantity) => ({ ...u, quantity }),
+    },
+    0,
+  );
 
   constructor(
     private readonly deps: CollectorDeps,
@@ -82,12 +93,13 @@ export class QuotaCollector implements Collector<QuotaData> {
       const category = g.category ?? '';
       usage.set(category, (usage.get(category) ?? 0) + g.quantity);
     }
-    return {
-      cycle,
-      usage: [...usage]
-        .map(([category, quantity]) => ({ category, quantity }))
-        .sort((a, b) => byCodeUnit(a.category, b.category)),
-    };
+    const { rows } = this.carry.merge(
+      [...usage].map(([category, quantity]) => ({ category, quantity })),
+      [''],
+      new Set(),
+      { now, cycle: cycle.start },
+    );
+    return { cycle, usage: rows.sort((a, b) => byCodeUnit(a.category, b.category)) };
   }
 
   render(data: QuotaData): Family[] {

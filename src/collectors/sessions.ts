@@ -124,11 +124,13 @@ function groupsPerProject(page: SessionsPage): Map<string, number> {
  * release) as its limit allows. Grouped by session.status Sentry turns each metric group into one group per
  * status and its paginator then never announces a next page (it compares the output groups with
  * per_page + 1), so the count of metric groups is the only sign; an answer exactly at the limit counts as cut.
+ * A group left out of the answer (malformed) counts as a metric group of its own: a cut answer never passes
+ * as whole for missing one.
  */
 function isCut(page: SessionsPage, byStatus: boolean): boolean {
   if (page.next !== undefined) return true;
   const keys = new Set(page.groups.map(groupKey));
-  return keys.size >= groupLimit(page.intervals, byStatus);
+  return keys.size + page.leftOut >= groupLimit(page.intervals, byStatus);
 }
 
 /** `release:["a","b"]`, each version quoted (Sentry's search syntax). */
@@ -162,7 +164,15 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
   readonly name = 'release_health';
   readonly interval: number;
   private readonly planner = new CutSafePlanner();
-  private readonly carry = new CarryOver<SessionCountRow>((r) => r.project, REFUSED_FOR_MS);
+  private readonly carry = new CarryOver<SessionCountRow>(
+    {
+      project: (r) => r.project,
+      series: (r) => `${r.environment}\u0000${r.status}`,
+      value: (r) => r.sessions,
+      withValue: (r, sessions) => ({ ...r, sessions }),
+    },
+    REFUSED_FOR_MS,
+  );
   private past: PastDays | undefined;
 
   constructor(
@@ -244,13 +254,15 @@ export class ReleaseHealthCollector implements Collector<ReleaseHealthData> {
 
     const byId = new Map(projects.map((p) => [p.id, p.slug]));
     const ranked = rankReleases(releases, byId, this.opts.releasesPerProject);
-    // A project refused this run keeps its last session counts (a drop would read as a counter reset).
-    const { rows: sessions } = this.carry.merge(
+    // A project refused this run keeps its last session counts (a drop would read as a counter reset); a
+    // read project's counts never go below their earlier values of the cycle.
+    const { rows: sessions, floored } = this.carry.merge(
       sessionCounts([...past, ...today], byId),
       projects.map((p) => p.slug),
       new Set([...run.planner.gone].flatMap((id) => byId.get(id) ?? [])),
       { now, cycle: cycleStart },
     );
+    if (floored > 0) this.deps.logger.debug({ floored }, 'session series kept at their earlier values');
     return {
       sessions: sessions.sort(bySessionRow),
       crashFree: crashFreeRows(rates, byId),

@@ -259,7 +259,8 @@ export function parseSessions(
   return (ctx, json) => {
     const o = object(ctx, json, '');
     const intervals = array(ctx, o['intervals'], 'intervals').length;
-    return { intervals, groups: parseSessionGroups(fields)(ctx, json) };
+    const groups = parseSessionGroups(fields)(ctx, json);
+    return { intervals, groups, leftOut: array(ctx, o['groups'], 'groups').length - groups.length };
   };
 }
 

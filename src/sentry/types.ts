@@ -132,6 +132,8 @@ export interface SessionsPage {
   /** `intervals.length`: what Sentry divides its 10,000-point limit by. */
   intervals: number;
   groups: SessionGroup[];
+  /** Groups Sentry sent that are not in `groups` (malformed, or repeated): each may be a metric group more. */
+  leftOut: number;
   /** The next page's cursor when the `Link` header says there are more results. */
   next: string | undefined;
 }

@@ -16,7 +16,7 @@ import {
 import { ENDPOINTS } from '../../src/sentry/endpoints.js';
 import { ItemCheck, SKIP_EXAMPLES } from '../../src/sentry/json.js';
 import type { ParseContext } from '../../src/sentry/json.js';
-import { parseSessionGroups, parseStatsV2 } from '../../src/sentry/parse.js';
+import { parseSessionGroups, parseSessions, parseStatsV2 } from '../../src/sentry/parse.js';
 import { SentryApiError } from '../../src/sentry/errors.js';
 import { waitUntil } from '../helpers/wait.js';
 import { issueJson, listIssues, makeClient, rejection, startServer, type TestServer } from './helpers.js';
@@ -183,6 +183,10 @@ test('aggregate answers: a malformed group is left out with a check, and a repea
   );
   assert.equal(c.check?.malformed, 1);
   assert.equal(c.repeated, 1, 'the repeated group');
+  // The page says how many groups it left out: the collector counts each as a metric group when it asks
+  // whether Sentry cut the answer (a cut answer never passes as whole for a malformed group).
+  const page = parseSessions(['sum(session)'])({ ...ctx(ENDPOINTS.sessions), check: new ItemCheck() }, body);
+  assert.deepEqual([page.intervals, page.groups.length, page.leftOut], [1, 2, 2]);
 
   const stats = parseStatsV2(['project', 'category', 'outcome', 'reason']);
   const s: ParseContext = ctx(ENDPOINTS.statsV2);

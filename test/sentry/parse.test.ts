@@ -379,7 +379,7 @@ test('sessions: the requested totals only; counts are non-negative integers, rat
       },
     },
   ];
-  assert.deepEqual(parseSessions(fields)(c, body), { intervals: 2, groups });
+  assert.deepEqual(parseSessions(fields)(c, body), { intervals: 2, groups, leftOut: 0 });
   assert.deepEqual(parseSessionGroups(fields)(c, body), groups);
   // Only the fields asked for are read: a field nobody asked for may hold anything.
   assert.deepEqual(parseSessionGroups(['sum(session)'])(c, body)[0]?.totals, { 'sum(session)': 4 });
