@@ -252,10 +252,11 @@ async function memory(): Promise<void> {
     );
     verdicts.push({
       goal: `peak RSS, ${label(size)}, ${MEMORY_S} s`,
-      target: '<= 120 MB',
+      // The peak of a 1,000 × 5 organization (docs/performance.md, "Where the memory goes").
+      target: '<= 140 MB',
       measured: mb(big.peakMb),
       baseline: `${mb(floor.peakMb)} (same exporter, 1 x 1 x 1)`,
-      met: big.peakMb <= 120,
+      met: big.peakMb <= 140,
     });
   } finally {
     await Promise.all([big.stop(), floor.stop()]);

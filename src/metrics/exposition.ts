@@ -56,33 +56,45 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const CHUNK = 256 * 1024;
 
 /**
- * One family as UTF-8 bytes, the same text as `renderFamilies` writes, rendered in slices with a yield to
- * the event loop between them (a large organization's family takes tens of milliseconds to render, and
- * other work of the thread must not wait behind it). Each sample's line is written into a byte chunk as soon as it is made: no string
- * of the family or of a slice is built, so its garbage is one short line at a time.
+ * One family as UTF-8 bytes, the same text as `renderFamilies` writes, handed to `take` a chunk of up to
+ * 256 KiB at a time (each awaited before the next is written: the chunk's memory is then used again, so a
+ * caller that keeps bytes copies them). Rendered in slices with a yield to the event loop between them (a
+ * large organization's family takes tens of milliseconds to render, and other work of the thread must not
+ * wait behind it). Each sample's line is written into the chunk as soon as it is made: no string of the
+ * family or of a slice is built, and no more than a chunk of its bytes is held at once.
  */
-export async function renderFamilyBytes(family: Family): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+export async function renderFamilyChunks(
+  family: Family,
+  take: (bytes: Buffer) => Promise<void> | void,
+): Promise<void> {
   let chunk = Buffer.allocUnsafe(CHUNK);
   let used = 0;
-  const write = (line: string): void => {
-    // A UTF-8 byte count at most three times the UTF-16 length: room for the line, or a new chunk.
+  const write = async (line: string): Promise<void> => {
+    // A UTF-8 byte count at most three times the UTF-16 length: room for the line, or the next chunk.
     if (used + line.length * 3 > chunk.length) {
-      chunks.push(chunk.subarray(0, used));
-      chunk = Buffer.allocUnsafe(Math.max(CHUNK, line.length * 3));
+      if (used > 0) await take(chunk.subarray(0, used));
+      if (line.length * 3 > chunk.length) chunk = Buffer.allocUnsafe(line.length * 3);
       used = 0;
     }
     used += chunk.write(line, used, 'utf8');
   };
-  write(header(family));
+  await write(header(family));
   let inSlice = 0;
   for (const s of family.samples) {
-    write(renderSample(s));
+    await write(renderSample(s));
     if (++inSlice >= SLICE) {
       inSlice = 0;
       await nextTurn();
     }
   }
-  chunks.push(chunk.subarray(0, used));
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  if (used > 0) await take(chunk.subarray(0, used));
+}
+
+/** One family as UTF-8 bytes in one buffer (see renderFamilyChunks). */
+export async function renderFamilyBytes(family: Family): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await renderFamilyChunks(family, (bytes) => {
+    chunks.push(Buffer.from(bytes));
+  });
+  return Buffer.concat(chunks);
 }

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Family } from '../collectors/collector.js';
-import { renderFamilyBytes } from './exposition.js';
+import { renderFamilyChunks } from './exposition.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -9,7 +9,7 @@ const gzip = promisify(gzipCallback);
 export type SectionSink = (name: string, parts: Buffer[], now: number) => void;
 
 /**
- * Renders a collector's families into its section of the exposition, one gzip member per family:
+ * Renders a collector's families into its section of the exposition, gzip members per family:
  * concatenated members are one valid gzip stream (RFC 1952 §2.2), so a family is compressed once when it
  * changes, not once per scrape, and an update of one family does not recompress the others. A family object
  * published again (a collector publishing its progress hands over the families that did not change as the
@@ -26,8 +26,13 @@ export class SectionRenderer {
     for (const family of families) {
       let part = this.rendered.get(family);
       if (part === undefined) {
-        const text = await renderFamilyBytes(family);
-        part = text.length === 0 ? Buffer.alloc(0) : await gzip(text);
+        // Each chunk of the text its own gzip member, compressed as it is written: a family's whole text is
+        // never held, only a chunk of it and the compressed members.
+        const members: Buffer[] = [];
+        await renderFamilyChunks(family, async (bytes) => {
+          members.push(await gzip(bytes));
+        });
+        part = members.length === 1 ? members[0]! : Buffer.concat(members);
         this.rendered.set(family, part);
       }
       parts.push(part);
