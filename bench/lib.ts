@@ -5,6 +5,7 @@ import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GroundTruth, SimOptions } from '../sim/index.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { freePort } from '../test/helpers/prometheus.js';
 
 export { freePort };
@@ -77,11 +78,11 @@ export async function spawnExporter(
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<number | null> }> {
   const port = await freePort();
   const log = options.logFile === undefined ? 'inherit' : openSync(options.logFile, 'w');
-  // the V8 flag of `npm start` and the Docker image; BENCH_NODE_ARGS: more node flags, to try settings
+  // the flags of `npm start` and the Docker image; BENCH_NODE_ARGS: more node flags, to try settings
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    ['--max-semi-space-size=2', ...extra, ...(options.nodeArgs ?? []), options.main ?? EXPORTER_MAIN],
+    [...NODE_FLAGS, ...extra, ...(options.nodeArgs ?? []), options.main ?? EXPORTER_MAIN],
     {
       env: {
         PATH: process.env.PATH,

@@ -21,16 +21,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { saturate, startBareServer } from './lib.js';
 import type { Saturation } from './lib.js';
-
-/** The flags of `npm start` and the Docker image, and those src/main.ts sets at start. */
-export const EXPORTER_NODE_FLAGS = [
-  '--max-semi-space-size=2',
-  '--heap-growing-percent=20',
-  '--optimize-for-size',
-  '--liftoff-only',
-];
 
 const builds = (process.env.BENCH_SERVING_BUILDS ?? 'dist').split(',').filter((b) => b !== '');
 const bytes = Number(process.env.BENCH_SERVING_BODY_BYTES ?? 700_000);
@@ -50,7 +43,7 @@ console.log(
 const children = await Promise.all(
   builds.map(async (build) => {
     const child = fork(new URL('./serving-child.ts', import.meta.url), [build, bodyFile], {
-      execArgv: [...EXPORTER_NODE_FLAGS, '--import', 'tsx'],
+      execArgv: [...NODE_FLAGS, '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const port = await new Promise<number>((resolve, reject) => {

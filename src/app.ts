@@ -4,7 +4,6 @@ import { withoutUserinfo } from './config/formats.js';
 import { createHttpServer } from './http/server.js';
 import { ServingMetrics } from './metrics/serving-metrics.js';
 import { Snapshot } from './metrics/snapshot.js';
-import { createCollection } from './pipeline/collection.js';
 import type { Collection } from './pipeline/collection.js';
 import type { SectionSink } from './metrics/section-renderer.js';
 import { startCollectionThread } from './pipeline/thread.js';
@@ -57,7 +56,12 @@ export async function startExporter(
           reportFailure(err);
         },
       })
-    : createCollection(config, sink, { logger, ...(opts.clock === undefined ? {} : { clock: opts.clock }) });
+    : // Loaded only here: with the collection thread, this thread never loads the Sentry client and its HTTP
+      // library (undici alone is about 20 MB of resident memory; docs/performance.md).
+      (await import('./pipeline/collection.js')).createCollection(config, sink, {
+        logger,
+        ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+      });
   // The collection's self-metrics, then the serving thread's.
   const snapshot = new Snapshot([collection.self, serving]);
   snapshot.setOrder(collection.sections);

@@ -6,6 +6,7 @@ import { ConfigError } from './config/errors.js';
 import { SETTINGS, loadExporterConfig } from './collectors/index.js';
 import { listSettings } from './config/settings.js';
 import { createLogger } from './log.js';
+import { RUNTIME_V8_FLAGS } from './node-flags.js';
 import { VERSION } from './version.js';
 
 /** Exit status for bad configuration, as the Prometheus exporters use it. */
@@ -15,15 +16,6 @@ const EXIT_CONFIG = 2;
  * 3 s (its thread is ended if it must be) and HTTP drains within 1.5 s more, so SIGTERM exits 0 within 5 s.
  */
 const SHUTDOWN_LIMIT_MS = 4900;
-/**
- * V8 settings for a small, steady footprint (see README, Performance), each unless given to node already:
- * - the heap grows by half its live size before the next full collection, not by up to four times: the
- *   exporter's garbage (pages of JSON, renderings) would otherwise take its memory far above what it holds,
- *   and the collections this adds are short and mostly concurrent;
- * - WebAssembly stays on V8's baseline compiler: optimizing undici's HTTP parser (llhttp) costs about
- *   40 MB of memory for a while, and the exporter parses a few hundred answers a minute.
- */
-const V8_FLAGS = ['--heap-growing-percent=20', '--optimize-for-size', '--liftoff-only'];
 
 function usage(): string {
   const row = (env: string, doc: string) => `  ${env.padEnd(34)} ${doc}`;
@@ -58,7 +50,8 @@ function usage(): string {
 }
 
 async function main(): Promise<void> {
-  for (const flag of V8_FLAGS) {
+  // The flags of the image and `npm start` (node-flags.ts), for a node started without them.
+  for (const flag of RUNTIME_V8_FLAGS) {
     const name = flag.split('=')[0] ?? flag;
     if (!process.execArgv.some((a) => a.split('=')[0] === name)) setFlagsFromString(flag);
   }

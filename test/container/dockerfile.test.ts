@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dockerfile = readFileSync(path.join(repo, 'Dockerfile'), 'utf8');
@@ -75,7 +76,12 @@ test('non-root user, port 9790, HEALTHCHECK on /livez, exec-form CMD', () => {
   assert.match(health.args, /CMD \["node", "-e", ".*\/livez/);
   const cmd = finalStage.find((i) => i.op === 'CMD');
   assert.ok(cmd, 'the final stage has a CMD');
-  assert.deepEqual(JSON.parse(cmd.args), ['node', 'dist/src/main.js']);
+  // The flags on the command line (--liftoff-only works only there), as npm start gives them.
+  assert.deepEqual(JSON.parse(cmd.args), ['node', ...NODE_FLAGS, 'dist/src/main.js']);
+  const start = (
+    JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  ).scripts.start;
+  assert.match(start, new RegExp(` node ${NODE_FLAGS.join(' ')} dist/src/main\\.js$`), start);
 });
 
 test('.dockerignore keeps local and irrelevant files out of the build context', () => {

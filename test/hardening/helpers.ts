@@ -5,6 +5,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Exporter } from '../../src/app.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 import { parseExposition } from '../helpers/exporter.js';
 import { waitForOutput } from '../helpers/process.js';
 import { GiveUp, waitUntil } from '../helpers/wait.js';
@@ -197,7 +198,7 @@ export async function spawnBuilt(env: NodeJS.ProcessEnv) {
     );
     assert.equal(r.status, 0, `build failed: ${r.stdout}${r.stderr}`);
   }
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', main], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, main], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, SENTRY_EXPORTER_HOST: '127.0.0.1', SENTRY_EXPORTER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
