@@ -93,3 +93,22 @@ test('a test that waits longer than the limit without blocking is left alone', a
   assert.equal(code, 0, output);
   assert.doesNotMatch(output, /test watchdog/);
 });
+
+test('a test that mocks Date (node:test mock timers) is left alone: the watchdog keeps its own clock', async () => {
+  const file = path.join(dir, 'mocked-date.test.mjs');
+  writeFileSync(
+    file,
+    [
+      "import { mock, test } from 'node:test';",
+      "test('a week ago, then waits', async () => {",
+      "  mock.timers.enable({ apis: ['Date'], now: Date.now() - 7 * 86_400_000 });",
+      '  await new Promise((resolve) => setTimeout(resolve, 1500));',
+      '  mock.timers.reset();',
+      '});',
+      '',
+    ].join('\n'),
+  );
+  const { code, output } = await runTests(file, 1000);
+  assert.equal(code, 0, output);
+  assert.doesNotMatch(output, /test watchdog/);
+});
