@@ -158,17 +158,23 @@ export const baseUrl: Format<string> = {
 export function list(what: string): Format<string[]> {
   return {
     read(value) {
-      const items =
-        typeof value === 'string'
-          ? value.split(',')
-          : Array.isArray(value)
-            ? (value as unknown[])
-            : undefined;
-      if (items === undefined || !items.every((s) => typeof s === 'string'))
-        return bad(`must be a comma-separated list of ${what}`);
-      return ok([...new Set(items.map((s) => s.trim()).filter((s) => s !== ''))]);
+      const items = listItems(value);
+      return items === undefined ? bad(`must be a comma-separated list of ${what}`) : ok(items);
     },
   };
+}
+
+/**
+ * The items of a comma-separated list or of a list in a settings file: each trimmed, without blanks and
+ * repeats, in the order given; undefined when the value is neither (or holds something other than text).
+ */
+function listItems(value: unknown): string[] | undefined {
+  let items: unknown[];
+  if (typeof value === 'string') items = value.split(',');
+  else if (Array.isArray(value)) items = value as unknown[];
+  else return undefined;
+  if (!items.every((s) => typeof s === 'string')) return undefined;
+  return [...new Set(items.map((s) => s.trim()).filter((s) => s !== ''))];
 }
 
 /** A comma-separated list (or a list in a settings file) of project slugs, without blanks and repeats. */
@@ -201,15 +207,10 @@ export const logLevel: Format<LogLevel> = {
 export function labelList(allowed: readonly string[], always: readonly string[]): Format<string[]> {
   return {
     read(value) {
-      const items =
-        typeof value === 'string'
-          ? value.split(',')
-          : Array.isArray(value)
-            ? (value as unknown[])
-            : undefined;
-      if (items === undefined || !items.every((s) => typeof s === 'string'))
+      const items = listItems(value);
+      if (items === undefined)
         return bad(`must be a comma-separated list of labels out of ${allowed.join(', ')}`);
-      const given = new Set(items.map((s) => s.trim()).filter((s) => s !== ''));
+      const given = new Set(items);
       for (const label of given) {
         if (!allowed.includes(label)) return bad(`"${label}" is not one of the labels ${allowed.join(', ')}`);
       }
