@@ -21,6 +21,15 @@ export function billingCycle(now: number, day: number): BillingCycle {
   return { start: Date.UTC(year, month, day), end: Date.UTC(year, month + 1, day) };
 }
 
+/**
+ * The range a stats_v2 question about the cycle so far asks for: from the cycle's first instant to `now`.
+ * Sentry refuses start >= end, so at the cycle's very first instant the range is its first second.
+ */
+export function cycleSoFar(now: number, day: number): { start: Date; end: Date } {
+  const { start } = billingCycle(now, day);
+  return { start: new Date(start), end: new Date(Math.max(now, start + 1000)) };
+}
+
 function ordinal(day: number): string {
   const tens = Math.floor(day / 10) % 10;
   const suffix = tens === 1 ? 'th' : (['th', 'st', 'nd', 'rd'][day % 10] ?? 'th');

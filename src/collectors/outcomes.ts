@@ -29,7 +29,7 @@ import { ENDPOINTS } from '../sentry/endpoints.js';
 import { SentryApiError } from '../sentry/errors.js';
 import type { SkippedItems } from '../sentry/skipped.js';
 import type { StatsGroupBy, StatsV2Group } from '../sentry/types.js';
-import { billingCycle, cycleWording } from './billing-cycle.js';
+import { cycleSoFar, cycleWording } from './billing-cycle.js';
 import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
 import type { CollectContext, Collector, CollectorDeps, Family, ProjectInfo, Sample } from './collector.js';
 import { STATS_ROW_CAP, organizationOutcomes, rowsBefore } from './organization-outcomes.js';
@@ -180,9 +180,7 @@ export class OutcomesCollector implements Collector<OutcomeData> {
   }
 
   async collect({ projects, now, signal, skipped }: CollectContext): Promise<OutcomeData> {
-    const start = new Date(billingCycle(now, this.cycleDay).start);
-    // Sentry refuses start >= end: at the cycle's very first instant, ask for its first second.
-    const end = new Date(Math.max(now, start.getTime() + 1000));
+    const { start, end } = cycleSoFar(now, this.cycleDay);
     const perProject = this.o.events || (this.o.outcomes && !this.wholeOrganization);
     const run = this.planner.run(signal, now);
     const [groups, organization] = await Promise.all([

@@ -15,7 +15,7 @@
 import { boolean, quantities } from '../config/formats.js';
 import type { QuantityUnit } from '../config/formats.js';
 import { setting } from '../config/settings.js';
-import { billingCycle, cycleWording } from './billing-cycle.js';
+import { billingCycle, cycleSoFar, cycleWording } from './billing-cycle.js';
 import { CarryOver } from './carry-over.js';
 import type { BillingCycle } from './billing-cycle.js';
 import { byCodeUnit, defineCollector, refreshedEvery } from './collector.js';
@@ -80,9 +80,7 @@ export class QuotaCollector implements Collector<QuotaData> {
     const groups = await organizationOutcomes(
       this.deps.api,
       {
-        start: new Date(cycle.start),
-        // Sentry refuses start >= end: at the cycle's very first instant, ask for its first second.
-        end: new Date(Math.max(now, cycle.start + 1000)),
+        ...cycleSoFar(now, this.o.cycleDay),
         outcomes: ['accepted'],
         by: [],
       },

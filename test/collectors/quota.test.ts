@@ -19,7 +19,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { startSimulator } from '../../sim/index.js';
 import type { SentrySimulator } from '../../sim/index.js';
-import { billingCycle, cycleWording } from '../../src/collectors/billing-cycle.js';
+import { billingCycle, cycleSoFar, cycleWording } from '../../src/collectors/billing-cycle.js';
 import { loadExporterConfig } from '../../src/collectors/index.js';
 import { organizationPages } from '../../src/collectors/metadata.js';
 import { QuotaCollector } from '../../src/collectors/quota.js';
@@ -53,6 +53,20 @@ test('the billing cycle: from its day of the month at 00:00 UTC to the same day 
   // day 1 is the calendar month
   assert.deepEqual(at('2026-02-28T23:59:59Z', 1), ['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
   assert.deepEqual(at('2026-03-01T00:00:00Z', 1), ['2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z']);
+  // What the stats_v2 questions ask: the cycle so far; at its very first instant, its first second (Sentry
+  // refuses start >= end).
+  const soFar = (text: string, day: number) => {
+    const r = cycleSoFar(Date.parse(text), day);
+    return [r.start.toISOString(), r.end.toISOString()];
+  };
+  assert.deepEqual(soFar('2026-12-06T10:30:00Z', 15), [
+    '2026-11-15T00:00:00.000Z',
+    '2026-12-06T10:30:00.000Z',
+  ]);
+  assert.deepEqual(soFar('2026-12-15T00:00:00Z', 15), [
+    '2026-12-15T00:00:00.000Z',
+    '2026-12-15T00:00:01.000Z',
+  ]);
   // HELP texts: day 1 keeps the calendar-month wording
   assert.equal(cycleWording(1).period, 'this calendar month (UTC)');
   assert.equal(cycleWording(15).period, 'this billing cycle (since the 15th of the month, 00:00 UTC)');
