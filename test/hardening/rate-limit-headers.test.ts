@@ -17,6 +17,18 @@ import { waitUntil } from './helpers.js';
 const ISSUES = '/organizations/{org}/issues/';
 
 /** When (wall clock, ms) the sim answered the issues endpoint, in order. */
+/** 4 projects × 2 environments × 250 issues (several pages each), cycles only when a test asks. */
+async function setUp(seed: number, env: NodeJS.ProcessEnv = {}) {
+  const sim = await startSimulator({ seed, projects: 4, environmentsPerProject: 2, issuesPerProject: 250 });
+  const { exporter } = await startExporterAgainst(sim, {
+    SENTRY_POLL_INTERVAL: '3600',
+    SENTRY_METADATA_INTERVAL: '3600',
+    SENTRY_API_RATE: '40',
+    ...env,
+  });
+  return { sim, exporter };
+}
+
 function issueAnswers(sim: SentrySimulator): number[] {
   return sim
     .counters()
@@ -25,17 +37,7 @@ function issueAnswers(sim: SentrySimulator): number[] {
 }
 
 test('Limit 0 and Remaining 0 on one answer: ignored, the issues endpoint is asked again at once', async (t) => {
-  const sim = await startSimulator({
-    seed: 93,
-    projects: 4,
-    environmentsPerProject: 2,
-    issuesPerProject: 250,
-  });
-  const { exporter } = await startExporterAgainst(sim, {
-    SENTRY_POLL_INTERVAL: '3600',
-    SENTRY_METADATA_INTERVAL: '3600',
-    SENTRY_API_RATE: '40',
-  });
+  const { sim, exporter } = await setUp(93);
   try {
     assert.deepEqual((await exporter.collection.runCycle()).failed, []);
     sim.resetCounters();
@@ -73,18 +75,7 @@ test('Limit 0 and Remaining 0 on one answer: ignored, the issues endpoint is ask
 });
 
 test('Remaining 0 until a Reset an hour ahead: held at most 10 s; a run whose deadline passes meanwhile says so; then recovery', async (t) => {
-  const sim = await startSimulator({
-    seed: 94,
-    projects: 4,
-    environmentsPerProject: 2,
-    issuesPerProject: 250,
-  });
-  const { exporter } = await startExporterAgainst(sim, {
-    SENTRY_POLL_INTERVAL: '3600',
-    SENTRY_METADATA_INTERVAL: '3600',
-    SENTRY_API_RATE: '40',
-    SENTRY_CYCLE_DEADLINE: '6',
-  });
+  const { sim, exporter } = await setUp(94, { SENTRY_CYCLE_DEADLINE: '6' });
   try {
     assert.deepEqual((await exporter.collection.runCycle()).failed, []);
     sim.resetCounters();

@@ -5,6 +5,7 @@ import { startExporter } from '../../src/app.js';
 import type { Exporter } from '../../src/app.js';
 import type { CollectorHealth } from '../../src/pipeline/readiness.js';
 import { loadExporterConfig as loadConfig } from '../../src/collectors/index.js';
+import type { ExporterConfig } from '../../src/collectors/index.js';
 import { REDACT_CENSOR, REDACT_PATHS } from '../../src/log.js';
 import type { SentrySimulator } from '../../sim/index.js';
 import { waitUntil } from './wait.js';
@@ -23,6 +24,25 @@ export function memoryLogger(level = 'info'): { logger: Logger; lines: () => str
 }
 
 /**
+ * The configuration of an exporter against a simulator, on a free loopback port, with short retry delays;
+ * `env` adds or overrides settings.
+ */
+export function configAgainst(sim: SentrySimulator, env: NodeJS.ProcessEnv = {}): ExporterConfig {
+  return loadConfig({
+    env: {
+      SENTRY_BASE_URL: sim.url,
+      SENTRY_AUTH_TOKEN: sim.token,
+      SENTRY_EXPORTER_ORG: sim.org,
+      SENTRY_EXPORTER_HOST: '127.0.0.1',
+      SENTRY_EXPORTER_PORT: '0',
+      SENTRY_RETRY_DELAY: '0.05',
+      SENTRY_RETRY_JITTER: '0',
+      ...env,
+    },
+  });
+}
+
+/**
  * Starts the exporter against a simulator, on a free loopback port, its collection in this thread (where
  * the clock can be set, and where the mutation tests see the code it runs).
  */
@@ -36,18 +56,7 @@ export async function startExporterAgainst(
    */
   now?: number,
 ): Promise<{ exporter: Exporter; logs: () => string }> {
-  const config = loadConfig({
-    env: {
-      SENTRY_BASE_URL: sim.url,
-      SENTRY_AUTH_TOKEN: sim.token,
-      SENTRY_EXPORTER_ORG: sim.org,
-      SENTRY_EXPORTER_HOST: '127.0.0.1',
-      SENTRY_EXPORTER_PORT: '0',
-      SENTRY_RETRY_DELAY: '0.05',
-      SENTRY_RETRY_JITTER: '0',
-      ...env,
-    },
-  });
+  const config = configAgainst(sim, env);
   const { logger, lines } = memoryLogger(level);
   const offset = now === undefined ? 0 : now - Date.now();
   const exporter = await startExporter(config, logger, {

@@ -13,7 +13,7 @@ import { loadExporterConfig } from '../../src/collectors/index.js';
 import { startSimulator } from '../../sim/index.js';
 import { expectedNumbers, exportedNumbers } from '../helpers/truth.js';
 import { logRecords } from '../hardening/helpers.js';
-import { memoryLogger } from '../helpers/exporter.js';
+import { configAgainst, memoryLogger } from '../helpers/exporter.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /** The nice value of each thread of this process, by thread id (field 19 of /proc/self/task/<tid>/stat). */
@@ -35,17 +35,7 @@ function niceByThread(): Map<number, number> {
 
 test('in a thread of its own, the collection publishes the same exact values, its readiness and its log lines', async () => {
   const sim = await startSimulator({ seed: 3, projects: 3, environmentsPerProject: 2, issuesPerProject: 8 });
-  const config = loadExporterConfig({
-    env: {
-      SENTRY_BASE_URL: sim.url,
-      SENTRY_AUTH_TOKEN: sim.token,
-      SENTRY_EXPORTER_ORG: sim.org,
-      SENTRY_EXPORTER_HOST: '127.0.0.1',
-      SENTRY_EXPORTER_PORT: '0',
-      SENTRY_POLL_INTERVAL: '3600',
-      SENTRY_API_RATE: '40',
-    },
-  });
+  const config = configAgainst(sim, { SENTRY_POLL_INTERVAL: '3600', SENTRY_API_RATE: '40' });
   const { logger, lines } = memoryLogger();
   const exporter = await startExporter(config, logger, { thread: true });
   try {
@@ -87,15 +77,7 @@ test(
       environmentsPerProject: 1,
       issuesPerProject: 2,
     });
-    const config = loadExporterConfig({
-      env: {
-        SENTRY_BASE_URL: sim.url,
-        SENTRY_AUTH_TOKEN: sim.token,
-        SENTRY_EXPORTER_ORG: sim.org,
-        SENTRY_EXPORTER_HOST: '127.0.0.1',
-        SENTRY_EXPORTER_PORT: '0',
-      },
-    });
+    const config = configAgainst(sim);
     const exporter = await startExporter(config, memoryLogger().logger, { thread: true });
     let lowered: number[] = [];
     try {
