@@ -40,6 +40,18 @@ export function buildAuthenticator(
 }
 
 /**
+ * Whether a user name and password are accepted: the static pair first (it is cheap), then the web config's
+ * bcrypt users, whose remembered successes make repeat checks cheap too. An answer without a promise where
+ * none is needed: only a bcrypt comparison waits.
+ */
+function accepts(auth: Authenticator, user: string, pass: string): boolean | Promise<boolean> {
+  if (auth.staticCredentials?.matches(user, pass)) return true;
+  const users = auth.bcryptUsers();
+  if (users === undefined) return false;
+  return users.cached(user, pass) || users.verify(user, pass);
+}
+
+/**
  * Registers the basic-auth check on the root instance and returns the hooks a protected route lists (none
  * when no credentials are configured). A failure is thrown as a 401 for the error handler, which answers
  * every failure identically.
@@ -54,13 +66,10 @@ export async function registerBasicAuth(
     // Callback style: the static pair and a remembered bcrypt success are checked without a promise (every
     // scrape of a protected /metrics passes here); only a bcrypt comparison waits.
     validate: (user, pass, _req, _reply, done) => {
-      // Static first: it is cheap, and the bcrypt cache makes the second check cheap on repeat scrapes too.
-      if (auth.staticCredentials?.matches(user, pass)) return done();
-      const users = auth.bcryptUsers();
-      if (users === undefined) return done(refused());
-      if (users.cached(user, pass)) return done();
-      users.verify(user, pass).then(
-        (ok) => done(ok ? undefined : refused()),
+      const ok = accepts(auth, user, pass);
+      if (typeof ok === 'boolean') return done(ok ? undefined : refused());
+      ok.then(
+        (yes) => done(yes ? undefined : refused()),
         (err: unknown) => done(err instanceof Error ? err : refused()),
       );
     },
@@ -79,8 +88,5 @@ export async function hasValidCredentials(auth: Authenticator, header: string | 
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon === -1) return false;
-  const [user, pass] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
-  if (auth.staticCredentials?.matches(user, pass)) return true;
-  const users = auth.bcryptUsers();
-  return users !== undefined && (users.cached(user, pass) || (await users.verify(user, pass)));
+  return accepts(auth, decoded.slice(0, colon), decoded.slice(colon + 1));
 }
